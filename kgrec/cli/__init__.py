@@ -1,0 +1,1 @@
+"""The ``kgrec`` command-line program: thin commands over the library."""

@@ -1,0 +1,48 @@
+"""Entry point of the ``kgrec`` program: global options and error rendering."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from kgrec.errors import KgrecError
+
+
+class _Group(click.Group):
+    """A click group that renders kgrec errors as one line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KgrecError as e:
+            if logging.getLogger().isEnabledFor(logging.DEBUG):
+                logging.getLogger("kgrec").exception("failed")
+            click.echo(f"kgrec: error: {e}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group)
+@click.option("-v", "--verbose", count=True, help="Show more (-v info, -vv debug).")
+@click.version_option(package_name="kgrec")
+def cli(verbose: int) -> None:
+    """kgrec: knowledge-graph recommendations backed by Neo4j."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _register() -> None:
+    from kgrec.cli.ingest import ingest
+    from kgrec.cli.neo4j import neo4j
+
+    cli.add_command(neo4j)
+    cli.add_command(ingest)
+
+
+_register()
+
+
+def main() -> None:
+    """Run the program (console-script entry point)."""
+    cli()

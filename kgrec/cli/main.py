@@ -33,11 +33,12 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
-    from kgrec.cli.ingest import ingest
+    from kgrec.cli.data import data
+    from kgrec.cli.ingest import ingest, summary
     from kgrec.cli.neo4j import neo4j
 
-    cli.add_command(neo4j)
-    cli.add_command(ingest)
+    for command in (neo4j, ingest, summary, data):
+        cli.add_command(command)
 
 
 _register()

@@ -1,0 +1,1 @@
+MATCH (n:@LABEL) RETURN count(n) AS count

@@ -1,0 +1,1 @@
+MATCH ()-[r:@TYPE]->() RETURN count(r) AS count

@@ -1,0 +1,3 @@
+// Record progress in the same transaction as the batch it follows.
+MERGE (c:KgrecCheckpoint {unit: $unit})
+SET c.fingerprint = $fingerprint, c.records_done = $records_done, c.complete = $complete, c.updated = datetime()

@@ -1,0 +1,1 @@
+CREATE TEXT INDEX entity_name IF NOT EXISTS FOR (n:Entity) ON (n.name)

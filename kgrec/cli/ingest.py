@@ -1,0 +1,58 @@
+"""``kgrec ingest`` and ``kgrec summary``: load pipeline specs, show the graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kgrec.cli import render
+from kgrec.data import resolve_data_dir
+from kgrec.graph.store import GraphStore
+from kgrec.ingest.load import IngestOptions, Ingestor, load_report_json
+from kgrec.settings import load_settings
+
+
+@click.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Dataset folder (default: $KGREC_DATA_DIR).")
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--skip-bad-rows", is_flag=True, help="Write good records; report each rejected one.")
+@click.option("--rejects", type=click.Path(path_type=Path), help="Append rejected records to this CSV file.")
+@click.option("--force", is_flag=True, help="Reload sources whose checkpoint says they are up to date.")
+@click.option("--reset", is_flag=True, help="Delete the whole graph first.")
+@click.option("--json", "as_json", is_flag=True, help="Print reports as JSON.")
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+def ingest(
+    specs: tuple[Path, ...], data_dir: Path | None, batch_size: int, skip_bad_rows: bool, rejects: Path | None,
+    force: bool, reset: bool, as_json: bool, no_progress: bool,
+) -> None:
+    """Load knowledge sources into Neo4j as the SPEC files (ingest/*.toml) declare."""
+    settings = load_settings(data_dir=data_dir)
+    options = IngestOptions(batch_size=batch_size, skip_bad=skip_bad_rows, rejects=rejects, force=force)
+    progress = render.silent if (no_progress or as_json) else render.progress_bar
+    with GraphStore.connect(settings) as store:
+        if reset:
+            store.delete_all()
+        ingestor = Ingestor(store, resolve_data_dir(settings), options, progress)
+        any_bad = False
+        for spec in specs:
+            report = ingestor.run(spec)
+            any_bad |= bool(report.bad)
+            click.echo(load_report_json(report)) if as_json else render.ingest_report(report)
+        if not as_json:
+            render.graph_summary(store.counts())
+    if any_bad and rejects is not None:
+        click.echo(f"rejected records written to {rejects}", err=True)
+
+
+@click.command()
+def summary() -> None:
+    """Print node and relationship counts of the graph."""
+    settings = load_settings()
+    with GraphStore.connect(settings) as store:
+        render.graph_summary(store.counts())
+    click.echo(f"Neo4j Browser: {settings.browser_url}")
+
+
+__all__ = ["ingest", "summary"]

@@ -1,0 +1,80 @@
+"""Plain write batches: what ingestion hands to the graph store.
+
+Nothing here knows about files or specs; a batch is rows grouped by the shape of
+the statement that writes them (label and key, or start/type/end).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKey:
+    """A label and the property that identifies its nodes."""
+
+    label: str
+    property: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeGroup:
+    """Nodes of one key and one extra-label set.
+
+    Each row is ``{"key": value, "props": {...}}``.
+    """
+
+    key: NodeKey
+    labels: tuple[str, ...] = ()
+    rows: list[Row] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RelGroup:
+    """Relationships of one type between two node keys.
+
+    Each row is ``{"start": key, "end": key, "props": {...}}``.
+    """
+
+    start: NodeKey
+    type: str
+    end: NodeKey
+    create_start: bool = False
+    create_end: bool = False
+    rows: list[Row] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Batch:
+    """Everything one transaction writes: nodes first, then relationships."""
+
+    nodes: list[NodeGroup] = field(default_factory=list)
+    rels: list[RelGroup] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return sum(len(g.rows) for g in self.nodes) + sum(len(g.rows) for g in self.rels)
+
+
+@dataclass(slots=True)
+class WriteCounts:
+    """What a write changed, by label and relationship type."""
+
+    nodes_created: dict[str, int] = field(default_factory=dict)
+    rels_created: dict[str, int] = field(default_factory=dict)
+    properties_set: int = 0
+    rels_skipped: dict[str, int] = field(default_factory=dict)
+    """Relationships not written because an endpoint did not exist, by type."""
+
+    def add(self, other: WriteCounts) -> None:
+        """Add ``other`` into this one."""
+        for mine, theirs in (
+            (self.nodes_created, other.nodes_created),
+            (self.rels_created, other.rels_created),
+            (self.rels_skipped, other.rels_skipped),
+        ):
+            for k, v in theirs.items():
+                mine[k] = mine.get(k, 0) + v
+        self.properties_set += other.properties_set

@@ -1,0 +1,251 @@
+"""The graph gateway: the only place that talks to the Neo4j driver.
+
+It speaks in domain verbs (``apply_schema``, ``write``, ``counts``) and returns
+plain Python values, never driver records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import neo4j
+from neo4j import GraphDatabase, ManagedTransaction
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from kgrec.errors import GraphUnavailableError, KgrecError
+from kgrec.graph import cypher
+from kgrec.graph.batch import Batch, NodeGroup, NodeKey, RelGroup, WriteCounts
+from kgrec.graph.names import check_label, check_property, check_rel_type
+from kgrec.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STATIC_SCHEMA = ("schema/checkpoint_unit", "schema/item_title", "schema/entity_name", "schema/names_fulltext")
+INTERNAL_LABELS = frozenset({"KgrecCheckpoint"})
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """How far one ingestion unit got, committed with its last batch."""
+
+    unit: str
+    fingerprint: str
+    records_done: int
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GraphCounts:
+    """Node counts by label and relationship counts by type."""
+
+    labels: dict[str, int]
+    types: dict[str, int]
+
+    @property
+    def nodes(self) -> int:
+        """Sum over labels (a node with two labels counts twice)."""
+        return sum(self.labels.values())
+
+    @property
+    def relationships(self) -> int:
+        """Total relationships."""
+        return sum(self.types.values())
+
+
+class GraphStore:
+    """Reads and writes kgrec's graph in one Neo4j database.
+
+    Args:
+        driver: An open driver; the store closes it on :meth:`close`.
+        database: The database name.
+    """
+
+    def __init__(self, driver: neo4j.Driver, database: str = "neo4j") -> None:
+        self._driver = driver
+        self._db = database
+
+    @classmethod
+    def connect(cls, settings: Settings) -> GraphStore:
+        """Open a store from settings: ``NEO4J_*`` if given, else the local server.
+
+        Raises:
+            GraphUnavailableError: The server is down or refuses the login.
+        """
+        uri, user, password = credentials(settings)
+        driver = GraphDatabase.driver(uri, auth=(user, password), notifications_min_severity="OFF")
+        try:
+            driver.verify_connectivity()
+        except AuthError as e:
+            driver.close()
+            raise GraphUnavailableError(f"Neo4j at {uri} refused the login for user {user!r}") from e
+        except (ServiceUnavailable, SessionExpired, OSError) as e:
+            driver.close()
+            hint = " (start it with `kgrec neo4j start`)" if settings.uses_local_server else ""
+            raise GraphUnavailableError(f"Neo4j is not reachable at {uri}{hint}") from e
+        return cls(driver, settings.neo4j_database)
+
+    def close(self) -> None:
+        """Close the driver."""
+        self._driver.close()
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def apply_schema(self, keys: Iterable[NodeKey]) -> None:
+        """Create the uniqueness constraint of every node key and kgrec's lookup indexes (idempotent)."""
+        for key in sorted(set(keys), key=lambda k: (k.label, k.property)):
+            names = {"NAME": f"kgrec_{key.label}_{key.property}", "LABEL": check_label(key.label),
+                     "KEY": check_property(key.property)}
+            self._run(cypher.render("schema/unique_key", names=names))
+        for name in STATIC_SCHEMA:
+            self._run(cypher.statement(name))
+        self._run("CALL db.awaitIndexes(300)")
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def write(self, batch: Batch, checkpoint: Checkpoint | None = None) -> WriteCounts:
+        """Write one batch, and the checkpoint after it, in one managed transaction (retried)."""
+        try:
+            with self._session() as session:
+                return session.execute_write(_write_batch, batch, checkpoint)
+        except (ServiceUnavailable, SessionExpired) as e:
+            raise GraphUnavailableError(f"lost the connection to Neo4j: {e}") from e
+        except Neo4jError as e:
+            raise KgrecError(f"Neo4j rejected a write: {e.code}: {e.message}") from e
+
+    def checkpoint(self, unit: str) -> Checkpoint | None:
+        """The last committed checkpoint of ``unit``, if any."""
+        rows = self._run(cypher.statement("ingest/checkpoint_get"), unit=unit)
+        if not rows:
+            return None
+        r = rows[0]
+        return Checkpoint(unit, r["fingerprint"], int(r["records_done"]), bool(r["complete"]))
+
+    def delete_all(self) -> None:
+        """Delete every node and relationship (schema is kept)."""
+        with self._session() as session:
+            session.run(cypher.statement("graph/delete_all")).consume()
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def counts(self) -> GraphCounts:
+        """Count nodes per label and relationships per type (from Neo4j's count store)."""
+        labels = [r["label"] for r in self._run(cypher.statement("graph/labels"))]
+        types = [r["type"] for r in self._run(cypher.statement("graph/rel_types"))]
+        by_label = {
+            lbl: self._count("graph/count_label", LABEL=check_label(lbl))
+            for lbl in labels
+            if lbl not in INTERNAL_LABELS
+        }
+        by_type = {t: self._count("graph/count_type", TYPE=check_rel_type(t)) for t in types}
+        return GraphCounts({k: v for k, v in by_label.items() if v}, {k: v for k, v in by_type.items() if v})
+
+    def query(self, text: str, **params: Any) -> list[dict[str, Any]]:
+        """Run a read statement kgrec owns and return plain dicts."""
+        return self._run(text, **params)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _count(self, name: str, **names: str) -> int:
+        return int(self._run(cypher.render(name, names=names))[0]["count"])
+
+    def _session(self) -> neo4j.Session:
+        return self._driver.session(database=self._db)
+
+    def _run(self, text: str, **params: Any) -> list[dict[str, Any]]:
+        try:
+            records, _, _ = self._driver.execute_query(text, params, database_=self._db)
+        except (ServiceUnavailable, SessionExpired) as e:
+            raise GraphUnavailableError(f"lost the connection to Neo4j: {e}") from e
+        return [r.data() for r in records]
+
+
+def _write_batch(tx: ManagedTransaction, batch: Batch, checkpoint: Checkpoint | None) -> WriteCounts:
+    counts = WriteCounts()
+    for group in batch.nodes:
+        if group.rows:
+            _write_nodes(tx, group, counts)
+    for rel in batch.rels:
+        if rel.rows:
+            _write_rels(tx, rel, counts)
+    if checkpoint is not None:
+        tx.run(
+            cypher.statement("ingest/checkpoint_set"),
+            unit=checkpoint.unit,
+            fingerprint=checkpoint.fingerprint,
+            records_done=checkpoint.records_done,
+            complete=checkpoint.complete,
+        ).consume()
+    return counts
+
+
+def _write_nodes(tx: ManagedTransaction, group: NodeGroup, counts: WriteCounts) -> None:
+    labels = tuple(check_label(x) for x in group.labels)
+    text = cypher.render(
+        "graph/merge_nodes",
+        names={"LABEL": check_label(group.key.label), "KEY": check_property(group.key.property)},
+        raw={"SET_LABELS": cypher.set_labels(labels), "SET_PROPS": cypher.set_props("n", _prop_names(group.rows))},
+    )
+    summary = tx.run(text, rows=group.rows).consume()
+    label = group.key.label
+    counts.nodes_created[label] = counts.nodes_created.get(label, 0) + summary.counters.nodes_created
+    counts.properties_set += summary.counters.properties_set
+
+
+def _write_rels(tx: ManagedTransaction, rel: RelGroup, counts: WriteCounts) -> None:
+    text = cypher.render(
+        "graph/merge_rels",
+        names={
+            "START_LABEL": check_label(rel.start.label),
+            "START_KEY": check_property(rel.start.property),
+            "END_LABEL": check_label(rel.end.label),
+            "END_KEY": check_property(rel.end.property),
+            "TYPE": check_rel_type(rel.type),
+        },
+        raw={
+            "START_VERB": "MERGE" if rel.create_start else "MATCH",
+            "END_VERB": "MERGE" if rel.create_end else "MATCH",
+            "SET_PROPS": cypher.set_props("r", _prop_names(rel.rows)),
+        },
+    )
+    result = tx.run(text, rows=rel.rows)
+    written = int(result.single(strict=True)["written"])
+    summary = result.consume()
+    t = rel.type
+    counts.rels_created[t] = counts.rels_created.get(t, 0) + summary.counters.relationships_created
+    made = summary.counters.nodes_created
+    if made:
+        label = rel.end.label if rel.create_end else rel.start.label
+        counts.nodes_created[label] = counts.nodes_created.get(label, 0) + made
+    counts.properties_set += summary.counters.properties_set
+    skipped = len(rel.rows) - written
+    if skipped:
+        counts.rels_skipped[t] = counts.rels_skipped.get(t, 0) + skipped
+
+
+def _prop_names(rows: list[dict[str, Any]]) -> list[str]:
+    names: set[str] = set()
+    for row in rows:
+        names.update(row["props"])
+    return [check_property(p) for p in sorted(names)]
+
+
+def credentials(settings: Settings) -> tuple[str, str, str]:
+    """URI, user and password to use: ``NEO4J_*`` settings, or the local server's files."""
+    if not settings.uses_local_server:
+        if settings.neo4j_password is None:
+            raise GraphUnavailableError("NEO4J_URI is set but NEO4J_PASSWORD is not")
+        return settings.bolt_uri, settings.neo4j_user, settings.neo4j_password.get_secret_value()
+    from kgrec.graph.server import read_password
+
+    return settings.bolt_uri, "neo4j", read_password(settings)
+

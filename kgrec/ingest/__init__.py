@@ -1,0 +1,1 @@
+"""Declarative ingestion: pipeline specs -> record batches -> batched Neo4j writes."""

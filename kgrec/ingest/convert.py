@@ -1,0 +1,97 @@
+"""Column-wise conversion of string columns to typed values, with per-record errors."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kgrec.ingest.spec import Field_, Key
+
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+_INT = re.compile(r"^[+-]?\d+$")
+
+
+def convert(values: pd.Series, field: Field_ | Key) -> tuple[list[Any], list[str | None]]:
+    """Convert a string column.
+
+    Returns:
+        The converted values (``None`` for empty) and, per record, an error
+        message or ``None``.
+    """
+    raw = values.fillna("").astype(str).str.strip()
+    pattern = getattr(field, "pattern", None)
+    if pattern:
+        raw = raw.str.extract(f"({pattern})" if re.compile(pattern).groups == 0 else pattern, expand=False)
+        raw = raw.iloc[:, 0] if isinstance(raw, pd.DataFrame) else raw
+        raw = raw.fillna("")
+    kind = field.type
+    if kind == "int":
+        out, errs = _ints(raw)
+    elif kind == "float":
+        out, errs = _floats(raw)
+    elif kind == "bool":
+        out, errs = _bools(raw)
+    elif kind in ("date", "datetime"):
+        out, errs = _dates(raw, kind, getattr(field, "format", None))
+    else:
+        out = [v if v else None for v in raw.tolist()]
+        errs = [None] * len(out)
+    if isinstance(field, Key) and field.prefix:
+        out = [None if v is None else f"{field.prefix}{v}" for v in out]
+    if getattr(field, "required", False) or isinstance(field, Key):
+        what = "key" if isinstance(field, Key) else "required value"
+        errs = [e if e or v is not None else f"missing {what} in column {field.column!r}" for v, e in zip(out, errs)]
+    return out, errs
+
+
+def _ints(raw: pd.Series) -> tuple[list[Any], list[str | None]]:
+    ok = raw.str.match(_INT)
+    empty = raw == ""
+    out: list[Any] = [None] * len(raw)
+    idx = np.flatnonzero(ok.to_numpy())
+    for i, v in zip(idx, raw.to_numpy()[idx]):
+        out[i] = int(v)
+    errs = [None if (o or e) else f"not an integer: {v!r}" for o, e, v in zip(ok, empty, raw)]
+    return out, errs
+
+
+def _floats(raw: pd.Series) -> tuple[list[Any], list[str | None]]:
+    num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    bad = num.isna() & (raw != "")
+    out = [None if pd.isna(x) else float(x) for x in num.tolist()]
+    errs = [f"not a number: {v!r}" if b else None for b, v in zip(bad, raw)]
+    return out, errs
+
+
+def _bools(raw: pd.Series) -> tuple[list[Any], list[str | None]]:
+    out: list[Any] = []
+    errs: list[str | None] = []
+    for v in raw.str.lower().tolist():
+        out.append(True if v in _TRUE else False if v in _FALSE else None)
+        errs.append(f"not a boolean: {v!r}" if v and out[-1] is None else None)
+    return out, errs
+
+
+def _dates(raw: pd.Series, kind: str, fmt: str | None) -> tuple[list[Any], list[str | None]]:
+    out: list[Any] = []
+    errs: list[str | None] = []
+    for v in raw.tolist():
+        if not v:
+            out.append(None)
+            errs.append(None)
+            continue
+        try:
+            parsed = datetime.strptime(v, fmt) if fmt else datetime.fromisoformat(v)
+        except ValueError:
+            out.append(None)
+            errs.append(f"not a {kind}{f' in format {fmt!r}' if fmt else ' (ISO 8601)'}: {v!r}")
+            continue
+        out.append(parsed.date() if kind == "date" else parsed)
+        errs.append(None)
+    return out, errs
+

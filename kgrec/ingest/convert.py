@@ -23,13 +23,15 @@ def convert(values: pd.Series, field: Field_ | Key) -> tuple[list[Any], list[str
         The converted values (``None`` for empty) and, per record, an error
         message or ``None``.
     """
-    raw = values.fillna("").astype(str).str.strip()
+    raw = values.fillna("").astype(str)
     pattern = getattr(field, "pattern", None)
     if pattern:
         raw = raw.str.extract(f"({pattern})" if re.compile(pattern).groups == 0 else pattern, expand=False)
         raw = raw.iloc[:, 0] if isinstance(raw, pd.DataFrame) else raw
         raw = raw.fillna("")
     kind = field.type
+    if kind != "str":
+        raw = raw.str.strip()
     if kind == "int":
         out, errs = _ints(raw)
     elif kind == "float":

@@ -42,6 +42,7 @@ _SUFFIX_FORMATS = {
     ".jsonld": "json-ld", ".json": "json-ld", ".trig": "trig", ".n3": "n3",
 }
 _QUAD_FORMATS = {"nquads", "trig"}
+_LINE_FORMATS = {"nt", "nquads"}
 
 
 @dataclass(slots=True)
@@ -104,8 +105,21 @@ def parse(path: Path, rdf: Rdf) -> rdflib.Graph:
     try:
         graph.parse(path, format=fmt)
     except Exception as e:  # rdflib raises many unrelated types for syntax errors
-        raise InputDataError([BadRecord(str(path), _line_of(e), f"invalid {fmt} RDF: {_short(e)}")]) from e
+        line = _line_of(e) or (_first_bad_line(path, fmt) if fmt in _LINE_FORMATS else None)
+        raise InputDataError([BadRecord(str(path), line, f"invalid {fmt} RDF: {_short(e)}")]) from e
     return graph
+
+
+def _first_bad_line(path: Path, fmt: str) -> int | None:
+    """Line-based formats report no line on error: find it by parsing line by line."""
+    with path.open(encoding="utf-8", errors="replace") as f:
+        for n, text in enumerate(f, start=1):
+            if text.strip() and not text.lstrip().startswith("#"):
+                try:
+                    (rdflib.Dataset() if fmt == "nquads" else rdflib.Graph()).parse(data=text, format=fmt)
+                except Exception:
+                    return n
+    return None
 
 
 def _line_of(e: Exception) -> int | None:

@@ -1,0 +1,49 @@
+# kgrec: two commands do all the set-up on a fresh machine.
+#   make demo   venv + install, local Neo4j (or $NEO4J_URI), ingest the MovieLens-100k KG, summary
+#   make test   venv + install, the whole test suite against a real Neo4j it starts and stops
+# Needs Python >= 3.10; the local Neo4j needs Java 17 (or 21) and Maven (first start downloads it).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# The dataset mirror beside the checkout when there is one; else kgrec's own data folder.
+SHARED_DATA := $(abspath $(CURDIR)/../shared/recsys-data)
+ifeq ($(KGREC_DATA_DIR),)
+ifneq ($(wildcard $(SHARED_DATA)/movielens-100k/u.data),)
+export KGREC_DATA_DIR := $(SHARED_DATA)
+endif
+endif
+
+SPECS := ingest/movielens-100k.toml ingest/dbpedia-films.toml ingest/freebase.toml ingest/imdb-details.toml
+
+.PHONY: demo test bench lint neo4j-stop clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kgrec neo4j start
+	$(BIN)/kgrec data fetch
+	$(BIN)/kgrec ingest $(SPECS)
+	$(BIN)/kgrec summary
+	$(BIN)/kgrec neo4j status
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -ra
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.ingest
+
+lint: $(STAMP)
+	$(BIN)/ruff check kgrec tests bench
+
+neo4j-stop: $(STAMP)
+	$(BIN)/kgrec neo4j stop
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

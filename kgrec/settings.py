@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kgrec.errors import ConfigError
 
 NEO4J_VERSION = "5.26.19"
 """Neo4j Community LTS release kgrec provisions (newest 5.26 with APOC on Maven Central)."""
@@ -93,4 +95,9 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment, with keyword overrides on top."""
     clean = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**clean)  # type: ignore[arg-type]
+    try:
+        return Settings(**clean)  # type: ignore[arg-type]
+    except ValidationError as e:
+        err = e.errors()[0]
+        name = ".".join(str(p) for p in err["loc"])
+        raise ConfigError(f"invalid setting {name} (KGREC_{name.upper()}): {err['msg']}") from e

@@ -47,3 +47,7 @@ _register()
 def main() -> None:
     """Run the program (console-script entry point)."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

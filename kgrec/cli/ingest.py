@@ -15,7 +15,9 @@ from kgrec.settings import load_settings
 
 @click.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Dataset folder (default: $KGREC_DATA_DIR).")
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Dataset folder (default: $KGREC_DATA_DIR)."
+)
 @click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 1_000_000))
 @click.option("--skip-bad-rows", is_flag=True, help="Write good records; report each rejected one.")
 @click.option("--rejects", type=click.Path(path_type=Path), help="Append rejected records to this CSV file.")
@@ -24,8 +26,15 @@ from kgrec.settings import load_settings
 @click.option("--json", "as_json", is_flag=True, help="Print reports as JSON.")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def ingest(
-    specs: tuple[Path, ...], data_dir: Path | None, batch_size: int, skip_bad_rows: bool, rejects: Path | None,
-    force: bool, reset: bool, as_json: bool, no_progress: bool,
+    specs: tuple[Path, ...],
+    data_dir: Path | None,
+    batch_size: int,
+    skip_bad_rows: bool,
+    rejects: Path | None,
+    force: bool,
+    reset: bool,
+    as_json: bool,
+    no_progress: bool,
 ) -> None:
     """Load knowledge sources into Neo4j as the SPEC files (ingest/*.toml) declare."""
     settings = load_settings(data_dir=data_dir)

@@ -103,8 +103,11 @@ class GraphStore:
     def apply_schema(self, keys: Iterable[NodeKey]) -> None:
         """Create the uniqueness constraint of every node key and kgrec's lookup indexes (idempotent)."""
         for key in sorted(set(keys), key=lambda k: (k.label, k.property)):
-            names = {"NAME": f"kgrec_{key.label}_{key.property}", "LABEL": check_label(key.label),
-                     "KEY": check_property(key.property)}
+            names = {
+                "NAME": f"kgrec_{key.label}_{key.property}",
+                "LABEL": check_label(key.label),
+                "KEY": check_property(key.property),
+            }
             self._run(cypher.render("schema/unique_key", names=names))
         for name in STATIC_SCHEMA:
             self._run(cypher.statement(name))
@@ -193,7 +196,10 @@ def _write_nodes(tx: ManagedTransaction, group: NodeGroup, counts: WriteCounts) 
     text = cypher.render(
         "graph/merge_nodes",
         names={"LABEL": check_label(group.key.label), "KEY": check_property(group.key.property)},
-        raw={"SET_LABELS": cypher.set_labels(labels), "SET_PROPS": cypher.set_props("n", _prop_names(group.rows))},
+        raw={
+            "SET_LABELS": cypher.set_labels(labels),
+            "SET_PROPS": cypher.set_props("n", _prop_names(group.rows)),
+        },
     )
     summary = tx.run(text, rows=group.rows).consume()
     label = group.key.label
@@ -248,4 +254,3 @@ def credentials(settings: Settings) -> tuple[str, str, str]:
     from kgrec.graph.server import read_password
 
     return settings.bolt_uri, "neo4j", read_password(settings)
-

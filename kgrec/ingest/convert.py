@@ -47,7 +47,10 @@ def convert(values: pd.Series, field: Field_ | Key) -> tuple[list[Any], list[str
         out = [None if v is None else f"{field.prefix}{v}" for v in out]
     if getattr(field, "required", False) or isinstance(field, Key):
         what = "key" if isinstance(field, Key) else "required value"
-        errs = [e if e or v is not None else f"missing {what} in column {field.column!r}" for v, e in zip(out, errs)]
+        errs = [
+            e if e or v is not None else f"missing {what} in column {field.column!r}"
+            for v, e in zip(out, errs)
+        ]
     return out, errs
 
 
@@ -96,4 +99,3 @@ def _dates(raw: pd.Series, kind: str, fmt: str | None) -> tuple[list[Any], list[
         out.append(parsed.date() if kind == "date" else parsed)
         errs.append(None)
     return out, errs
-

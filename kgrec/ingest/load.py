@@ -290,8 +290,13 @@ def load_report_json(report: IngestReport) -> str:
         {
             "spec": report.spec,
             "units": [
-                {"unit": u.unit, "records": u.records, "resumed_from": u.resumed_from,
-                 "up_to_date": u.up_to_date, "bad": len(u.bad)}
+                {
+                    "unit": u.unit,
+                    "records": u.records,
+                    "resumed_from": u.resumed_from,
+                    "up_to_date": u.up_to_date,
+                    "bad": len(u.bad),
+                }
                 for u in report.units
             ],
             "nodes_created": report.counts.nodes_created,

@@ -79,7 +79,9 @@ def _rel_columns(cols: _Columns, r: RelMap) -> dict[str, list[Any]]:
     else:
         parts["type"] = [r.type] * n
     if r.end_flag_columns:
-        flags = [cols.frame[c].fillna("").astype(str).str.strip().str.lower().tolist() for c in r.end_flag_columns]
+        flags = [
+            cols.frame[c].fillna("").astype(str).str.strip().str.lower().tolist() for c in r.end_flag_columns
+        ]
         parts["end"] = [
             [name for name, col in zip(r.end_flag_columns, flags) if col[i] in _FLAG_ON] for i in range(n)
         ]
@@ -88,7 +90,9 @@ def _rel_columns(cols: _Columns, r: RelMap) -> dict[str, list[Any]]:
     return parts
 
 
-def _rel_groups(r: RelMap, parts: dict[str, list[Any]], good: list[bool], link: LinkMap | None) -> list[RelGroup]:
+def _rel_groups(
+    r: RelMap, parts: dict[str, list[Any]], good: list[bool], link: LinkMap | None
+) -> list[RelGroup]:
     groups: dict[tuple[NodeKey, str, NodeKey, bool, bool], list[Row]] = defaultdict(list)
     excluded = set(r.exclude_types)
     for i, ok in enumerate(good):
@@ -98,8 +102,11 @@ def _rel_groups(r: RelMap, parts: dict[str, list[Any]], good: list[bool], link: 
         for end_key in parts["end"][i]:
             for s_key, s_val, s_create in _resolve(r.start, parts["start"][i], link):
                 for e_key, e_val, e_create in _resolve(r.end, end_key, link):
-                    a, b = ((e_key, e_val, e_create), (s_key, s_val, s_create)) if reverse else (
-                        (s_key, s_val, s_create), (e_key, e_val, e_create))
+                    a, b = (
+                        ((e_key, e_val, e_create), (s_key, s_val, s_create))
+                        if reverse
+                        else ((s_key, s_val, s_create), (e_key, e_val, e_create))
+                    )
                     groups[(a[0], rel_type, b[0], a[2], b[2])].append(
                         {"start": a[1], "end": b[1], "props": parts["props"][i]}
                     )

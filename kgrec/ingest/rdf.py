@@ -38,8 +38,16 @@ log = logging.getLogger(__name__)
 
 IRI_KEY = "iri"
 _SUFFIX_FORMATS = {
-    ".ttl": "turtle", ".nt": "nt", ".nq": "nquads", ".rdf": "xml", ".owl": "xml", ".xml": "xml",
-    ".jsonld": "json-ld", ".json": "json-ld", ".trig": "trig", ".n3": "n3",
+    ".ttl": "turtle",
+    ".nt": "nt",
+    ".nq": "nquads",
+    ".rdf": "xml",
+    ".owl": "xml",
+    ".xml": "xml",
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+    ".trig": "trig",
+    ".n3": "n3",
 }
 _QUAD_FORMATS = {"nquads", "trig"}
 _LINE_FORMATS = {"nt", "nquads"}
@@ -89,7 +97,9 @@ def _append(batch: Batch, group: NodeGroup | RelGroup, rows: list[Row]) -> None:
     if isinstance(group, NodeGroup):
         batch.nodes.append(NodeGroup(group.key, group.labels, rows))
     else:
-        batch.rels.append(RelGroup(group.start, group.type, group.end, group.create_start, group.create_end, rows))
+        batch.rels.append(
+            RelGroup(group.start, group.type, group.end, group.create_start, group.create_end, rows)
+        )
 
 
 def parse(path: Path, rdf: Rdf) -> rdflib.Graph:
@@ -171,7 +181,11 @@ def convert_graph(graph: rdflib.Graph, rdf: Rdf, link: LinkMap | None) -> RdfCon
             continue
         labels.setdefault(subj, set())
         if p == RDF.type and isinstance(o, URIRef):
-            (labels[subj].add(cfg.type_labels[str(o)]) if str(o) in cfg.type_labels else other_types[subj].add(str(o)))
+            (
+                labels[subj].add(cfg.type_labels[str(o)])
+                if str(o) in cfg.type_labels
+                else other_types[subj].add(str(o))
+            )
         elif isinstance(o, Literal):
             if _keep(o, rdf.languages):
                 props[subj][cfg.literal_name(ps)].append(_value(o))
@@ -230,13 +244,18 @@ def _group_order(item: tuple[tuple[NodeKey, tuple[str, ...]], list[Row]]) -> tup
     return (key.label, key.property, extra)
 
 
-def _rel_groups(rels: dict[tuple[str, str, str], None], entity: NodeKey, link: LinkMap | None) -> list[RelGroup]:
+def _rel_groups(
+    rels: dict[tuple[str, str, str], None], entity: NodeKey, link: LinkMap | None
+) -> list[RelGroup]:
     groups: dict[tuple[NodeKey, str, NodeKey], list[Row]] = defaultdict(list)
     for s, t, o in sorted(rels):
         for sk, sv in _endpoints(s, entity, link):
             for ok, ov in _endpoints(o, entity, link):
                 groups[(sk, t, ok)].append({"start": sv, "end": ov, "props": {}})
-    return [RelGroup(s, t, o, rows=rows) for (s, t, o), rows in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0].label, g[0][2].label))]
+    return [
+        RelGroup(s, t, o, rows=rows)
+        for (s, t, o), rows in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0].label, g[0][2].label))
+    ]
 
 
 def _endpoints(iri: str, entity: NodeKey, link: LinkMap | None) -> list[tuple[NodeKey, Any]]:

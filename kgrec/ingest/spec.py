@@ -8,10 +8,10 @@ README section "Bring your own data" for a walk-through.
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import Literal
 
+import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kgrec.errors import SpecError
@@ -155,7 +155,9 @@ class RelMap(_HasProperties):
     @field_validator("types", mode="before")
     @classmethod
     def _rules(cls, v: object) -> object:
-        return {k: {"type": x} if isinstance(x, str) else x for k, x in v.items()} if isinstance(v, dict) else v
+        return (
+            {k: {"type": x} if isinstance(x, str) else x for k, x in v.items()} if isinstance(v, dict) else v
+        )
 
     @model_validator(mode="after")
     def _one_type(self) -> RelMap:

@@ -107,7 +107,11 @@ def _columns(path: Path, table: Table, reader: csv._reader) -> list[str]:  # typ
         return header
     if len(header) != len(table.columns):
         raise InputDataError(
-            [BadRecord(str(path), 1, f"header has {len(header)} columns, the spec names {len(table.columns)}")]
+            [
+                BadRecord(
+                    str(path), 1, f"header has {len(header)} columns, the spec names {len(table.columns)}"
+                )
+            ]
         )
     return list(table.columns)
 

@@ -43,7 +43,11 @@ def _env(data_dir: Path) -> dict[str, str]:
 
 def _kgrec(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "kgrec.cli.main", *args], env=_env(data_dir), capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "kgrec.cli.main", *args],
+        env=_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -53,7 +57,9 @@ def test_malformed_file_exits_non_zero_with_file_line_and_reason(store: GraphSto
     result = _kgrec("ingest", "--no-progress", str(spec), data_dir=tmp_path)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("kgrec: error: ") and "ratings.csv:3: column 'rating': not an integer: 'five'" in last
+    assert (
+        last.startswith("kgrec: error: ") and "ratings.csv:3: column 'rating': not an integer: 'five'" in last
+    )
     assert "Traceback" not in result.stderr
     assert store.counts().types == {}
 
@@ -71,7 +77,16 @@ def test_killed_run_completes_on_rerun_without_duplicates(store: GraphStore, tmp
     write(tmp_path / "big" / "ratings.csv", "user,item,rating\n" + rows)
     pairs = len({(i % 997, i % 1499) for i in range(n)})
     spec = write(tmp_path / "big.toml", SPEC)
-    cmd = [sys.executable, "-m", "kgrec.cli.main", "ingest", "--no-progress", "--batch-size", "500", str(spec)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "kgrec.cli.main",
+        "ingest",
+        "--no-progress",
+        "--batch-size",
+        "500",
+        str(spec),
+    ]
     proc = subprocess.Popen(cmd, env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300
@@ -90,5 +105,7 @@ def test_killed_run_completes_on_rerun_without_duplicates(store: GraphStore, tmp
     assert result.returncode == 0, result.stderr
     assert "resumed after" in result.stdout
     assert store.counts().types == {"RATED": pairs}
-    dupes = store.query("MATCH (u:User)-[r:RATED]->(i:Item) WITH u, i, count(r) AS c WHERE c > 1 RETURN count(*) AS d")
+    dupes = store.query(
+        "MATCH (u:User)-[r:RATED]->(i:Item) WITH u, i, count(r) AS c WHERE c > 1 RETURN count(*) AS d"
+    )
     assert dupes == [{"d": 0}]

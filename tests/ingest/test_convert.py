@@ -21,7 +21,9 @@ def test_floats_and_bools() -> None:
     assert _conv(["1.5", "1e3", "nan?"], type="float")[0][:2] == [1.5, 1000.0]
     assert _conv(["1.5", "nan?"], type="float")[1] == [None, "not a number: 'nan?'"]
     assert _conv(["true", "No", "", "maybe"], type="bool") == (
-        [True, False, None, None], [None, None, None, "not a boolean: 'maybe'"])
+        [True, False, None, None],
+        [None, None, None, "not a boolean: 'maybe'"],
+    )
 
 
 def test_dates_with_format_and_pattern() -> None:
@@ -38,6 +40,8 @@ def test_required_and_keys() -> None:
     assert errs == [None, "missing key in column 'c'"]
 
 
-@pytest.mark.parametrize("value", ["'; MATCH (n) DETACH DELETE n //", "`}) RETURN 1 //", "{$x}", "日本語 🎬", "x" * 100_000])
+@pytest.mark.parametrize(
+    "value", ["'; MATCH (n) DETACH DELETE n //", "`}) RETURN 1 //", "{$x}", "日本語 🎬", "x" * 100_000]
+)
 def test_hostile_strings_pass_through_verbatim(value: str) -> None:
     assert _conv([value]) == ([value], [None])

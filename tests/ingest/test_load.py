@@ -47,11 +47,17 @@ file = "ratings.csv"
 
 
 def _dataset(root: Path, n_users: int = 30, n_items: int = 20, ratings: str | None = None) -> Path:
-    write(root / "tiny" / "users.csv", "uid,age,name\n" + "".join(f"{u},{20 + u},user {u}\n" for u in range(1, n_users + 1)))
+    write(
+        root / "tiny" / "users.csv",
+        "uid,age,name\n" + "".join(f"{u},{20 + u},user {u}\n" for u in range(1, n_users + 1)),
+    )
     write(root / "tiny" / "items.tsv", "".join(f"{i}\titem {i}\n" for i in range(1, n_items + 1)))
     if ratings is None:
         ratings = "user,item,rating\n" + "".join(
-            f"{u},{i},{(u * i) % 5 + 1}\n" for u in range(1, n_users + 1) for i in range(1, n_items + 1) if (u + i) % 3 == 0
+            f"{u},{i},{(u * i) % 5 + 1}\n"
+            for u in range(1, n_users + 1)
+            for i in range(1, n_items + 1)
+            if (u + i) % 3 == 0
         )
     write(root / "tiny" / "ratings.csv", ratings)
     return write(root / "tiny.toml", SPEC)
@@ -76,7 +82,9 @@ def test_loads_exact_counts_and_is_idempotent(store: GraphStore, tmp_path: Path)
     forced = Ingestor(store, tmp_path, IngestOptions(force=True, batch_size=7)).run(spec)
     assert forced.counts.nodes_created.get("User", 0) == 0 and forced.counts.rels_created.get("RATED", 0) == 0
     assert _snapshot(store) == ({"User": 30, "Item": 20}, {"RATED": _expected_ratings()})
-    row = store.query("MATCH (u:User {id: 7})-[r:RATED]->(i:Item {id: 2}) RETURN u.age AS age, u.name AS name, r.rating AS rating")
+    row = store.query(
+        "MATCH (u:User {id: 7})-[r:RATED]->(i:Item {id: 2}) RETURN u.age AS age, u.name AS name, r.rating AS rating"
+    )
     assert row == [{"age": 27, "name": "user 7", "rating": float(7 * 2 % 5 + 1)}]
 
 
@@ -110,7 +118,9 @@ def test_resumes_after_interruption_without_duplicates(store: GraphStore, tmp_pa
     ratings = next(u for u in report.units if u.unit.endswith("ratings.csv"))
     assert ratings.resumed_from > 0
     assert _snapshot(store) == ({"User": 30, "Item": 20}, {"RATED": _expected_ratings()})
-    dupes = store.query("MATCH (u:User)-[r:RATED]->(i:Item) WITH u, i, count(r) AS n WHERE n > 1 RETURN count(*) AS d")
+    dupes = store.query(
+        "MATCH (u:User)-[r:RATED]->(i:Item) WITH u, i, count(r) AS n WHERE n > 1 RETURN count(*) AS d"
+    )
     assert dupes == [{"d": 0}]
 
 
@@ -123,7 +133,9 @@ BAD_RATINGS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_RATINGS))
-def test_bad_input_names_file_and_line_and_writes_nothing(store: GraphStore, tmp_path: Path, case: str) -> None:
+def test_bad_input_names_file_and_line_and_writes_nothing(
+    store: GraphStore, tmp_path: Path, case: str
+) -> None:
     ratings, line, reason = BAD_RATINGS[case]
     spec = _dataset(tmp_path, ratings=ratings)  # type: ignore[arg-type]
     before = _snapshot(store)
@@ -151,7 +163,7 @@ def test_skip_bad_rows_writes_good_ones_and_reports_each(store: GraphStore, tmp_
 
 
 HOSTILE = [
-    "O'Brien \"quoted\"",
+    'O\'Brien "quoted"',
     "`}) MATCH (n) DETACH DELETE n //",
     "{rows: $rows}",
     "RETURN 1; DROP CONSTRAINT x",
@@ -175,7 +187,9 @@ def test_hostile_values_are_stored_verbatim(store: GraphStore, tmp_path: Path) -
 
 
 def test_rdf_syntax_error_writes_nothing(store: GraphStore, tmp_path: Path) -> None:
-    write(tmp_path / "kg" / "kg.ttl", "@prefix ex: <http://e/> .\nex:a ex:knows ex:b .\nex:b ex:knows \"oops .\n")
+    write(
+        tmp_path / "kg" / "kg.ttl", '@prefix ex: <http://e/> .\nex:a ex:knows ex:b .\nex:b ex:knows "oops .\n'
+    )
     spec = write(tmp_path / "kg.toml", 'name = "kg"\ndataset = "kg"\n[[rdf]]\nfile = "kg.ttl"\n')
     with pytest.raises(InputDataError, match=r"kg.ttl:3: invalid turtle RDF"):
         Ingestor(store, tmp_path).run(spec)

@@ -25,9 +25,13 @@ dbr:John_Lasseter a dbo:Person ; rdfs:label "John Lasseter"@en ; dbo:birthPlace 
 dbr:Hollywood dbo:thing [ rdfs:label "blank" ] .
 """
 
-RDF = Rdf(file="kg.ttl", type_labels={"dbo:Film": "Film", "dbo:Person": "Person"},
-          literals={"rdfs:label": "name"}, predicates={"dbo:director": "DIRECTED_BY"},
-          exclude_predicates=["owl:sameAs"])
+RDF = Rdf(
+    file="kg.ttl",
+    type_labels={"dbo:Film": "Film", "dbo:Person": "Person"},
+    literals={"rdfs:label": "name"},
+    predicates={"dbo:director": "DIRECTED_BY"},
+    exclude_predicates=["owl:sameAs"],
+)
 
 
 def _by_key(content: rdf_io.RdfContent) -> dict:
@@ -78,7 +82,7 @@ def test_batches_cover_every_row_once_and_resume(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "text", "line"),
     [
-        ("bad.ttl", "@prefix ex: <http://e/> .\nex:a ex:b ex:c .\nex:a ex:b \"unterminated .\n", 3),
+        ("bad.ttl", '@prefix ex: <http://e/> .\nex:a ex:b ex:c .\nex:a ex:b "unterminated .\n', 3),
         ("bad.nt", "<http://e/a> <http://e/b> <http://e/c> .\n<http://e/a> <http://e/b> .\n", 2),
     ],
 )
@@ -90,7 +94,10 @@ def test_syntax_errors_name_file_and_line(tmp_path: Path, name: str, text: str, 
 
 
 def test_formats_from_suffix(tmp_path: Path) -> None:
-    nt = write(tmp_path / "kg.nt", '<http://e/a> <http://e/knows> <http://e/b> .\n<http://e/a> <http://e/name> "A" .\n')
+    nt = write(
+        tmp_path / "kg.nt",
+        '<http://e/a> <http://e/knows> <http://e/b> .\n<http://e/a> <http://e/name> "A" .\n',
+    )
     content = rdf_io.convert_graph(rdf_io.parse(nt, Rdf(file="kg.nt")), Rdf(file="kg.nt"), None)
     assert {g.type for g in content.rels} == {"KNOWS"}
     jsonld = write(tmp_path / "kg.jsonld", '{"@id": "http://e/a", "http://e/knows": {"@id": "http://e/b"}}')

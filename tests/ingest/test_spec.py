@@ -54,10 +54,13 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
 
 
 def test_relationship_needs_exactly_one_type(tmp_path: Path) -> None:
-    text = GOOD + """
+    text = (
+        GOOD
+        + """
   [[tables.relationships]]
   start = { label = "User", column = "id" }
   end = { label = "User", column = "id" }
 """
+    )
     with pytest.raises(SpecError, match="exactly one of 'type' or 'type_column'"):
         load_spec(write(tmp_path / "s.toml", text))

@@ -14,8 +14,13 @@ USERS = Table.model_validate(
         "delimiter": "|",
         "header": False,
         "columns": ["id", "age", "name"],
-        "nodes": [{"label": "User", "key": {"column": "id", "type": "int"},
-                   "properties": {"age": {"column": "age", "type": "int"}, "name": "name"}}],
+        "nodes": [
+            {
+                "label": "User",
+                "key": {"column": "id", "type": "int"},
+                "properties": {"age": {"column": "age", "type": "int"}, "name": "name"},
+            }
+        ],
     }
 )
 
@@ -39,7 +44,10 @@ def test_wrong_field_count_is_reported_with_line(tmp_path: Path) -> None:
     path = write(tmp_path / "u.csv", "1|20|ann\n2|30\n3|40|cy|extra\n4|50|dee\n")
     rows, bad = _read(path)
     assert [r["id"] for r in rows] == ["1", "4"]
-    assert [(b.line, b.reason) for b in bad] == [(2, "expected 3 fields, found 2"), (3, "expected 3 fields, found 4")]
+    assert [(b.line, b.reason) for b in bad] == [
+        (2, "expected 3 fields, found 2"),
+        (3, "expected 3 fields, found 4"),
+    ]
     assert str(bad[0]).startswith(f"{path}:2: ")
 
 
@@ -86,8 +94,11 @@ def test_mapping_rejects_whole_record_on_any_bad_value(tmp_path: Path) -> None:
 
 def test_json_array_and_errors(tmp_path: Path) -> None:
     table = Table.model_validate(
-        {"file": "d.json", "format": "json",
-         "nodes": [{"label": "Item", "key": {"column": "id", "type": "int"}, "properties": {"d": "desc"}}]}
+        {
+            "file": "d.json",
+            "format": "json",
+            "nodes": [{"label": "Item", "key": {"column": "id", "type": "int"}, "properties": {"d": "desc"}}],
+        }
     )
     good = write(tmp_path / "d.json", '[{"id": 1, "desc": "a"}, {"id": 2, "desc": null}]')
     rows, bad = _read(good, table)

@@ -88,9 +88,7 @@ def fetch(download: Download, data_dir: Path, report: Reporter | None = None) ->
             z.extractall(tmp)
         unpacked = Path(tmp) / download.member
         if not _verified(unpacked, download):
-            raise KgrecError(
-                f"{download.url}: checksum of {download.check_file} does not match; nothing was kept"
-            )
+            raise KgrecError(f"{download.url}: checksum of {download.check_file} does not match; nothing was kept")
         if target.exists():
             shutil.rmtree(target)
         unpacked.rename(target)

@@ -41,15 +41,11 @@ def ingest_report(report: IngestReport) -> None:
     if c.nodes_created:
         click.echo("  nodes created: " + ", ".join(f"{k} {v:,}" for k, v in sorted(c.nodes_created.items())))
     if c.rels_created:
-        click.echo(
-            "  relationships created: " + ", ".join(f"{k} {v:,}" for k, v in sorted(c.rels_created.items()))
-        )
+        click.echo("  relationships created: " + ", ".join(f"{k} {v:,}" for k, v in sorted(c.rels_created.items())))
     for t, n in sorted(c.rels_skipped.items()):
         click.echo(f"  warning: {n:,} {t} relationship(s) skipped: an endpoint node does not exist", err=True)
     if report.shared_links:
-        click.echo(
-            f"  {len(report.shared_links)} entities are linked to several items (each item gets their facts)"
-        )
+        click.echo(f"  {len(report.shared_links)} entities are linked to several items (each item gets their facts)")
     for b in report.bad[:20]:
         click.echo(f"  rejected: {b}", err=True)
     if len(report.bad) > 20:

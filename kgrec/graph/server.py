@@ -339,9 +339,7 @@ def _build_dist(mvn: str, work: Path) -> None:
     lib, plugins, apoc = work / "dist" / "lib", work / "dist" / "plugins", work / "apoc"
     for name, target in (("neo4j-server.pom.xml", lib), ("apoc.pom.xml", apoc)):
         pom = work / name
-        text = _template(f"maven/{name}").substitute(
-            neo4j_version=NEO4J_VERSION, browser_version=BROWSER_VERSION
-        )
+        text = _template(f"maven/{name}").substitute(neo4j_version=NEO4J_VERSION, browser_version=BROWSER_VERSION)
         pom.write_text(text, encoding="utf-8")
         logger.info("downloading the dependencies of %s", name)
         command = [mvn, "-B", "-q", "-f", str(pom), _MAVEN_DEPENDENCY, f"-DoutputDirectory={target}"]

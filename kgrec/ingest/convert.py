@@ -47,10 +47,7 @@ def convert(values: pd.Series, field: Field_ | Key) -> tuple[list[Any], list[str
         out = [None if v is None else f"{field.prefix}{v}" for v in out]
     if getattr(field, "required", False) or isinstance(field, Key):
         what = "key" if isinstance(field, Key) else "required value"
-        errs = [
-            e if e or v is not None else f"missing {what} in column {field.column!r}"
-            for v, e in zip(out, errs)
-        ]
+        errs = [e if e or v is not None else f"missing {what} in column {field.column!r}" for v, e in zip(out, errs)]
     return out, errs
 
 

@@ -62,9 +62,7 @@ def read_link_file(path: Path, link: Link) -> LinkMap:
         reader = csv.DictReader(f, delimiter=link.delimiter)
         missing = {link.item_column, link.entity_column} - set(reader.fieldnames or [])
         if missing:
-            raise InputDataError(
-                [BadRecord(str(path), 1, f"missing column(s) {sorted(missing)} in the header")]
-            )
+            raise InputDataError([BadRecord(str(path), 1, f"missing column(s) {sorted(missing)} in the header")])
         for row in reader:
             item, entity = (
                 (row.get(link.item_column) or "").strip(),

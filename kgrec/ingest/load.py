@@ -156,7 +156,8 @@ class Ingestor:
         path = _existing(root / table.file)
         unit = f"{spec.name}/{table.file}"
         fp = _fingerprint(path, table.model_dump_json())
-        return _Plan(unit, fp, path, table=table, link=link, total=_count_lines(path))
+        total = _count_lines(path) - (1 if table.header and table.format == "csv" else 0)
+        return _Plan(unit, fp, path, table=table, link=link, total=total if table.format != "json" else None)
 
     def _plan_rdf(self, spec: Spec, root: Path, rdf: Rdf, link: LinkMap | None) -> _Plan:
         path = _existing(root / rdf.file)
@@ -253,8 +254,7 @@ class _Plan:
 def _existing(path: Path) -> Path:
     if not path.is_file():
         raise DataNotFoundError(
-            f"{path}: no such file (set KGREC_DATA_DIR to the folder holding the datasets, "
-            "or run `kgrec data fetch`)"
+            f"{path}: no such file (set KGREC_DATA_DIR to the folder holding the datasets, or run `kgrec data fetch`)"
         )
     return path
 
@@ -268,8 +268,9 @@ def _fingerprint(path: Path, spec_part: str) -> str:
 
 
 def _count_lines(path: Path) -> int:
+    """Non-blank lines: the record count when no field spans lines (for progress bars)."""
     with path.open("rb") as f:
-        return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
+        return sum(1 for line in f if line.strip())
 
 
 def _node_keys(spec: Spec, link: LinkMap | None) -> set[NodeKey]:

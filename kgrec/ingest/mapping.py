@@ -76,23 +76,20 @@ def _rel_columns(cols: _Columns, r: RelMap) -> dict[str, list[Any]]:
     parts: dict[str, list[Any]] = {"start": cols.take(r.start), "props": _props(cols, r.properties)}
     if r.type_column:
         parts["type"] = cols.frame[r.type_column].fillna("").astype(str).str.strip().tolist()
+        for i, value in enumerate(parts["type"]):
+            if not value and cols.problems[i] is None:
+                cols.problems[i] = f"column {r.type_column!r}: missing relationship type"
     else:
         parts["type"] = [r.type] * n
     if r.end_flag_columns:
-        flags = [
-            cols.frame[c].fillna("").astype(str).str.strip().str.lower().tolist() for c in r.end_flag_columns
-        ]
-        parts["end"] = [
-            [name for name, col in zip(r.end_flag_columns, flags) if col[i] in _FLAG_ON] for i in range(n)
-        ]
+        flags = [cols.frame[c].fillna("").astype(str).str.strip().str.lower().tolist() for c in r.end_flag_columns]
+        parts["end"] = [[name for name, col in zip(r.end_flag_columns, flags) if col[i] in _FLAG_ON] for i in range(n)]
     else:
         parts["end"] = [[v] for v in cols.take(r.end)]
     return parts
 
 
-def _rel_groups(
-    r: RelMap, parts: dict[str, list[Any]], good: list[bool], link: LinkMap | None
-) -> list[RelGroup]:
+def _rel_groups(r: RelMap, parts: dict[str, list[Any]], good: list[bool], link: LinkMap | None) -> list[RelGroup]:
     groups: dict[tuple[NodeKey, str, NodeKey, bool, bool], list[Row]] = defaultdict(list)
     excluded = set(r.exclude_types)
     for i, ok in enumerate(good):

@@ -97,9 +97,7 @@ def _append(batch: Batch, group: NodeGroup | RelGroup, rows: list[Row]) -> None:
     if isinstance(group, NodeGroup):
         batch.nodes.append(NodeGroup(group.key, group.labels, rows))
     else:
-        batch.rels.append(
-            RelGroup(group.start, group.type, group.end, group.create_start, group.create_end, rows)
-        )
+        batch.rels.append(RelGroup(group.start, group.type, group.end, group.create_start, group.create_end, rows))
 
 
 def parse(path: Path, rdf: Rdf) -> rdflib.Graph:
@@ -181,11 +179,7 @@ def convert_graph(graph: rdflib.Graph, rdf: Rdf, link: LinkMap | None) -> RdfCon
             continue
         labels.setdefault(subj, set())
         if p == RDF.type and isinstance(o, URIRef):
-            (
-                labels[subj].add(cfg.type_labels[str(o)])
-                if str(o) in cfg.type_labels
-                else other_types[subj].add(str(o))
-            )
+            (labels[subj].add(cfg.type_labels[str(o)]) if str(o) in cfg.type_labels else other_types[subj].add(str(o)))
         elif isinstance(o, Literal):
             if _keep(o, rdf.languages):
                 props[subj][cfg.literal_name(ps)].append(_value(o))
@@ -244,9 +238,7 @@ def _group_order(item: tuple[tuple[NodeKey, tuple[str, ...]], list[Row]]) -> tup
     return (key.label, key.property, extra)
 
 
-def _rel_groups(
-    rels: dict[tuple[str, str, str], None], entity: NodeKey, link: LinkMap | None
-) -> list[RelGroup]:
+def _rel_groups(rels: dict[tuple[str, str, str], None], entity: NodeKey, link: LinkMap | None) -> list[RelGroup]:
     groups: dict[tuple[NodeKey, str, NodeKey], list[Row]] = defaultdict(list)
     for s, t, o in sorted(rels):
         for sk, sv in _endpoints(s, entity, link):

@@ -46,6 +46,12 @@ class Field_(_Strict):
         return v
 
 
+def _one_char(v: str) -> str:
+    if len(v) != 1:
+        raise ValueError(f"must be exactly one character, got {v!r}")
+    return v
+
+
 def _as_field(v: object) -> object:
     return {"column": v} if isinstance(v, str) else v
 
@@ -155,9 +161,7 @@ class RelMap(_HasProperties):
     @field_validator("types", mode="before")
     @classmethod
     def _rules(cls, v: object) -> object:
-        return (
-            {k: {"type": x} if isinstance(x, str) else x for k, x in v.items()} if isinstance(v, dict) else v
-        )
+        return {k: {"type": x} if isinstance(x, str) else x for k, x in v.items()} if isinstance(v, dict) else v
 
     @model_validator(mode="after")
     def _one_type(self) -> RelMap:
@@ -186,6 +190,11 @@ class Table(_Strict):
     nodes: list[NodeMap] = []
     relationships: list[RelMap] = []
 
+    @field_validator("delimiter", "quotechar")
+    @classmethod
+    def _one_char(cls, v: str) -> str:
+        return _one_char(v)
+
     @model_validator(mode="after")
     def _columns(self) -> Table:
         if self.format == "csv" and not self.header and not self.columns:
@@ -213,6 +222,11 @@ class Link(_Strict):
     """The catalogue node linked entities resolve to."""
     store_as: str | None = None
     """Item property that receives the entity key (e.g. ``dbpedia_iri``)."""
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, v: str) -> str:
+        return _one_char(v)
 
     @model_validator(mode="after")
     def _source(self) -> Link:

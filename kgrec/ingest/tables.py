@@ -56,7 +56,7 @@ def read_table(path: Path, table: Table, *, chunk_size: int = 20_000, skip: int 
 
 def _read_csv(path: Path, table: Table, chunk_size: int, skip: int) -> Iterator[Chunk]:
     with path.open("r", encoding=table.encoding, errors="surrogateescape", newline="") as f:
-        reader = csv.reader(f, delimiter=_delimiter(table.delimiter), quotechar=table.quotechar, strict=True)
+        reader = csv.reader(f, delimiter=table.delimiter, quotechar=table.quotechar, strict=True)
         columns = _columns(path, table, reader)
         rows: list[list[str]] = []
         bad: list[BadRecord] = []
@@ -90,12 +90,6 @@ def _read_csv(path: Path, table: Table, chunk_size: int, skip: int) -> Iterator[
             yield _chunk(rows, columns, bad, len(rows) + len(bad))
 
 
-def _delimiter(d: str) -> str:
-    if len(d) != 1:
-        raise InputDataError([BadRecord("<spec>", None, f"delimiter must be one character, got {d!r}")])
-    return d
-
-
 def _columns(path: Path, table: Table, reader: csv._reader) -> list[str]:  # type: ignore[name-defined]
     if not table.header:
         return list(table.columns or [])
@@ -107,11 +101,7 @@ def _columns(path: Path, table: Table, reader: csv._reader) -> list[str]:  # typ
         return header
     if len(header) != len(table.columns):
         raise InputDataError(
-            [
-                BadRecord(
-                    str(path), 1, f"header has {len(header)} columns, the spec names {len(table.columns)}"
-                )
-            ]
+            [BadRecord(str(path), 1, f"header has {len(header)} columns, the spec names {len(table.columns)}")]
         )
     return list(table.columns)
 

@@ -57,9 +57,7 @@ def test_malformed_file_exits_non_zero_with_file_line_and_reason(store: GraphSto
     result = _kgrec("ingest", "--no-progress", str(spec), data_dir=tmp_path)
     assert result.returncode == 1
     last = result.stderr.strip().splitlines()[-1]
-    assert (
-        last.startswith("kgrec: error: ") and "ratings.csv:3: column 'rating': not an integer: 'five'" in last
-    )
+    assert last.startswith("kgrec: error: ") and "ratings.csv:3: column 'rating': not an integer: 'five'" in last
     assert "Traceback" not in result.stderr
     assert store.counts().types == {}
 
@@ -105,7 +103,5 @@ def test_killed_run_completes_on_rerun_without_duplicates(store: GraphStore, tmp
     assert result.returncode == 0, result.stderr
     assert "resumed after" in result.stdout
     assert store.counts().types == {"RATED": pairs}
-    dupes = store.query(
-        "MATCH (u:User)-[r:RATED]->(i:Item) WITH u, i, count(r) AS c WHERE c > 1 RETURN count(*) AS d"
-    )
+    dupes = store.query("MATCH (u:User)-[r:RATED]->(i:Item) WITH u, i, count(r) AS c WHERE c > 1 RETURN count(*) AS d")
     assert dupes == [{"d": 0}]

@@ -30,15 +30,11 @@ START_TIMEOUT = 300.0
 
 
 def _settings() -> Settings:
-    return load_settings(
-        instance="pytest-server", bolt_port=7697, http_port=7484, heap="512m", pagecache="128m"
-    )
+    return load_settings(instance="pytest-server", bolt_port=7697, http_port=7484, heap="512m", pagecache="128m")
 
 
 def test_conf_has_ports_memory_and_absolute_paths_once(tmp_path):
-    settings = load_settings(
-        home=tmp_path, instance="x", bolt_port=7001, http_port=7002, heap="2g", pagecache="3g"
-    )
+    settings = load_settings(home=tmp_path, instance="x", bolt_port=7001, http_port=7002, heap="2g", pagecache="3g")
     conf = render_conf(settings, dist_dir(settings))
     pairs = [line.split("=", 1) for line in conf.splitlines() if line and not line.startswith("#")]
     values = dict(pairs)
@@ -46,9 +42,7 @@ def test_conf_has_ports_memory_and_absolute_paths_once(tmp_path):
     assert values["server.http.listen_address"] == "127.0.0.1:7002"
     assert values["server.memory.heap.max_size"] == values["server.memory.heap.initial_size"] == "2g"
     assert values["server.memory.pagecache.size"] == "3g"
-    assert values["server.directories.plugins"] == str(
-        tmp_path / "neo4j" / "dist" / NEO4J_VERSION / "plugins"
-    )
+    assert values["server.directories.plugins"] == str(tmp_path / "neo4j" / "dist" / NEO4J_VERSION / "plugins")
     assert values["server.directories.data"] == str(tmp_path / "neo4j" / "instances" / "x" / "data")
     keys = [key for key, _ in pairs if key != "server.jvm.additional"]
     assert len(keys) == len(set(keys)), "duplicate keys"
@@ -117,9 +111,7 @@ class TestLocalServer:
             {"id": 2, "v": [0.0, 1.0, 0.0]},
             {"id": 3, "v": [0.9, 0.1, 0.0]},
         ]
-        _query(
-            server, "UNWIND $rows AS row MERGE (n:PytestItem {id: row.id}) SET n.embedding = row.v", rows=rows
-        )
+        _query(server, "UNWIND $rows AS row MERGE (n:PytestItem {id: row.id}) SET n.embedding = row.v", rows=rows)
         found = _query(
             server,
             "CALL db.index.vector.queryNodes('pytest_vec', 2, $q) YIELD node, score RETURN node.id AS id",

@@ -118,9 +118,7 @@ def test_resumes_after_interruption_without_duplicates(store: GraphStore, tmp_pa
     ratings = next(u for u in report.units if u.unit.endswith("ratings.csv"))
     assert ratings.resumed_from > 0
     assert _snapshot(store) == ({"User": 30, "Item": 20}, {"RATED": _expected_ratings()})
-    dupes = store.query(
-        "MATCH (u:User)-[r:RATED]->(i:Item) WITH u, i, count(r) AS n WHERE n > 1 RETURN count(*) AS d"
-    )
+    dupes = store.query("MATCH (u:User)-[r:RATED]->(i:Item) WITH u, i, count(r) AS n WHERE n > 1 RETURN count(*) AS d")
     assert dupes == [{"d": 0}]
 
 
@@ -133,9 +131,7 @@ BAD_RATINGS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_RATINGS))
-def test_bad_input_names_file_and_line_and_writes_nothing(
-    store: GraphStore, tmp_path: Path, case: str
-) -> None:
+def test_bad_input_names_file_and_line_and_writes_nothing(store: GraphStore, tmp_path: Path, case: str) -> None:
     ratings, line, reason = BAD_RATINGS[case]
     spec = _dataset(tmp_path, ratings=ratings)  # type: ignore[arg-type]
     before = _snapshot(store)
@@ -187,9 +183,7 @@ def test_hostile_values_are_stored_verbatim(store: GraphStore, tmp_path: Path) -
 
 
 def test_rdf_syntax_error_writes_nothing(store: GraphStore, tmp_path: Path) -> None:
-    write(
-        tmp_path / "kg" / "kg.ttl", '@prefix ex: <http://e/> .\nex:a ex:knows ex:b .\nex:b ex:knows "oops .\n'
-    )
+    write(tmp_path / "kg" / "kg.ttl", '@prefix ex: <http://e/> .\nex:a ex:knows ex:b .\nex:b ex:knows "oops .\n')
     spec = write(tmp_path / "kg.toml", 'name = "kg"\ndataset = "kg"\n[[rdf]]\nfile = "kg.ttl"\n')
     with pytest.raises(InputDataError, match=r"kg.ttl:3: invalid turtle RDF"):
         Ingestor(store, tmp_path).run(spec)

@@ -50,13 +50,9 @@ def test_movielens(loaded: tuple[GraphStore, GraphCounts], data_dir: Path) -> No
     assert counts.types["RATED"] == len(_lines(ml / "u.data"))
     flags = sum(x.split("|")[5:].count("1") for x in _lines(ml / "u.item"))
     assert counts.types["IN_GENRE"] == flags
-    toy = store.query(
-        "MATCH (i:Item {id: 1}) RETURN i.title AS t, i.year AS y, toString(i.release_date) AS d"
-    )
+    toy = store.query("MATCH (i:Item {id: 1}) RETURN i.title AS t, i.year AS y, toString(i.release_date) AS d")
     assert toy == [{"t": "Toy Story (1995)", "y": 1995, "d": "1995-01-01"}]
-    r = store.query(
-        "MATCH (:User {id: 196})-[r:RATED]->(:Item {id: 242}) RETURN r.rating AS v, r.timestamp AS t"
-    )
+    r = store.query("MATCH (:User {id: 196})-[r:RATED]->(:Item {id: 242}) RETURN r.rating AS v, r.timestamp AS t")
     assert r == [{"v": 3, "t": 881250949}]
 
 

@@ -64,3 +64,11 @@ def test_relationship_needs_exactly_one_type(tmp_path: Path) -> None:
     )
     with pytest.raises(SpecError, match="exactly one of 'type' or 'type_column'"):
         load_spec(write(tmp_path / "s.toml", text))
+
+
+def test_delimiter_must_be_one_character(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as e:
+        load_spec(
+            write(tmp_path / "s.toml", GOOD.replace('file = "users.csv"', 'file = "users.csv"\ndelimiter = "::"'))
+        )
+    assert e.value.key == "tables.0.delimiter" and "exactly one character" in str(e.value)

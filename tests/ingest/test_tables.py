@@ -106,3 +106,21 @@ def test_json_array_and_errors(tmp_path: Path) -> None:
     broken = write(tmp_path / "e.json", '[{"id": 1,\n "desc": }]')
     with pytest.raises(InputDataError, match=r"e.json:2: invalid JSON"):
         _read(broken, table)
+
+
+def test_empty_relationship_type_rejects_the_record() -> None:
+    import pandas as pd
+
+    table = Table.model_validate(
+        {
+            "file": "t.tsv",
+            "columns": ["h", "r", "t"],
+            "relationships": [
+                {"type_column": "r", "start": {"label": "E", "column": "h"}, "end": {"label": "E", "column": "t"}}
+            ],
+        }
+    )
+    frame = pd.DataFrame([["a", "film.film.actor", "b", 2], ["a", "", "c", 3]], columns=["h", "r", "t", LINE])
+    batch, bad = map_chunk(frame, table, "t.tsv")
+    assert [g.type for g in batch.rels] == ["FILM_FILM_ACTOR"]
+    assert [(b.line, b.reason) for b in bad] == [(3, "column 'r': missing relationship type")]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from kgrec.ingest.spec import Field_, Key
@@ -52,22 +52,37 @@ def convert(values: pd.Series, field: Field_ | Key) -> tuple[list[Any], list[str
 
 
 def _ints(raw: pd.Series) -> tuple[list[Any], list[str | None]]:
-    ok = raw.str.match(_INT)
-    empty = raw == ""
-    out: list[Any] = [None] * len(raw)
-    idx = np.flatnonzero(ok.to_numpy())
-    for i, v in zip(idx, raw.to_numpy()[idx]):
-        out[i] = int(v)
-    errs = [None if (o or e) else f"not an integer: {v!r}" for o, e, v in zip(ok, empty, raw)]
+    out: list[Any] = []
+    errs: list[str | None] = []
+    for v in raw.tolist():
+        if not v:
+            out.append(None)
+            errs.append(None)
+        elif _INT.match(v):
+            out.append(int(v))
+            errs.append(None)
+        else:
+            out.append(None)
+            errs.append(f"not an integer: {v!r}")
     return out, errs
 
 
 def _floats(raw: pd.Series) -> tuple[list[Any], list[str | None]]:
-    num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
-    bad = num.isna() & (raw != "")
-    out = [None if pd.isna(x) else float(x) for x in num.tolist()]
-    errs = [f"not a number: {v!r}" if b else None for b, v in zip(bad, raw)]
+    out: list[Any] = []
+    errs: list[str | None] = []
+    for v in raw.tolist():
+        x = _float(v) if v else None
+        out.append(x)
+        errs.append(f"not a number: {v!r}" if v and x is None else None)
     return out, errs
+
+
+def _float(v: str) -> float | None:
+    try:
+        x = float(v)
+    except ValueError:
+        return None
+    return x if math.isfinite(x) and "_" not in v else None
 
 
 def _bools(raw: pd.Series) -> tuple[list[Any], list[str | None]]:

@@ -92,13 +92,17 @@ def _rel_columns(cols: _Columns, r: RelMap) -> dict[str, list[Any]]:
 def _rel_groups(r: RelMap, parts: dict[str, list[Any]], good: list[bool], link: LinkMap | None) -> list[RelGroup]:
     groups: dict[tuple[NodeKey, str, NodeKey, bool, bool], list[Row]] = defaultdict(list)
     excluded = set(r.exclude_types)
+    start = NodeKey(r.start.label, r.start.property)
+    end = NodeKey(r.end.label, r.end.property)
+    types: dict[str, tuple[str, bool]] = {}
     for i, ok in enumerate(good):
         if not ok or parts["type"][i] in excluded:
             continue
-        rel_type, reverse = _rel_type(r, parts["type"][i])
+        value = parts["type"][i]
+        rel_type, reverse = types.get(value) or types.setdefault(value, _rel_type(r, value))
         for end_key in parts["end"][i]:
-            for s_key, s_val, s_create in _resolve(r.start, parts["start"][i], link):
-                for e_key, e_val, e_create in _resolve(r.end, end_key, link):
+            for s_key, s_val, s_create in _resolve(r.start, start, parts["start"][i], link):
+                for e_key, e_val, e_create in _resolve(r.end, end, end_key, link):
                     a, b = (
                         ((e_key, e_val, e_create), (s_key, s_val, s_create))
                         if reverse
@@ -119,9 +123,9 @@ def _rel_type(r: RelMap, value: str) -> tuple[str, bool]:
     return check_rel_type(upper_snake(value)), False
 
 
-def _resolve(end: Endpoint, value: Any, link: LinkMap | None) -> list[tuple[NodeKey, Any, bool]]:
+def _resolve(end: Endpoint, key: NodeKey, value: Any, link: LinkMap | None) -> list[tuple[NodeKey, Any, bool]]:
     if end.linked and link is not None:
         items = link.items_of(str(value))
         if items:
             return [(link.item, item, False) for item in items]
-    return [(NodeKey(end.label, end.property), value, end.create)]
+    return [(key, value, end.create)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,9 @@ from kgrec.ingest.spec import Table
 
 LINE = "__line__"
 """Column holding each record's first line number in the file (1-based)."""
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+"""Bytes the codec could not decode, as ``surrogateescape`` leaves them."""
 
 csv.field_size_limit(2**31 - 1)
 
@@ -109,9 +113,9 @@ def _columns(path: Path, table: Table, reader: csv._reader) -> list[str]:  # typ
 def _check_fields(fields: list[str], expected: int) -> str | None:
     if len(fields) != expected:
         return f"expected {expected} fields, found {len(fields)}"
-    for i, v in enumerate(fields):
-        if any("\udc80" <= ch <= "\udcff" for ch in v):
-            return f"invalid byte sequence for the file's encoding in field {i + 1}"
+    if _UNDECODABLE.search("".join(fields)):
+        i = next(i for i, v in enumerate(fields) if _UNDECODABLE.search(v))
+        return f"invalid byte sequence for the file's encoding in field {i + 1}"
     return None
 
 

@@ -1,0 +1,12 @@
+// First page of @TYPE relationships leaving @LABEL nodes, paged by start-node key @KEY:
+// one row per start node, with its out-edges. An end node's type is the first label
+// of $labels it carries with that label's key $keys[l] set; other end nodes are skipped.
+MATCH (a:@LABEL)
+WHERE a.@KEY IS NOT NULL AND none(l IN $shadowing WHERE l IN labels(a) AND a[$keys[l]] IS NOT NULL) AND EXISTS { (a)-[:@TYPE]->() }
+WITH a ORDER BY a.@KEY LIMIT $limit
+MATCH (a)-[r:@TYPE]->(b)
+WITH a, r, b, head([l IN $labels WHERE l IN labels(b) AND b[$keys[l]] IS NOT NULL]) AS dst_label
+WITH a, r, dst_label, CASE WHEN dst_label IS NULL THEN null ELSE b[$keys[dst_label]] END AS dst
+RETURN a.@KEY AS src,
+       collect(CASE WHEN dst IS NULL THEN null ELSE [dst_label, dst, [p IN $props | r[p]]] END) AS out
+ORDER BY src

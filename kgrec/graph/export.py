@@ -1,0 +1,221 @@
+"""Export the graph into a :class:`~kgrec.snapshot.GraphSnapshot` (arrays plus id maps).
+
+Nodes are streamed per label and relationships per (start label, type) with
+**keyset pagination on the node key** (``WHERE n.key > $after ORDER BY n.key
+LIMIT $limit``), which the unique-key index answers without re-reading earlier
+pages. Relationships are paged by their start node: a page holds up to
+``batch_size`` start nodes with all their out-edges of the type.
+
+A node's type is its *primary label*: the first label of the key mapping that it
+carries with that label's key property set (an ``Item`` that is also a ``Film``
+is an ``Item``; a node that is ``Item`` and ``Entity`` with both ``id`` and
+``iri`` is an ``Item`` under the default mapping order, one with only ``iri`` is
+an ``Entity``). Nodes
+with no mapped label, or without a value for their key, are left out, and so
+are relationships touching them.
+
+Only the stored direction of each relationship is exported: reverse edges (and
+self-loops, normalisation, ...) are added on the learning side.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
+
+import numpy as np
+
+from kgrec.errors import ConfigError
+from kgrec.graph import cypher
+from kgrec.graph.names import check_label, check_property, check_rel_type
+from kgrec.graph.store import INTERNAL_LABELS, GraphStore
+from kgrec.snapshot import GraphSnapshot, column
+from kgrec.types import EdgeType
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KEYS: Mapping[str, str] = {"User": "id", "Item": "id", "Genre": "name", "Entity": "iri"}
+"""kgrec's node types and their key properties, in primary-label order."""
+
+
+class Progress(Protocol):
+    """What the export needs from a progress bar (tqdm fits)."""
+
+    def update(self, n: int) -> object: ...
+    def close(self) -> None: ...
+
+
+ProgressFactory = Callable[[str, "int | None"], Progress]
+
+
+def export_snapshot(
+    store: GraphStore,
+    keys: Mapping[str, str] = DEFAULT_KEYS,
+    *,
+    node_props: Mapping[str, list[str]] | None = None,
+    edge_props: Mapping[str, list[str]] | None = None,
+    batch_size: int = 50_000,
+    progress: ProgressFactory | None = None,
+) -> GraphSnapshot:
+    """Read the whole graph into a snapshot.
+
+    Args:
+        store: The graph to read.
+        keys: Label -> key property; the order decides the primary label of a
+            node with several mapped labels (default: :data:`DEFAULT_KEYS`).
+        node_props: Label -> properties to export per node (default: none).
+            Values must be all numbers, all booleans or all text (``None``
+            allowed); a missing number becomes NaN.
+        edge_props: Relationship type -> numeric properties to export per edge,
+            e.g. ``{"RATED": ["rating", "timestamp"]}`` (default: none).
+        batch_size: Nodes (or start nodes) per page (default: ``50_000``).
+        progress: Makes a progress bar per label and per relationship group
+            (default: none).
+
+    Returns:
+        The snapshot, without reverse edges.
+
+    Raises:
+        ConfigError: A label, type or property name is invalid, or an edge
+            property is not numeric.
+    """
+    if batch_size < 1:
+        raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
+    keys = _checked_keys(keys)
+    present = {r["label"] for r in store.query(cypher.statement("graph/labels"))}
+    order = list(keys)
+    nodes: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
+    for i, label in enumerate(order):
+        if label in present:
+            props = _checked_props((node_props or {}).get(label, []))
+            found = _export_nodes(store, label, keys, order[:i], props, batch_size, progress)
+            if len(found[0]):
+                nodes[label] = found
+    node_keys = {label: k for label, (k, _) in nodes.items()}
+    edges, e_props = _export_edges(store, keys, node_keys, dict(edge_props or {}), batch_size, progress)
+    n_props = {label: p for label, (_, p) in nodes.items() if p}
+    return GraphSnapshot(node_keys, edges, n_props, e_props)
+
+
+def _checked_keys(keys: Mapping[str, str]) -> dict[str, str]:
+    try:
+        return {check_label(lbl): check_property(k) for lbl, k in keys.items() if lbl not in INTERNAL_LABELS}
+    except ValueError as e:
+        raise ConfigError(f"key mapping: {e}") from e
+
+
+def _checked_props(props: list[str]) -> list[str]:
+    try:
+        return [check_property(p) for p in props]
+    except ValueError as e:
+        raise ConfigError(f"export properties: {e}") from e
+
+
+def _pages(
+    store: GraphStore, name: str, names: dict[str, str], cursor: str, batch_size: int, **params: Any
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield the rows of each page of a ``<name>_first`` / ``<name>_next`` statement pair."""
+    first, after = cypher.render(f"export/{name}_first", names=names), cypher.render(f"export/{name}_next", names=names)
+    rows = store.query(first, limit=batch_size, **params)
+    while rows:
+        yield rows
+        if len(rows) < batch_size:
+            return
+        rows = store.query(after, after=rows[-1][cursor], limit=batch_size, **params)
+
+
+def _export_nodes(
+    store: GraphStore,
+    label: str,
+    keys: dict[str, str],
+    shadowing: list[str],
+    props: list[str],
+    batch_size: int,
+    progress: ProgressFactory | None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    key = keys[label]
+    names = {"LABEL": label, "KEY": key}
+    bar = _bar(progress, f"nodes {label}", store.query(cypher.render("graph/count_label", names={"LABEL": label})))
+    found: list[dict[str, Any]] = []
+    for rows in _pages(store, "nodes", names, "key", batch_size, shadowing=shadowing, keys=keys, props=props):
+        found.extend(rows)
+        bar.update(len(rows))
+    bar.close()
+    keys = _column(label, key, [r["key"] for r in found])
+    order = np.argsort(keys, kind="stable")
+    cols = {p: _column(label, p, [r["props"][j] for r in found])[order] for j, p in enumerate(props)}
+    return keys[order], cols
+
+
+def _export_edges(
+    store: GraphStore,
+    keys: dict[str, str],
+    node_keys: dict[str, np.ndarray],
+    edge_props: dict[str, list[str]],
+    batch_size: int,
+    progress: ProgressFactory | None,
+) -> tuple[dict[EdgeType, np.ndarray], dict[EdgeType, dict[str, np.ndarray]]]:
+    order = list(keys)
+    groups: dict[EdgeType, list[tuple[Any, Any, list[Any]]]] = {}
+    for t in (check_rel_type(r["type"]) for r in store.query(cypher.statement("graph/rel_types"))):
+        props = _checked_props(edge_props.get(t, []))
+        for i, label in enumerate(order):
+            if label not in node_keys:
+                continue
+            names = {"LABEL": label, "KEY": keys[label], "TYPE": t}
+            total = store.query(cypher.render("export/count_out", names=names))
+            if total[0]["count"]:
+                bar = _bar(progress, f"edges {label}-{t}->", total)
+                params = {"shadowing": order[:i], "labels": order, "keys": keys, "props": props}
+                for rows in _pages(store, "rels", names, "src", batch_size, **params):
+                    for r in rows:
+                        for dst_label, dst, values in r["out"]:
+                            groups.setdefault((label, t, dst_label), []).append((r["src"], dst, values))
+                    bar.update(sum(len(r["out"]) for r in rows))
+                bar.close()
+    edges, e_props = {}, {}
+    for etype, found in sorted(groups.items()):
+        edges[etype], cols = _edge_arrays(etype, found, node_keys, edge_props.get(etype[1], []))
+        if cols:
+            e_props[etype] = cols
+    return edges, e_props
+
+
+def _edge_arrays(
+    etype: EdgeType, found: list[tuple[Any, Any, list[Any]]], node_keys: dict[str, np.ndarray], props: list[str]
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    src = _ids(node_keys[etype[0]], _column(etype[0], "key", [f[0] for f in found]))
+    dst = _ids(node_keys[etype[2]], _column(etype[2], "key", [f[1] for f in found]))
+    cols = {p: _column("-".join(etype), p, [f[2][j] for f in found]) for j, p in enumerate(props)}
+    for p, col in cols.items():
+        if col.dtype == object:
+            raise ConfigError(f"edge property {etype[1]}.{p} is not numeric")
+    order = np.lexsort([*reversed(list(cols.values())), dst, src])
+    return np.stack([src[order], dst[order]]).astype(np.int64), {p: c[order] for p, c in cols.items()}
+
+
+def _ids(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    ids = np.searchsorted(sorted_keys, keys)
+    if len(keys) and (ids.max() >= len(sorted_keys) or not np.array_equal(sorted_keys[ids], keys)):
+        raise RuntimeError("an edge endpoint is missing from the exported nodes (graph changed during export?)")
+    return ids.astype(np.int64)
+
+
+def _column(where: str, prop: str, values: list[Any]) -> np.ndarray:
+    try:
+        return column(values)
+    except ValueError as e:
+        raise ConfigError(f"{where}.{prop}: {e}") from e
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(progress: ProgressFactory | None, desc: str, count_rows: list[dict[str, Any]]) -> Progress:
+    return _NoBar() if progress is None else progress(desc, int(count_rows[0]["count"]))

@@ -1,0 +1,107 @@
+"""export_snapshot against a real Neo4j: exact arrays and id maps of a tiny graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kgrec.graph.export import export_snapshot
+from kgrec.graph.store import GraphStore
+from kgrec.ingest.load import Ingestor
+from kgrec.snapshot import GraphSnapshot
+from tests.conftest import write
+
+pytestmark = pytest.mark.neo4j
+
+SPEC = """
+name = "tiny"
+dataset = "tiny"
+
+[[tables]]
+file = "users.csv"
+  [[tables.nodes]]
+  label = "User"
+  key = { column = "uid", type = "int" }
+
+[[tables]]
+file = "items.csv"
+  [[tables.nodes]]
+  label = "Item"
+  labels = ["Film"]
+  key = { column = "iid", type = "int" }
+  properties = { title = "title" }
+
+[[tables]]
+file = "ratings.csv"
+  [[tables.relationships]]
+  type = "RATED"
+  start = { label = "User", column = "user", type = "int" }
+  end = { label = "Item", column = "item", type = "int" }
+  properties = { rating = { column = "rating", type = "float", required = true } }
+
+[[tables]]
+file = "credits.csv"
+  [[tables.relationships]]
+  type = "DIRECTED_BY"
+  start = { label = "Item", column = "item", type = "int" }
+  end = { label = "Entity", column = "director", property = "iri", create = true }
+  [[tables.relationships]]
+  type = "MADE_BY"
+  start = { label = "Item", column = "item", type = "int" }
+  end = { label = "Studio", column = "studio", property = "name", create = true }
+"""
+
+TITLES = {10: "Memento", 20: "The Hurt Locker 🎬", 30: "Inception · é"}
+RATINGS = [(3, 20, 5.0), (1, 30, 2.5), (2, 10, 1.0), (1, 10, 4.0)]
+CREDITS = [(30, "http://e/nolan", "syncopy"), (10, "http://e/nolan", "newmarket"), (20, "http://e/bigelow", "voltage")]
+
+
+def _graph(store: GraphStore, root: Path) -> None:
+    write(root / "tiny" / "users.csv", "uid\n3\n1\n2\n")
+    write(root / "tiny" / "items.csv", "iid,title\n" + "".join(f"{i},{t}\n" for i, t in TITLES.items()))
+    write(root / "tiny" / "ratings.csv", "user,item,rating\n" + "".join(f"{u},{i},{r}\n" for u, i, r in RATINGS))
+    write(root / "tiny" / "credits.csv", "item,director,studio\n" + "".join(f"{i},{d},{s}\n" for i, d, s in CREDITS))
+    Ingestor(store, root).run(write(root / "tiny.toml", SPEC))
+    # Several mapped labels: item 30 is also an Entity (with its iri), bigelow also an Item (without id).
+    store.query("MATCH (i:Item {id: 30}) SET i:Entity, i.iri = 'http://e/item30'")
+    store.query("MATCH (e:Entity {iri: 'http://e/bigelow'}) SET e:Item")
+
+
+def _export(store: GraphStore, batch_size: int = 50_000) -> GraphSnapshot:
+    return export_snapshot(
+        store, node_props={"Item": ["title"]}, edge_props={"RATED": ["rating"]}, batch_size=batch_size
+    )
+
+
+def test_exports_exact_arrays_and_id_maps(store: GraphStore, tmp_path: Path) -> None:
+    _graph(store, tmp_path)
+    snap = _export(store)
+    assert {k: v.tolist() for k, v in snap.node_keys.items()} == {
+        "User": [1, 2, 3],
+        "Item": [10, 20, 30],
+        "Entity": ["http://e/bigelow", "http://e/nolan"],
+    }
+    assert snap.node_props["Item"]["title"].tolist() == [TITLES[10], TITLES[20], TITLES[30]]
+    assert {k: v.tolist() for k, v in snap.edges.items()} == {
+        ("User", "RATED", "Item"): [[0, 0, 1, 2], [0, 2, 0, 1]],
+        ("Item", "DIRECTED_BY", "Entity"): [[0, 1, 2], [1, 0, 1]],
+    }
+    assert all(v.dtype == np.int64 for v in snap.edges.values())
+    assert snap.edge_props[("User", "RATED", "Item")]["rating"].tolist() == [4.0, 2.5, 1.0, 5.0]
+    assert snap.id_of("Entity", "http://e/nolan") == 1 and snap.key_of("Item", 2) == 30
+
+
+def test_export_is_deterministic_and_independent_of_batch_size(store: GraphStore, tmp_path: Path) -> None:
+    _graph(store, tmp_path)
+    big = _export(store)
+    assert _export(store) == big
+    assert _export(store, batch_size=2) == big
+    assert _export(store, batch_size=1) == big
+    assert GraphSnapshot.load(big.save(tmp_path / "snap.npz")) == big
+
+
+def test_empty_graph(store: GraphStore) -> None:
+    snap = export_snapshot(store)
+    assert snap.node_keys == {} and snap.edges == {}

@@ -15,10 +15,12 @@ import csv
 import hashlib
 import json
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from kgrec.errors import BadRecord, DataNotFoundError, InputDataError
 from kgrec.graph.batch import Batch, NodeKey, WriteCounts
@@ -198,7 +200,7 @@ class Ingestor:
         bar.update(rep.resumed_from)
         done = rep.resumed_from
         try:
-            for batch, done_now, bad in self._batches(plan, rep.resumed_from):
+            for batch, done_now, bad in prefetch(self._batches(plan, rep.resumed_from)):
                 rep.bad += bad
                 counts.add(self._store.write(batch, Checkpoint(plan.unit, plan.fingerprint, done_now, False)))
                 bar.update(done_now - done)
@@ -238,6 +240,53 @@ class Ingestor:
                 w.writerow(["file", "line", "reason", "record"])
             for b in bad:
                 w.writerow([b.file, b.line if b.line is not None else "", b.reason, b.raw])
+
+
+T = TypeVar("T")
+
+
+def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """Produce ``items`` in a background thread, up to ``depth`` ahead.
+
+    Reading and mapping the next batch (Python) then overlaps with Neo4j
+    writing the current one (the driver releases the GIL while it waits).
+    Errors of the producer are raised here; stopping early stops the producer.
+    """
+    q: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not _put(q, ("item", item), stop):
+                    return
+            _put(q, ("end", None), stop)
+        except BaseException as e:  # handed to the consumer
+            _put(q, ("error", e), stop)
+
+    worker = threading.Thread(target=produce, name="kgrec-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value  # type: ignore[misc]
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+def _put(q: queue.Queue[tuple[str, object]], item: tuple[str, object], stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 @dataclass(slots=True)

@@ -124,3 +124,22 @@ def test_empty_relationship_type_rejects_the_record() -> None:
     batch, bad = map_chunk(frame, table, "t.tsv")
     assert [g.type for g in batch.rels] == ["FILM_FILM_ACTOR"]
     assert [(b.line, b.reason) for b in bad] == [(3, "column 'r': missing relationship type")]
+
+
+def test_prefetch_keeps_order_and_passes_errors() -> None:
+    from kgrec.ingest.load import prefetch
+
+    assert list(prefetch(iter(range(100)), depth=3)) == list(range(100))
+
+    def failing():  # type: ignore[no-untyped-def]
+        yield 1
+        raise ValueError("bad batch")
+
+    got = []
+    with pytest.raises(ValueError, match="bad batch"):
+        for x in prefetch(failing()):
+            got.append(x)
+    assert got == [1]
+    early = prefetch(iter(range(10**6)), depth=2)
+    assert next(early) == 0
+    early.close()  # the producer stops instead of blocking forever

@@ -1,0 +1,91 @@
+"""The benchmark's own Neo4j instances: one server for Bolt loads, one stopped folder for neo4j-admin.
+
+Both are separate from the user's instance and database: even when ``NEO4J_URI``
+is set, the benchmark talks only to the local ``bench`` server it starts itself,
+so it never wipes anyone's data.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+import neo4j
+
+from kgrec.graph.server import USER, LocalNeo4j, dist_dir, read_password, render_conf
+from kgrec.graph.store import GraphStore
+from kgrec.settings import Settings, load_settings
+
+SERVER_INSTANCE = "bench"
+IMPORT_INSTANCE = "bench-import"
+
+# Bench-only maintenance statement: relationships first, in small transactions,
+# so that DETACH DELETE of dense nodes afterwards never holds millions of them.
+_DELETE_RELS = "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 50000 ROWS"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where the bench server listens and how big it is (picklable, for worker processes)."""
+
+    bolt_port: int = 7688
+    http_port: int = 7475
+    heap: str | None = None
+    pagecache: str | None = None
+
+    def settings(self, instance: str = SERVER_INSTANCE) -> Settings:
+        """Settings of a bench instance; ``NEO4J_URI`` from the environment is ignored on purpose."""
+        ports = {"bolt_port": self.bolt_port, "http_port": self.http_port}
+        if instance != SERVER_INSTANCE:  # never started, but keep its conf from naming our ports
+            ports = {"bolt_port": self.bolt_port + 1, "http_port": self.http_port + 1}
+        settings = load_settings(instance=instance, heap=self.heap, pagecache=self.pagecache, **ports)
+        return settings.model_copy(update={"neo4j_uri": None, "neo4j_password": None})
+
+
+def start_fresh(endpoint: Endpoint) -> LocalNeo4j:
+    """Start the bench server on an empty store (stopping a leftover bench server first)."""
+    server = LocalNeo4j(endpoint.settings())
+    server.stop()
+    shutil.rmtree(server.home / "data", ignore_errors=True)
+    server.start(timeout=600)
+    return server
+
+
+def server_pid(server: LocalNeo4j) -> int:
+    """The pid of the running bench server."""
+    pid = server.status().pid
+    if pid is None:
+        raise RuntimeError(f"the bench server ({server.home}) is not running")
+    return pid
+
+
+def open_driver(settings: Settings) -> neo4j.Driver:
+    """A driver of the bench's own (for the naive loader, the CSV export and maintenance)."""
+    auth = (USER, read_password(settings))
+    return neo4j.GraphDatabase.driver(settings.bolt_uri, auth=auth, notifications_min_severity="OFF")
+
+
+def wipe(store: GraphStore, driver: neo4j.Driver, database: str) -> None:
+    """Empty the database: relationships in batches, then ``delete_all`` (checkpoints included)."""
+    with driver.session(database=database) as session:
+        session.run(_DELETE_RELS).consume()  # CALL ... IN TRANSACTIONS needs an auto-commit transaction
+    store.delete_all()
+    left = store.query("MATCH (n) RETURN count(n) AS n")[0]["n"]
+    if left:
+        raise RuntimeError(f"wipe left {left} node(s) behind")
+
+
+def prepare_import_home(endpoint: Endpoint) -> tuple[Settings, dict[str, str]]:
+    """Create the stopped neo4j-admin target instance and return its settings and environment."""
+    settings = endpoint.settings(IMPORT_INSTANCE)
+    home = settings.instance_dir.resolve()
+    for sub in ("conf", "data", "logs", "run", "import"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    (home / "conf" / "neo4j.conf").write_text(render_conf(settings, dist_dir(settings)), encoding="utf-8")
+    return settings, {"NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")}
+
+
+def remove_data(endpoint: Endpoint) -> None:
+    """Delete the stores of both bench instances (the server must be stopped)."""
+    for instance in (SERVER_INSTANCE, IMPORT_INSTANCE):
+        shutil.rmtree(endpoint.settings(instance).instance_dir / "data", ignore_errors=True)

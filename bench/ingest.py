@@ -43,7 +43,7 @@ from kgrec.settings import NEO4J_VERSION, load_settings  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 KG_SPECS = ["movielens-100k", "dbpedia-films", "freebase", "imdb-details"]
 RESULTS = Path(__file__).resolve().parent / "results"
-NAIVE_WARMUP = 500
+NAIVE_WARMUP = 300
 """Ratings the naive loader writes untimed before its timed prefix."""
 
 
@@ -76,24 +76,54 @@ class Context:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     data_dir = (args.data_dir or resolve_data_dir(load_settings())).resolve()
-    source = data_dir / synth.SOURCE
-    if not (source / "u.data").is_file():
-        print(
-            f"error: {source / 'u.data'} not found: set KGREC_DATA_DIR (or --data-dir) to the dataset folder",
-            file=sys.stderr,
-        )
-        return 2
-    work = Path(tempfile.mkdtemp(prefix="kgrec-bench-"))
-    if work.resolve().is_relative_to(REPO):
-        print(f"error: the temporary folder {work} is inside the repository", file=sys.stderr)
+    if not (data_dir / synth.SOURCE / "u.data").is_file():
+        _error(f"{data_dir / synth.SOURCE / 'u.data'} not found: set KGREC_DATA_DIR (or --data-dir)")
         return 2
     endpoint = instance.Endpoint(heap=args.heap, pagecache=args.pagecache)
+    try:
+        with instance.exclusive(endpoint):
+            _run(args, endpoint, data_dir)
+    except instance.BenchBusyError as e:
+        _error(str(e))
+        return 3
+    return 0
+
+
+def _run(args: argparse.Namespace, endpoint: instance.Endpoint, data_dir: Path) -> None:
     started = time.perf_counter()
     env = _environment(endpoint, args)
+    work = Path(tempfile.mkdtemp(prefix="kgrec-bench-"))
+    assert not work.resolve().is_relative_to(REPO), "generated files must stay outside the repository"
     _step(f"work folder {work}; machine load average {env['load_average_start']:.1f} on {env['cpus']} CPUs")
+    results: list[DatasetResult] = []
+    server = None
+    try:
+        datasets = _datasets(args, data_dir, work)
+        _step("starting the bench Neo4j server (instance 'bench', empty store)")
+        server = instance.start_fresh(endpoint)
+        settings = endpoint.settings()
+        with GraphStore.connect(settings) as store, instance.open_driver(settings) as driver:
+            ctx = Context(endpoint, store, driver, settings.neo4j_database, instance.server_pid(server), work, args)
+            for ds in datasets:
+                results.append(_bench_dataset(ds, ctx))
+    finally:
+        if server is not None:
+            _step("stopping the bench server")
+            server.stop()
+        if not args.keep_files:
+            instance.remove_data(endpoint)
+            shutil.rmtree(work, ignore_errors=True)
+    env["load_average_end"] = load_average()
+    env["total_seconds"] = time.perf_counter() - started
+    _render(results, env, args)
+
+
+def _datasets(args: argparse.Namespace, data_dir: Path, work: Path) -> list[Dataset]:
+    """The real KG, and the scaled interactions generated into ``work``."""
+    source = data_dir / synth.SOURCE
     copies = max(1, round(args.interactions / 100_000))
     scaled = synth.make_scaled(source, work, copies)
-    datasets = [
+    return [
         Dataset(
             "ml-100k KG",
             "MovieLens-100k + DBpedia + Freebase + IMDb (the four shipped specs)",
@@ -116,25 +146,6 @@ def main(argv: list[str] | None = None) -> int:
             args.large_repeats,
         ),
     ]
-    _step("starting the bench Neo4j server (instance 'bench', empty store)")
-    server = instance.start_fresh(endpoint)
-    results: list[DatasetResult] = []
-    try:
-        settings = endpoint.settings()
-        with GraphStore.connect(settings) as store, instance.open_driver(settings) as driver:
-            ctx = Context(endpoint, store, driver, settings.neo4j_database, instance.server_pid(server), work, args)
-            for ds in datasets:
-                results.append(_bench_dataset(ds, ctx))
-    finally:
-        _step("stopping the bench server")
-        server.stop()
-        if not args.keep_files:
-            instance.remove_data(endpoint)
-            shutil.rmtree(work, ignore_errors=True)
-    env["load_average_end"] = load_average()
-    env["total_seconds"] = time.perf_counter() - started
-    _render(results, env, args)
-    return 0
 
 
 def _bench_dataset(ds: Dataset, ctx: Context) -> DatasetResult:
@@ -163,6 +174,7 @@ def _bench_dataset(ds: Dataset, ctx: Context) -> DatasetResult:
                 "types": out["types"],
                 "client_ru_maxrss_bytes": out["client_maxrss"],
                 "load_average": load_average(),
+                **_server_start(rss),
             },
         )
         res.method(KGREC, "Ingestor.run over the specs into an empty database").runs.append(run)
@@ -185,7 +197,7 @@ def _bench_dataset(ds: Dataset, ctx: Context) -> DatasetResult:
             imp.relationships,
             rss.peaks["client"],
             None,
-            {"nodes": imp.nodes, "load_average": load_average()},
+            {"nodes": imp.nodes, "load_average": load_average(), **_server_start(rss)},
         )
         res.method(ADMIN, "wall time of the import command, JVM start-up included; CSV export not timed").runs.append(
             run
@@ -209,7 +221,11 @@ def _naive(ds: Dataset, ctx: Context, res: DatasetResult) -> None:
             naive_load, rss, endpoint=ctx.endpoint, ratings_file=str(ds.ratings), rows=rows, warmup=NAIVE_WARMUP
         )
     run = Run(
-        out["seconds"], out["relationships"], rss.peaks["client"], rss.peaks["server"], {"load_average": load_average()}
+        out["seconds"],
+        out["relationships"],
+        rss.peaks["client"],
+        rss.peaks["server"],
+        {"load_average": load_average(), **_server_start(rss)},
     )
     res.method(
         NAIVE,
@@ -223,6 +239,11 @@ _CREATE_NODES = {  # bench setup for the naive loader only
     "User": "UNWIND $ids AS id MERGE (:User {id: id})",
     "Item": "UNWIND $ids AS id MERGE (:Item {id: id})",
 }
+
+
+def _server_start(rss: PeakRss) -> dict[str, int]:
+    """The server's RSS when the run began (the server lives across runs, so its RSS only grows)."""
+    return {"server_rss_at_start_bytes": rss.at_start["server"]} if "server" in rss.at_start else {}
 
 
 def _wipe(ctx: Context) -> None:
@@ -311,6 +332,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def _short(n: int) -> str:
     return f"{n / 1_000_000:g}M" if n >= 1_000_000 else f"{n // 1000}k"
+
+
+def _error(text: str) -> None:
+    print(f"error: {text}", file=sys.stderr)
 
 
 def _step(text: str) -> None:

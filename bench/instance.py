@@ -7,7 +7,11 @@ so it never wipes anyone's data.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import neo4j
@@ -42,8 +46,39 @@ class Endpoint:
         return settings.model_copy(update={"neo4j_uri": None, "neo4j_password": None})
 
 
+class BenchBusyError(RuntimeError):
+    """Another benchmark run holds the bench instances."""
+
+
+@contextmanager
+def exclusive(endpoint: Endpoint) -> Iterator[None]:
+    """Hold the bench instances for one run; a second run at the same time is refused, not mixed in.
+
+    Raises:
+        BenchBusyError: Another run holds them.
+    """
+    path = endpoint.settings().instance_dir.parent / f"{SERVER_INSTANCE}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise BenchBusyError(
+                f"another benchmark run (pid {holder}) is using the bench server; wait for it to finish"
+            ) from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def start_fresh(endpoint: Endpoint) -> LocalNeo4j:
-    """Start the bench server on an empty store (stopping a leftover bench server first)."""
+    """Start the bench server on an empty store (stopping one a crashed run left behind)."""
     server = LocalNeo4j(endpoint.settings())
     server.stop()
     shutil.rmtree(server.home / "data", ignore_errors=True)

@@ -48,6 +48,8 @@ class PeakRss:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="rss-sampler", daemon=True)
         self.peaks: dict[str, int] = dict.fromkeys(self._pids, 0)
+        self.at_start: dict[str, int] = {}
+        """RSS of the trees watched from the start, when the block was entered."""
 
     def watch(self, name: str, pid: int) -> None:
         """Start sampling another process tree (sampled once right away)."""
@@ -57,6 +59,7 @@ class PeakRss:
 
     def __enter__(self) -> PeakRss:
         self.sample()
+        self.at_start = dict(self.peaks)
         self._thread.start()
         return self
 

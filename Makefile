@@ -23,7 +23,7 @@ SPECS := ingest/movielens-100k.toml ingest/dbpedia-films.toml ingest/freebase.to
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/pip install -q -e '.[dev,bench,encoders]'
 	touch $(STAMP)
 
 demo: $(STAMP)

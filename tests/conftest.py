@@ -21,7 +21,13 @@ from kgrec.graph.store import GraphStore  # noqa: E402
 from kgrec.settings import Settings, load_settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_INSTANCE = {"instance": "pytest", "bolt_port": 7689, "http_port": 7476}
+# Several checkouts (or developers) on one machine can each use their own instance:
+# KGREC_TEST_INSTANCE=name KGREC_TEST_BOLT_PORT=... KGREC_TEST_HTTP_PORT=...
+TEST_INSTANCE = {
+    "instance": os.environ.get("KGREC_TEST_INSTANCE", "pytest"),
+    "bolt_port": int(os.environ.get("KGREC_TEST_BOLT_PORT", "7689")),
+    "http_port": int(os.environ.get("KGREC_TEST_HTTP_PORT", "7476")),
+}
 
 
 def _data_dir() -> Path | None:

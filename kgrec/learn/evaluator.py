@@ -1,0 +1,171 @@
+"""Full-ranking evaluation of any :class:`~kgrec.learn.recommender.Recommender` on a split.
+
+The protocol is RecBole's full sort: every evaluated user's scores over all
+items are ranked after the user's history is masked out, and the metrics of
+:mod:`kgrec.learn.metrics` are averaged over the users with at least one
+positive in the phase. The history follows RecBole: its ``Sampler.get_used_ids``
+(``recbole/sampler/sampler.py``) accumulates used items over the phases
+train -> valid -> test, and ``FullSortEvalDataLoader._set_user_property``
+(``recbole/data/dataloader/general_dataloader.py``) masks
+``used_ids[phase] - positives``. So "valid" masks train items and "test" masks
+train and valid items.
+
+The "cold" phase ranks each user's ``cold_test`` items with train, valid and
+test items masked, over all items and again among the cold items only
+(keys prefixed ``cold_only/``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from kgrec.errors import ConfigError
+from kgrec.learn.metrics import hit_at_k, mrr_at_k, ndcg_at_k, recall_at_k
+from kgrec.learn.recommender import Recommender
+from kgrec.learn.split import Split
+
+log = logging.getLogger(__name__)
+
+Phase = Literal["valid", "test", "cold"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Csr:
+    """Per-user item lists: items of user ``u`` are ``items[ptr[u]:ptr[u + 1]]``."""
+
+    ptr: np.ndarray
+    items: np.ndarray
+
+    @classmethod
+    def of(cls, num_users: int, *parts: np.ndarray) -> _Csr:
+        pairs = np.concatenate(parts, axis=1) if parts else np.empty((2, 0), dtype=np.int64)
+        order = np.lexsort((pairs[1], pairs[0]))
+        counts = np.bincount(pairs[0], minlength=num_users)
+        return cls(np.r_[0, np.cumsum(counts)], pairs[1, order])
+
+    def rows(self, users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(batch row, item) coordinates of the items of ``users``."""
+        sizes = self.counts(users)
+        offsets = np.repeat(self.ptr[users] - (np.cumsum(sizes) - sizes), sizes)
+        return np.repeat(np.arange(len(users)), sizes), self.items[np.arange(sizes.sum()) + offsets]
+
+    def counts(self, users: np.ndarray) -> np.ndarray:
+        return self.ptr[users + 1] - self.ptr[users]
+
+
+@dataclass(frozen=True)
+class Evaluator:
+    """Full-ranking evaluation on one split.
+
+    Args:
+        split: The split whose phases are evaluated.
+        ks: Cut-offs (default: ``(10, 20)``).
+        batch_size: Users scored per call of ``score_users`` (default: ``256``).
+    """
+
+    split: Split
+    ks: tuple[int, ...] = (10, 20)
+    batch_size: int = 256
+
+    def __post_init__(self) -> None:
+        if not self.ks or min(self.ks) < 1 or self.batch_size < 1:
+            raise ConfigError(f"ks must be positive cut-offs and batch_size >= 1, got {self.ks}, {self.batch_size}")
+
+    def evaluate(self, model: Recommender, phase: Phase, state: Any = None) -> dict[str, float]:
+        """Metrics of ``model`` on ``phase``, averaged over users with a positive there.
+
+        Args:
+            model: The model; put in eval mode for the call, its mode restored after.
+            phase: ``"valid"``, ``"test"`` or ``"cold"``.
+            state: The result of ``model.embed()`` when the caller has it already
+                (default: computed here once, under ``torch.no_grad()``).
+
+        Returns:
+            ``recall@k``, ``ndcg@k``, ``hit@k`` and ``mrr@k`` for every ``k`` in
+            ``ks``; for ``"cold"`` also the same keys prefixed ``cold_only/``.
+
+        Raises:
+            ConfigError: Unknown phase, or the phase has no positives (e.g. "cold"
+                on a split without a cold-start hold-out).
+        """
+        positives, history = self._phase(phase)
+        users = np.flatnonzero(positives.counts(np.arange(self.split.num_users)))
+        if len(users) == 0:
+            raise ConfigError(f"phase {phase!r} has no interactions to evaluate in this split")
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                if state is None:
+                    state = model.embed()
+                hits = self._hits(model, state, users, positives, history, cold=phase == "cold")
+        finally:
+            model.train(was_training)
+        n_pos = positives.counts(users)
+        result = self._summary(hits["all"], n_pos, "")
+        if phase == "cold":
+            result |= self._summary(hits["cold_only"], n_pos, "cold_only/")
+        return result
+
+    @cached_property
+    def _phases(self) -> dict[str, tuple[_Csr, _Csr]]:
+        s, n = self.split, self.split.num_users
+        return {
+            "valid": (_Csr.of(n, s.valid), _Csr.of(n, s.train)),
+            "test": (_Csr.of(n, s.test), _Csr.of(n, s.train, s.valid)),
+            "cold": (_Csr.of(n, s.cold_test), _Csr.of(n, s.train, s.valid, s.test)),
+        }
+
+    def _phase(self, phase: str) -> tuple[_Csr, _Csr]:
+        if phase not in ("valid", "test", "cold"):
+            raise ConfigError(f"unknown phase {phase!r}: expected 'valid', 'test' or 'cold'")
+        return self._phases[phase]
+
+    def _hits(
+        self, model: Recommender, state: Any, users: np.ndarray, positives: _Csr, history: _Csr, *, cold: bool
+    ) -> dict[str, np.ndarray]:
+        """Boolean ``(len(users), max(ks))`` hit matrices, one per ranking."""
+        device = _device_of(model)
+        cold_items = torch.as_tensor(self.split.cold_items, device=device)
+        out: dict[str, list[np.ndarray]] = {"all": [], "cold_only": []}
+        for start in range(0, len(users), self.batch_size):
+            batch = users[start : start + self.batch_size]
+            scores = model.score_users(state, torch.as_tensor(batch, device=device)).float()
+            rows, cols = history.rows(batch)
+            scores[torch.as_tensor(rows, device=device), torch.as_tensor(cols, device=device)] = -torch.inf
+            relevant = torch.zeros_like(scores, dtype=torch.bool)
+            rows, cols = positives.rows(batch)
+            relevant[torch.as_tensor(rows, device=device), torch.as_tensor(cols, device=device)] = True
+            out["all"].append(self._top_hits(scores, relevant))
+            if cold:
+                out["cold_only"].append(self._top_hits(scores[:, cold_items], relevant[:, cold_items]))
+        return {name: np.concatenate(parts) for name, parts in out.items() if parts}
+
+    def _top_hits(self, scores: Tensor, relevant: Tensor) -> np.ndarray:
+        k_max = max(self.ks)
+        top = torch.topk(scores, min(k_max, scores.shape[1]), dim=1).indices
+        hits = torch.gather(relevant, 1, top).cpu().numpy()
+        if hits.shape[1] < k_max:  # fewer candidates than the largest cut-off: pad with misses
+            hits = np.pad(hits, ((0, 0), (0, k_max - hits.shape[1])))
+        return hits
+
+    def _summary(self, hits: np.ndarray, n_pos: np.ndarray, prefix: str) -> dict[str, float]:
+        result: dict[str, float] = {}
+        for name, fn in (("recall", recall_at_k), ("ndcg", ndcg_at_k)):
+            result |= {f"{prefix}{name}@{k}": float(fn(hits, n_pos, k).mean()) for k in self.ks}
+        for name, fn in (("hit", hit_at_k), ("mrr", mrr_at_k)):
+            result |= {f"{prefix}{name}@{k}": float(fn(hits, k).mean()) for k in self.ks}
+        return result
+
+
+def _device_of(model: Recommender) -> torch.device:
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    return torch.device("cpu")

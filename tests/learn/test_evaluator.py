@@ -1,0 +1,131 @@
+"""Full-ranking evaluation: masking per phase, hand-computed metrics, cold items, model mode."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from torch import Tensor
+
+from kgrec.errors import ConfigError
+from kgrec.learn.evaluator import Evaluator
+from kgrec.learn.recommender import Recommender
+from kgrec.learn.split import Split
+
+
+class FixedScores(Recommender):
+    """Scores read from a fixed (users x items) matrix; counts its calls."""
+
+    def __init__(self, scores: list[list[float]]) -> None:
+        table = torch.tensor(scores, dtype=torch.float32)
+        super().__init__(*table.shape)
+        self.register_buffer("table", table)
+        self.embed_calls = 0
+        self.batches: list[list[int]] = []
+        self.modes: list[bool] = []
+
+    def embed(self) -> Tensor:
+        self.embed_calls += 1
+        self.modes.append(self.training)
+        return self.table
+
+    def score_pairs(self, state: Any, users: Tensor, items: Tensor) -> Tensor:
+        return state[users, items]
+
+    def score_users(self, state: Any, users: Tensor) -> Tensor:
+        self.batches.append(users.tolist())
+        return state[users].clone()
+
+
+def _edges(*pairs: tuple[int, int]) -> np.ndarray:
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2).T
+
+
+def _toy(cold: bool = False) -> Split:
+    # items 0..4 (plus cold items 5, 6); train: u0 {0}, u1 {1}, u2 {2}; valid: u0 {1}, u1 {2};
+    # test: u0 {2, 3}, u1 {3}, u2 {4}; cold_test: u0 {5}, u2 {6}
+    return Split(
+        user_keys=np.arange(3),
+        item_keys=np.arange(7 if cold else 5),
+        train=_edges((0, 0), (1, 1), (2, 2)),
+        valid=_edges((0, 1), (1, 2)),
+        test=_edges((0, 2), (0, 3), (1, 3), (2, 4)),
+        cold_items=np.array([5, 6] if cold else [], dtype=np.int64),
+        cold_test=_edges((0, 5), (2, 6)) if cold else np.empty((2, 0), dtype=np.int64),
+        seed=0,
+    )
+
+
+SCORES = [
+    [5, 4, 3, 1, 2],  # u0: train item 0 and valid item 1 on top
+    [1, 5, 4, 3, 2],  # u1: train item 1 then valid item 2 on top
+    [5, 4, 9, 1, 2],  # u2: train item 2 on top
+]
+
+
+def test_test_phase_masks_train_and_valid_exactly_by_hand() -> None:
+    metrics = Evaluator(_toy(), ks=(1, 3)).evaluate(FixedScores(SCORES), "test")
+    # After masking, top 3: u0 -> items 2, 4, 3: hits [1, 0, 1], 2 positives
+    #                      u1 -> items 3, 4, 0: hits [1, 0, 0], 1 positive
+    #                      u2 -> items 0, 1, 4: hits [0, 0, 1], 1 positive
+    ndcg_u0 = (1 + 1 / math.log2(4)) / (1 + 1 / math.log2(3))  # 1.5 / 1.63093 = 0.91972
+    assert metrics["ndcg@3"] == pytest.approx((ndcg_u0 + 1.0 + 0.5) / 3)
+    assert metrics["ndcg@1"] == pytest.approx((1 + 1 + 0) / 3)
+    assert metrics["recall@1"] == pytest.approx((0.5 + 1 + 0) / 3)
+    assert metrics["recall@3"] == pytest.approx(1.0)
+    assert metrics["hit@1"] == pytest.approx(2 / 3)
+    assert metrics["mrr@3"] == pytest.approx((1 + 1 + 1 / 3) / 3)
+    assert set(metrics) == {f"{m}@{k}" for m in ("recall", "ndcg", "hit", "mrr") for k in (1, 3)}
+
+
+def test_a_train_item_scored_highest_gets_no_credit_and_takes_no_rank() -> None:
+    # Valid phase: u0's train item 0 and u1's train item 1 score highest; masked, the valid
+    # positive is ranked first. u2 has no valid item and is not evaluated.
+    metrics = Evaluator(_toy(), ks=(1, 3)).evaluate(FixedScores(SCORES), "valid")
+    assert metrics["ndcg@1"] == pytest.approx(1.0)
+    assert metrics["hit@1"] == pytest.approx(1.0)
+    # Without those train interactions nothing is masked and the same scores earn nothing at rank 1.
+    no_train = replace(_toy(), train=np.empty((2, 0), dtype=np.int64))
+    assert Evaluator(no_train, ks=(1,)).evaluate(FixedScores(SCORES), "valid")["hit@1"] == 0.0
+
+
+def test_cold_phase_ranks_over_all_items_and_among_cold_items() -> None:
+    scores = [[9, 8, 7, 6, 5, 4, 3], [1] * 7, [1, 2, 3, 4, 5, 6, 7]]
+    metrics = Evaluator(_toy(cold=True), ks=(1, 3)).evaluate(FixedScores(scores), "cold")
+    # u0: train/valid/test items 0-3 masked -> items 4, 5, 6: cold positive 5 at rank 2
+    # u2: items 2, 4 masked -> 6, 5, 3: cold positive 6 at rank 1; u1 has no cold item
+    assert metrics["ndcg@3"] == pytest.approx((1 / math.log2(3) + 1) / 2)
+    assert metrics["recall@1"] == pytest.approx(0.5)
+    # Among the cold items {5, 6} only, both users rank their positive first.
+    assert metrics["cold_only/ndcg@3"] == pytest.approx(1.0)
+    assert metrics["cold_only/recall@1"] == pytest.approx(1.0)
+    assert metrics["cold_only/mrr@3"] == pytest.approx(1.0)
+
+
+def test_cold_phase_needs_a_cold_hold_out() -> None:
+    with pytest.raises(ConfigError, match="no interactions"):
+        Evaluator(_toy()).evaluate(FixedScores(SCORES), "cold")
+    with pytest.raises(ConfigError, match="unknown phase"):
+        Evaluator(_toy()).evaluate(FixedScores(SCORES), "train")  # type: ignore[arg-type]
+
+
+def test_embeds_once_in_eval_mode_batches_users_and_restores_mode() -> None:
+    model = FixedScores(SCORES)
+    model.train()
+    Evaluator(_toy(), batch_size=2).evaluate(model, "test")
+    assert model.embed_calls == 1 and model.modes == [False]
+    assert model.batches == [[0, 1], [2]]
+    assert model.training
+    model.eval()
+    Evaluator(_toy()).evaluate(model, "test", state=model.table)
+    assert model.embed_calls == 1 and not model.training
+
+
+def test_large_cut_offs_on_few_items_count_as_misses() -> None:
+    metrics = Evaluator(_toy(), ks=(10, 20)).evaluate(FixedScores(SCORES), "test")
+    assert metrics["recall@20"] == pytest.approx(1.0)
+    assert metrics["hit@10"] == pytest.approx(1.0)

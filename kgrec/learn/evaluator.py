@@ -138,11 +138,9 @@ class Evaluator:
         for start in range(0, len(users), self.batch_size):
             batch = users[start : start + self.batch_size]
             scores = model.score_users(state, torch.as_tensor(batch, device=device)).float()
-            rows, cols = history.rows(batch)
-            scores[torch.as_tensor(rows, device=device), torch.as_tensor(cols, device=device)] = -torch.inf
-            relevant = torch.zeros_like(scores, dtype=torch.bool)
-            rows, cols = positives.rows(batch)
-            relevant[torch.as_tensor(rows, device=device), torch.as_tensor(cols, device=device)] = True
+            # out of place: the model may return a view of its own state (e.g. popularity counts)
+            scores = scores.masked_fill(_dense(history, batch, scores.shape, device), -torch.inf)
+            relevant = _dense(positives, batch, scores.shape, device)
             out["all"].append(self._top_hits(scores, relevant))
             if cold:
                 out["cold_only"].append(self._top_hits(scores[:, cold_items], relevant[:, cold_items]))
@@ -163,6 +161,14 @@ class Evaluator:
         for name, fn in (("hit", hit_at_k), ("mrr", mrr_at_k)):
             result |= {f"{prefix}{name}@{k}": float(fn(hits, k).mean()) for k in self.ks}
         return result
+
+
+def _dense(lists: _Csr, users: np.ndarray, shape: torch.Size, device: torch.device) -> Tensor:
+    """A boolean ``(len(users), num_items)`` matrix with the users' listed items set."""
+    out = torch.zeros(shape, dtype=torch.bool, device=device)
+    rows, cols = lists.rows(users)
+    out[torch.as_tensor(rows, device=device), torch.as_tensor(cols, device=device)] = True
+    return out
 
 
 def _device_of(model: Recommender) -> torch.device:

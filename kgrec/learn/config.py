@@ -1,0 +1,108 @@
+"""Training configuration: a TOML file plus ``key=value`` overrides from the command line.
+
+Example (``configs/train.toml``)::
+
+    model = "kgrec"
+    fusion = "hybrid"
+    modalities = ["text", "image"]
+    loss = "bpr"
+    epochs = 60
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import tomllib
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kgrec.errors import ConfigError
+
+ModelName = Literal["kgrec", "lightgcn", "bprmf", "pop"]
+
+
+class TrainConfig(BaseModel):
+    """Everything that decides a training run (and so its checkpoint's identity)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: ModelName = "kgrec"
+    """Which model: kgrec's GNN, or a baseline (``lightgcn``, ``bprmf``, ``pop``)."""
+    fusion: Literal["none", "early", "late", "hybrid"] = "hybrid"
+    """How item modalities are fused (kgrec only); ``none`` ignores modalities."""
+    modalities: list[str] = ["text", "image"]
+    """Item modalities to use (kgrec only); those the graph lacks are skipped with a warning."""
+    kg: bool = True
+    """Use the knowledge-graph relationships (kgrec only); ``false`` keeps interactions only."""
+    loss: Literal["bpr", "bce"] = "bpr"
+    """Pairwise BPR, or binary cross-entropy over positives and sampled negatives."""
+    dim: int = Field(64, ge=1)
+    """Embedding width."""
+    layers: int = Field(2, ge=0)
+    """Propagation layers (kgrec, lightgcn)."""
+    lr: float = Field(2e-3, gt=0)
+    """Adam learning rate."""
+    batch_size: int = Field(4096, ge=1)
+    """Training triples (user, positive, negative) per step."""
+    epochs: int = Field(60, ge=0)
+    """Upper bound on epochs."""
+    patience: int = Field(8, ge=1)
+    """Stop after this many validations without a better validation NDCG@10."""
+    eval_every: int = Field(1, ge=1)
+    """Validate every this many epochs."""
+    reg_weight: float = Field(1e-5, ge=0)
+    """L2 weight on the batch's ego embeddings."""
+    id_dropout: float = Field(0.1, ge=0, lt=1)
+    """Probability of dropping an item's id embedding per step (teaches cold-start)."""
+    seed: int = 2020
+    """Seed of everything random: init, sampling, dropout."""
+    device: str = "auto"
+    """``auto`` (GPU when present), ``cpu``, ``cuda``, ``cuda:1``..."""
+    threads: int = Field(0, ge=0)
+    """CPU threads for torch (0: torch's default)."""
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the settings that change the result (not ``device``/``threads``/``epochs``)."""
+        data = self.model_dump(exclude={"device", "threads", "epochs", "patience", "eval_every"})
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def load_config(path: Path | str | None = None, overrides: Sequence[str] | Mapping[str, Any] = ()) -> TrainConfig:
+    """Read a config file (optional) and apply overrides (``"key=value"`` strings or a mapping).
+
+    Override values are parsed as TOML values (``lr=1e-3``, ``modalities=["text"]``,
+    ``kg=false``); anything that does not parse is taken as a string (``fusion=late``).
+
+    Raises:
+        ConfigError: The file cannot be read, or a key or value is invalid (the message names it).
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise ConfigError(f"{path}: {e}") from e
+    values.update(overrides if isinstance(overrides, Mapping) else _parse_overrides(overrides))
+    try:
+        return TrainConfig(**values)
+    except ValidationError as e:
+        where = f"{path}: " if path else ""
+        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        raise ConfigError(f"{where}invalid training config: {problems}") from e
+
+
+def _parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override {item!r}: expected key=value")
+        try:
+            out[key.strip()] = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key.strip()] = raw.strip()
+    return out

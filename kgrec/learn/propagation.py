@@ -1,0 +1,170 @@
+"""Relation-aware, LightGCN-style message passing over a heterogeneous graph.
+
+One layer computes, for every node type ``t``::
+
+    h'[t] = sum over relations r into t of  a[t, r] * (A_r @ h[src(r)]) * w_r
+
+``A_r`` is the fixed, normalised adjacency of relation ``r`` (symmetric
+``1/sqrt(deg_u deg_v)`` for the interaction relation and its reverse, as in
+LightGCN; the mean over neighbours for knowledge-graph relations), ``w_r`` a
+learned per-relation vector (diagonal relation transform, initialised to ones)
+and ``a[t, :]`` a softmax over the relations that reach ``t`` (learned
+attention over relation types). The output is the mean of layers ``0..L``.
+
+Because ``A_r`` is constant, each relation costs one sparse-dense product
+whose backward pass needs only ``A_r^T``; no per-edge tensors are built.
+Collaborative propagation (users <-> items over training interactions) and
+knowledge-graph propagation (items <-> entities) happen in the same layers, so
+an item's representation mixes who liked it with what it is, and a cold item
+(no interactions) still receives its neighbours' knowledge.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections import defaultdict
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import HeteroData
+
+from kgrec.types import EdgeType
+
+
+class RelationalPropagation(nn.Module):
+    """Stacked parameter-light propagation layers over the edge types of ``data``.
+
+    For speed, the relations into one node type are fused into a single sparse
+    product: their adjacencies are laid side by side over just the source rows
+    each relation uses, and the per-relation factors scale those gathered rows.
+
+    Args:
+        data: The training graph (edge types with ``edge_index``, node types with ``num_nodes``).
+        dim: Embedding width.
+        layers: Number of propagation layers (default: ``2``).
+        interaction: The interaction edge type; it and its reverse get symmetric normalisation.
+        interaction_share: Initial attention share of the interaction relation at the
+            node types it reaches (default: ``0.5``); the rest is split evenly.
+    """
+
+    def __init__(
+        self,
+        data: HeteroData,
+        dim: int,
+        *,
+        layers: int = 2,
+        interaction: EdgeType = ("User", "RATED", "Item"),
+        interaction_share: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.layers = layers
+        self.node_types = list(data.node_types)
+        self.edge_types: list[EdgeType] = list(data.edge_types)
+        sizes = [data[t].num_nodes for t in self.node_types]
+        self.offsets = dict(zip(self.node_types, itertools.accumulate([0, *sizes[:-1]])))
+        cf = {interaction, (interaction[2], "rev_" + interaction[1], interaction[0])}
+        self.into: dict[str, list[int]] = defaultdict(list)
+        for i, et in enumerate(self.edge_types):
+            self.into[et[2]].append(i)
+        for t, rels in self.into.items():
+            adj, gather, rel_of_row = self._fused(data, t, rels, cf)
+            self.register_buffer(f"adj_{t}", _csr(adj), persistent=False)
+            self.register_buffer(f"adjT_{t}", _csr(adj.t()), persistent=False)
+            self.register_buffer(f"gather_{t}", gather, persistent=False)
+            self.register_buffer(f"rel_{t}", rel_of_row, persistent=False)
+        self.rel_weight = nn.Parameter(torch.ones(len(self.edge_types), dim))
+        self.rel_logit = nn.Parameter(self._initial_logits(cf, interaction_share))
+
+    def _fused(self, data: HeteroData, t: str, rels: list[int], cf: set[EdgeType]) -> tuple[Tensor, Tensor, Tensor]:
+        """``[A_r1 | A_r2 | ...]`` over used source rows, their global row ids and relation positions."""
+        blocks, gathers, owners, width = [], [], [], 0
+        for pos, i in enumerate(rels):
+            et = self.edge_types[i]
+            dst, src, values = _normalised(data, et, symmetric=et in cf)
+            used, col = torch.unique(src, return_inverse=True)
+            blocks.append((dst, col + width, values))
+            gathers.append(used + self.offsets[et[0]])
+            owners.append(torch.full((used.numel(),), pos, dtype=torch.long))
+            width += used.numel()
+        rows = torch.cat([b[0] for b in blocks])
+        cols = torch.cat([b[1] for b in blocks])
+        vals = torch.cat([b[2] for b in blocks])
+        adj = torch.sparse_coo_tensor(torch.stack([rows, cols]), vals, (data[t].num_nodes, width)).coalesce()
+        return adj, torch.cat(gathers), torch.cat(owners)
+
+    def _initial_logits(self, cf: set[EdgeType], share: float) -> Tensor:
+        logits = torch.zeros(len(self.edge_types))
+        for rels in self.into.values():
+            has_cf = [i for i in rels if self.edge_types[i] in cf]
+            others = len(rels) - len(has_cf)
+            if has_cf and others and 0 < share < 1:
+                # softmax gives the interaction relation `share` of the weight at this node type
+                for i in has_cf:
+                    logits[i] = math.log(share * others / (1 - share))
+        return logits
+
+    def forward(self, x: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Propagate ``x`` (node type -> ``(N_t, dim)``) and return the layer means."""
+        total = dict(x)
+        h = x
+        for _ in range(self.layers):
+            h = self._layer(h)
+            total = {t: total[t] + h[t] for t in total}
+        return {t: v / (self.layers + 1) for t, v in total.items()}
+
+    def relation_attention(self) -> dict[str, dict[str, float]]:
+        """Current attention over incoming relation types per node type (for reports)."""
+        out = {}
+        for t, rels in self.into.items():
+            a = torch.softmax(self.rel_logit[rels], 0).tolist()
+            out[t] = {f"{self.edge_types[i][0]}-{self.edge_types[i][1]}": round(w, 4) for i, w in zip(rels, a)}
+        return out
+
+    def _layer(self, h: dict[str, Tensor]) -> dict[str, Tensor]:
+        stacked = torch.cat([h[t] for t in self.node_types])
+        out: dict[str, Tensor] = {}
+        for t, rels in self.into.items():
+            coef = torch.softmax(self.rel_logit[rels], 0).unsqueeze(1) * self.rel_weight[rels]
+            rows = stacked.index_select(0, getattr(self, f"gather_{t}")) * coef[getattr(self, f"rel_{t}")]
+            out[t] = _SparseMatmul.apply(getattr(self, f"adj_{t}"), getattr(self, f"adjT_{t}"), rows)
+        for t in h:
+            out.setdefault(t, torch.zeros_like(h[t]))
+        return out
+
+
+class _SparseMatmul(torch.autograd.Function):
+    """``A @ X`` for a constant sparse ``A`` whose transpose is precomputed (no re-sorting in backward)."""
+
+    @staticmethod
+    def forward(ctx: Any, adj: Tensor, adj_t: Tensor, x: Tensor) -> Tensor:
+        ctx.save_for_backward(adj_t)
+        return torch.sparse.mm(adj, x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[None, None, Tensor]:
+        (adj_t,) = ctx.saved_tensors
+        return None, None, torch.sparse.mm(adj_t, grad)
+
+
+def _csr(adj: Tensor) -> Tensor:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta": sparse.mm on CSR is stable
+        return adj.coalesce().to_sparse_csr()
+
+
+def _normalised(data: HeteroData, et: EdgeType, *, symmetric: bool) -> tuple[Tensor, Tensor, Tensor]:
+    """Destination ids, source ids and normalised weights of the edges of ``et``."""
+    src_t, _, dst_t = et
+    n_src, n_dst = data[src_t].num_nodes, data[dst_t].num_nodes
+    src, dst = data[et].edge_index
+    ones = torch.ones(src.numel())
+    deg_dst = torch.zeros(n_dst).index_add_(0, dst, ones)
+    if symmetric:
+        deg_src = torch.zeros(n_src).index_add_(0, src, ones)
+        values = (deg_dst[dst] * deg_src[src]).clamp(min=1).rsqrt()
+    else:
+        values = 1.0 / deg_dst[dst].clamp(min=1)
+    return dst, src, values

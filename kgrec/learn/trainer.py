@@ -1,0 +1,209 @@
+"""The training loop, separate from the models: one harness for kgrec and every baseline.
+
+Per epoch: shuffled (user, positive, negative) triples from the training
+interactions, one full forward pass per batch (:meth:`Recommender.embed`),
+BPR or binary cross-entropy, Adam. Validation NDCG@10 decides early stopping
+and which weights are kept. After every epoch a checkpoint (model, optimiser,
+random states, history) is written atomically, so an interrupted run resumes
+where it stopped and ends with the same result as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from kgrec.errors import ConfigError
+from kgrec.learn.config import TrainConfig
+from kgrec.learn.evaluator import Evaluator
+from kgrec.learn.recommender import Recommender
+from kgrec.learn.sampling import NegativeSampler, bpr_batches
+from kgrec.learn.split import Split
+
+log = logging.getLogger(__name__)
+
+VALID_METRIC = "ndcg@10"
+
+
+@dataclass
+class EpochLog:
+    """One epoch: mean training loss, wall time, validation metrics when validated."""
+
+    epoch: int
+    loss: float
+    seconds: float
+    valid: dict[str, float] | None = None
+
+
+@dataclass
+class TrainResult:
+    """The history of a run and where it ended."""
+
+    history: list[EpochLog] = field(default_factory=list)
+    best_epoch: int = -1
+    best_valid: dict[str, float] = field(default_factory=dict)
+    stopped_early: bool = False
+    resumed_from: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-serialisable form."""
+        return asdict(self)
+
+
+def bpr_loss(pos: Tensor, neg: Tensor) -> Tensor:
+    """Bayesian personalised ranking: ``-mean log sigmoid(pos - neg)``."""
+    return -torch.nn.functional.logsigmoid(pos - neg).mean()
+
+
+def bce_loss(pos: Tensor, neg: Tensor) -> Tensor:
+    """Binary cross-entropy ``-[y log f(x) + (1-y) log(1-f(x))]`` with y=1 for positives, 0 for negatives."""
+    logits = torch.cat([pos, neg])
+    labels = torch.cat([torch.ones_like(pos), torch.zeros_like(neg)])
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+
+
+LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {"bpr": bpr_loss, "bce": bce_loss}
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> the first GPU when present, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(name)
+    except RuntimeError as e:
+        raise ConfigError(f"device {name!r}: {e}") from e
+
+
+class Trainer:
+    """Trains one model on one split.
+
+    Args:
+        model: The model (already on its device).
+        split: The split; ``train`` feeds the sampler, ``valid`` early stopping.
+        config: The run's settings (loss, lr, batch size, epochs, patience, seed).
+        checkpoint: File to checkpoint into and resume from (default: none).
+        on_epoch: Called after every epoch (the CLI draws progress with it).
+    """
+
+    def __init__(
+        self,
+        model: Recommender,
+        split: Split,
+        config: TrainConfig,
+        *,
+        checkpoint: Path | None = None,
+        on_epoch: Callable[[EpochLog], None] | None = None,
+    ) -> None:
+        self.model, self.split, self.config = model, split, config
+        self.checkpoint, self.on_epoch = checkpoint, on_epoch
+        self.evaluator = Evaluator(split)
+        self.loss_fn = LOSSES[config.loss]
+        params = [p for p in model.parameters() if p.requires_grad]
+        self.optim = torch.optim.Adam(params, lr=config.lr) if params and model.trainable else None
+        tensors = itertools.chain(model.parameters(), model.buffers())
+        self.device = next((t.device for t in tensors), torch.device("cpu"))
+
+    def fit(self) -> TrainResult:
+        """Train until ``epochs`` or early stopping; the model ends with its best weights."""
+        result, best_state, start = TrainResult(), None, 0
+        torch.manual_seed(self.config.seed)
+        if self.checkpoint is not None and self.checkpoint.exists():
+            result, best_state, start = self._resume()
+        if self.optim is None:
+            return self._closed_form(result)
+        bad = self._validations_since_best(result)
+        for epoch in range(start, self.config.epochs if not result.stopped_early else start):
+            entry = self._epoch(epoch)
+            if (epoch + 1) % self.config.eval_every == 0 or epoch + 1 == self.config.epochs:
+                entry.valid = self.evaluator.evaluate(self.model, "valid")
+                if entry.valid[VALID_METRIC] > result.best_valid.get(VALID_METRIC, -1.0):
+                    result.best_epoch, result.best_valid, bad = epoch, entry.valid, 0
+                    best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+                else:
+                    bad += 1
+            result.history.append(entry)
+            result.stopped_early = bad >= self.config.patience
+            self._save(result, best_state, epoch + 1)
+            if self.on_epoch:
+                self.on_epoch(entry)
+            if result.stopped_early:
+                log.info("early stop at epoch %d (best %d)", epoch, result.best_epoch)
+                break
+        if best_state is not None:
+            self.model.load_state_dict(best_state)
+        return result
+
+    def _epoch(self, epoch: int) -> EpochLog:
+        self.model.train()
+        started, total, steps = time.perf_counter(), 0.0, 0
+        seed = self.config.seed * 1_000_003 + epoch
+        torch.manual_seed(seed)
+        sampler = NegativeSampler(self.split.train, self.split.num_items, seed=seed)
+        for users, pos, neg in bpr_batches(
+            self.split.train, sampler, self.config.batch_size, seed=self.config.seed, epoch=epoch
+        ):
+            users, pos, neg = users.to(self.device), pos.to(self.device), neg.to(self.device)
+            state = self.model.embed()
+            loss = self.loss_fn(self.model.score_pairs(state, users, pos), self.model.score_pairs(state, users, neg))
+            loss = loss + self.model.regularisation(state, users, pos, neg)
+            self.optim.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optim.step()
+            total, steps = total + float(loss.detach()), steps + 1
+        return EpochLog(epoch, total / max(steps, 1), time.perf_counter() - started)
+
+    def _closed_form(self, result: TrainResult) -> TrainResult:
+        valid = self.evaluator.evaluate(self.model, "valid")
+        result.history.append(EpochLog(0, 0.0, 0.0, valid))
+        result.best_epoch, result.best_valid = 0, valid
+        return result
+
+    @staticmethod
+    def _validations_since_best(result: TrainResult) -> int:
+        validated = [e.epoch for e in result.history if e.valid is not None]
+        return sum(1 for e in validated if e > result.best_epoch)
+
+    def _save(self, result: TrainResult, best_state: dict[str, Tensor] | None, next_epoch: int) -> None:
+        if self.checkpoint is None:
+            return
+        payload = {
+            "fingerprint": self.config.fingerprint(),
+            "split": self.split.fingerprint(),
+            "next_epoch": next_epoch,
+            "model": self.model.state_dict(),
+            "optim": self.optim.state_dict() if self.optim else None,
+            "best": best_state,
+            "result": result.to_dict(),
+            "torch_rng": torch.get_rng_state(),
+        }
+        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.checkpoint.with_name(self.checkpoint.name + ".tmp")
+        torch.save(payload, tmp)
+        os.replace(tmp, self.checkpoint)
+
+    def _resume(self) -> tuple[TrainResult, dict[str, Tensor] | None, int]:
+        payload = torch.load(self.checkpoint, map_location=self.device, weights_only=False)
+        if payload["fingerprint"] != self.config.fingerprint() or payload["split"] != self.split.fingerprint():
+            raise ConfigError(
+                f"{self.checkpoint}: checkpoint of another config or split; delete it or choose another output folder"
+            )
+        self.model.load_state_dict(payload["model"])
+        if self.optim is not None and payload["optim"] is not None:
+            self.optim.load_state_dict(payload["optim"])
+        torch.set_rng_state(payload["torch_rng"])
+        raw = payload["result"]
+        history = [EpochLog(**e) for e in raw.pop("history")]
+        result = TrainResult(history=history, **{k: v for k, v in raw.items() if k != "resumed_from"})
+        result.resumed_from = payload["next_epoch"]
+        log.info("resuming from %s at epoch %d", self.checkpoint, payload["next_epoch"])
+        return result, payload["best"], payload["next_epoch"]

@@ -34,10 +34,12 @@ def cli(verbose: int) -> None:
 
 def _register() -> None:
     from kgrec.cli.data import data
+    from kgrec.cli.features import features
     from kgrec.cli.ingest import ingest, summary
+    from kgrec.cli.learn import evaluate, export, train
     from kgrec.cli.neo4j import neo4j
 
-    for command in (neo4j, ingest, summary, data):
+    for command in (neo4j, ingest, summary, data, features, export, train, evaluate):
         cli.add_command(command)
 
 

@@ -1,0 +1,122 @@
+"""``kgrec export``, ``kgrec train`` and ``kgrec evaluate``: the learning side from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from kgrec.cli import render
+from kgrec.graph.snapshots import export_training_snapshot
+from kgrec.graph.store import GraphStore
+from kgrec.settings import load_settings
+
+DEFAULT_SNAPSHOT = Path("runs/snapshot.npz")
+
+
+@click.command()
+@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_SNAPSHOT, show_default=True)
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+def export(out: Path, no_progress: bool) -> None:
+    """Export the graph (with item features) from Neo4j into a snapshot file for training."""
+    snapshot = _export(out, no_progress)
+    click.echo(f"snapshot: {out} ({', '.join(f'{t} {len(k):,}' for t, k in snapshot.node_keys.items())})")
+
+
+@click.command()
+@click.option("--config", "config_file", type=click.Path(exists=True, path_type=Path), help="Training config (TOML).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key (repeatable).")
+@click.option("--snapshot", type=click.Path(path_type=Path), help="Train from this snapshot (default: export now).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/kgrec"), show_default=True)
+@click.option("--cold-items", type=click.FloatRange(0, 0.9), default=0.0, show_default=True,
+              help="Share of items held out entirely (cold-start evaluation).")
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+def train(
+    config_file: Path | None, overrides: tuple[str, ...], snapshot: Path | None, out: Path, cold_items: float,
+    no_progress: bool,
+) -> None:
+    """Train a model (kgrec's GNN or a baseline) and write a bundle, metrics and curves to OUT."""
+    from kgrec.learn.config import load_config
+    from kgrec.learn.run import split_of, train_run
+    from kgrec.snapshot import GraphSnapshot
+
+    config = load_config(config_file, overrides)
+    snap = GraphSnapshot.load(snapshot) if snapshot else _export(out / "snapshot.npz", no_progress)
+    split = None if (out / "split.npz").exists() else split_of(snap, seed=config.seed, cold_item_share=cold_items)
+    bar = tqdm(total=config.epochs, desc=f"train {config.model}", unit="epoch", file=sys.stderr,
+               disable=no_progress, dynamic_ncols=True)
+
+    def on_epoch(e: object) -> None:
+        valid = getattr(e, "valid", None)
+        bar.set_postfix(loss=f"{e.loss:.4f}", ndcg10=f"{valid['ndcg@10']:.4f}" if valid else "-")
+        bar.update(1)
+
+    result = train_run(snap, config, out, split=split, on_epoch=on_epoch)
+    bar.close()
+    _record_snapshot(out, snapshot or out / "snapshot.npz")
+    epochs = f"best epoch {result.best_epoch + 1} of {result.epochs}"
+    click.echo(f"{epochs}, median {result.median_epoch_seconds:.2f} s/epoch")
+    _print_metrics("test", result.test)
+    if result.cold:
+        _print_metrics("cold items", result.cold)
+    click.echo(f"bundle: {out}  (curves: {out / 'curves.png'})")
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--snapshot", type=click.Path(exists=True, path_type=Path), help="Snapshot (default: the run's).")
+@click.option("--json", "as_json", is_flag=True, help="Print metrics as JSON.")
+def evaluate(run_dir: Path, snapshot: Path | None, as_json: bool) -> None:
+    """Evaluate a trained bundle on its split's test (and cold-start) interactions."""
+    from kgrec.learn.bundle import load_bundle
+    from kgrec.learn.evaluator import Evaluator
+    from kgrec.snapshot import GraphSnapshot
+
+    snap = GraphSnapshot.load(snapshot or _recorded_snapshot(run_dir))
+    bundle = load_bundle(run_dir, snap)
+    evaluator = Evaluator(bundle.split)
+    metrics = {"test": evaluator.evaluate(bundle.model, "test")}
+    if bundle.split.cold_test.shape[1]:
+        metrics["cold"] = evaluator.evaluate(bundle.model, "cold")
+    if as_json:
+        click.echo(json.dumps(metrics, indent=2))
+        return
+    for phase, values in metrics.items():
+        _print_metrics(phase, values)
+
+
+def _export(out: Path, no_progress: bool):  # noqa: ANN202 - GraphSnapshot, imported lazily
+    settings = load_settings()
+    progress = render.silent if no_progress else render.progress_bar
+    with GraphStore.connect(settings) as store:
+        snapshot = export_training_snapshot(store, progress=progress)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    snapshot.save(out)
+    return snapshot
+
+
+def _record_snapshot(out: Path, snapshot: Path) -> None:
+    (out / "snapshot.txt").write_text(str(snapshot.resolve()) + "\n", encoding="utf-8")
+
+
+def _recorded_snapshot(run_dir: Path) -> Path:
+    from kgrec.errors import ConfigError
+
+    note = run_dir / "snapshot.txt"
+    if not note.exists():
+        raise ConfigError(f"{run_dir}: no snapshot recorded; pass --snapshot")
+    return Path(note.read_text(encoding="utf-8").strip())
+
+
+def _print_metrics(phase: str, metrics: dict[str, float]) -> None:
+    keys = [k for k in ("recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit@10", "hit@20", "mrr@10") if k in metrics]
+    click.echo(f"{phase}: " + "  ".join(f"{k} {metrics[k]:.4f}" for k in keys))
+    cold_only = [k for k in metrics if k.startswith("cold_only/") and k.split("/")[1] in ("ndcg@10", "recall@20")]
+    if cold_only:
+        click.echo("  ranked among cold items only: " + "  ".join(f"{k[10:]} {metrics[k]:.4f}" for k in cold_only))
+
+
+__all__ = ["evaluate", "export", "train"]

@@ -55,6 +55,7 @@ def export_snapshot(
     *,
     node_props: Mapping[str, list[str]] | None = None,
     edge_props: Mapping[str, list[str]] | None = None,
+    vectors: Mapping[str, list[str]] | None = None,
     batch_size: int = 50_000,
     progress: ProgressFactory | None = None,
 ) -> GraphSnapshot:
@@ -69,6 +70,10 @@ def export_snapshot(
             allowed); a missing number becomes NaN.
         edge_props: Relationship type -> numeric properties to export per edge,
             e.g. ``{"RATED": ["rating", "timestamp"]}`` (default: none).
+        vectors: Label -> vector properties to export per node, e.g.
+            ``{"Item": ["feat_text", "feat_image"]}`` (default: none). Each lands in
+            ``node_props[label][prop]`` as ``float32`` of shape ``(N, d)``, with a
+            NaN row for a node that lacks the vector (``d`` is 0 when none has it).
         batch_size: Nodes (or start nodes) per page (default: ``50_000``).
         progress: Makes a progress bar per label and per relationship group
             (default: none).
@@ -77,8 +82,9 @@ def export_snapshot(
         The snapshot, without reverse edges.
 
     Raises:
-        ConfigError: A label, type or property name is invalid, or an edge
-            property is not numeric.
+        ConfigError: A label, type or property name is invalid, an edge
+            property is not numeric, or a vector property holds anything but
+            float lists of one length.
     """
     if batch_size < 1:
         raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
@@ -89,7 +95,10 @@ def export_snapshot(
     for i, label in enumerate(order):
         if label in present:
             props = _checked_props((node_props or {}).get(label, []))
-            found = _export_nodes(store, label, keys, order[:i], props, batch_size, progress)
+            vecs = _checked_props((vectors or {}).get(label, []))
+            if set(props) & set(vecs):
+                raise ConfigError(f"{label}: a property is asked for both as a value and as a vector")
+            found = _export_nodes(store, label, keys, order[:i], (props, vecs), batch_size, progress)
             if len(found[0]):
                 nodes[label] = found
     node_keys = {label: k for label, (k, _) in nodes.items()}
@@ -130,21 +139,25 @@ def _export_nodes(
     label: str,
     keys: dict[str, str],
     shadowing: list[str],
-    props: list[str],
+    props_and_vectors: tuple[list[str], list[str]],
     batch_size: int,
     progress: ProgressFactory | None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    props, vecs = props_and_vectors
     key = keys[label]
     names = {"LABEL": label, "KEY": key}
     bar = _bar(progress, f"nodes {label}", store.query(cypher.render("graph/count_label", names={"LABEL": label})))
     found: list[dict[str, Any]] = []
-    for rows in _pages(store, "nodes", names, "key", batch_size, shadowing=shadowing, keys=keys, props=props):
+    params = {"shadowing": shadowing, "keys": keys, "props": props + vecs}
+    for rows in _pages(store, "nodes", names, "key", batch_size, **params):
         found.extend(rows)
         bar.update(len(rows))
     bar.close()
     keys = _column(label, key, [r["key"] for r in found])
     order = np.argsort(keys, kind="stable")
     cols = {p: _column(label, p, [r["props"][j] for r in found])[order] for j, p in enumerate(props)}
+    n = len(props)
+    cols.update({p: _vector_column(label, p, [r["props"][n + j] for r in found])[order] for j, p in enumerate(vecs)})
     return keys[order], cols
 
 
@@ -207,6 +220,22 @@ def _column(where: str, prop: str, values: list[Any]) -> np.ndarray:
         return column(values)
     except ValueError as e:
         raise ConfigError(f"{where}.{prop}: {e}") from e
+
+
+def _vector_column(where: str, prop: str, values: list[Any]) -> np.ndarray:
+    """Float lists (or ``None``) -> ``float32`` ``(N, d)`` with NaN rows for ``None``."""
+    present = [v for v in values if v is not None]
+    dims = {len(v) for v in present if isinstance(v, list)}
+    if len(dims) > 1 or any(not isinstance(v, list) for v in present):
+        raise ConfigError(f"{where}.{prop}: not a vector property (float lists of one length)")
+    out = np.full((len(values), dims.pop() if dims else 0), np.nan, dtype=np.float32)
+    try:
+        for i, v in enumerate(values):
+            if v is not None:
+                out[i] = v
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{where}.{prop}: not a vector property: {e}") from e
+    return out
 
 
 class _NoBar:

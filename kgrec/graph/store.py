@@ -171,6 +171,45 @@ class GraphStore:
             raise GraphUnavailableError(f"lost the connection to Neo4j: {e}") from e
         return [r.data() for r in records]
 
+    # -- vectors (modality features) ------------------------------------------------------------
+
+    def set_vectors(self, label: str, key: str, prop: str, rows: list[tuple[Any, list[float]]]) -> int:
+        """Store one vector per node as the float32 vector property ``prop``; returns how many nodes matched.
+
+        Args:
+            label: The nodes' label.
+            key: Their key property.
+            prop: The vector property (e.g. ``feat_image``).
+            rows: ``(key value, vector)`` pairs; keys without a node are skipped.
+        """
+        text = cypher.render("features/set_vectors", names={"LABEL": check_label(label), "KEY": check_property(key)})
+        data = [{"key": k, "vector": v} for k, v in rows]
+        return int(self._write_query(text, rows=data, property=check_property(prop))[0]["written"])
+
+    def remove_vectors(self, label: str, key: str, prop: str, keep: list[Any]) -> int:
+        """Remove ``prop`` from ``label`` nodes whose key is not in ``keep``; returns how many lost it."""
+        names = {"LABEL": check_label(label), "KEY": check_property(key), "PROP": check_property(prop)}
+        return int(self._write_query(cypher.render("features/remove_vectors", names=names), keep=keep)[0]["removed"])
+
+    def ensure_vector_index(self, name: str, label: str, prop: str, dim: int) -> None:
+        """Create the cosine vector index ``name`` on ``label.prop`` (recreated if its target or size changed)."""
+        if not isinstance(dim, int) or isinstance(dim, bool) or not 1 <= dim <= 4096:
+            raise ValueError(f"vector dimension must be an int in 1..4096, got {dim!r}")
+        names = {"LABEL": check_label(label), "PROP": check_property(prop)}
+        name = check_property(name)
+        found = self._run(cypher.statement("features/vector_index_show"), name=name)
+        if found and (found[0]["labels"], found[0]["properties"], found[0]["dim"]) != ([label], [prop], dim):
+            log.info("recreating vector index %s for %s.%s (%d dims)", name, label, prop, dim)
+            self._write_query(cypher.statement("features/index_drop"), name=name)
+        self._write_query(cypher.render("features/vector_index_create", names=names), name=name, dim=dim)
+        self._run(cypher.statement("features/await_indexes"))
+
+    def _write_query(self, text: str, **params: Any) -> list[dict[str, Any]]:
+        try:
+            return self._run(text, **params)
+        except Neo4jError as e:
+            raise KgrecError(f"Neo4j rejected a write: {e.code}: {e.message}") from e
+
 
 def _write_batch(tx: ManagedTransaction, batch: Batch, checkpoint: Checkpoint | None) -> WriteCounts:
     counts = WriteCounts()

@@ -8,13 +8,15 @@ README section "Bring your own data" for a walk-through.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+import string
+from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kgrec.errors import SpecError
+from kgrec.features.encoder import Modality, encoder_info
 from kgrec.graph.names import check_label, check_property, check_rel_type
 
 ValueType = Literal["str", "int", "float", "bool", "date", "datetime"]
@@ -276,6 +278,82 @@ class Rdf(_Strict):
         return {k: check_property(x) for k, x in v.items()}
 
 
+class Feature(_Strict):
+    """One modality of one node label, computed by a registered encoder (``kgrec features``).
+
+    Ingestion ignores these entries; ``kgrec features`` reads them.
+    """
+
+    modality: Modality
+    """``text``, ``image`` or ``audio``; the vector goes to ``feat_<modality>`` on each node."""
+    encoder: str
+    """A registered encoder of that modality (``minilm``, ``efficientnet-lite0``, ``librosa-music``)."""
+    label: str = "Item"
+    """Nodes that receive the vectors."""
+    key: str = "id"
+    """Their key property (files are named after it)."""
+    properties: list[str] = []
+    """Text only: node properties whose non-empty values are joined (in this order) into the input."""
+    separator: str = "\n"
+    """Joins ``properties``."""
+    files: str | None = None
+    """A path pattern under the spec's dataset folder with the key as ``{<key>}``, e.g. ``"{id}.jpg"``.
+    A missing file means that node lacks the modality; it is counted, never an error."""
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, v: str) -> str:
+        return check_label(v)
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str) -> str:
+        return check_property(v)
+
+    @field_validator("properties")
+    @classmethod
+    def _props(cls, v: list[str]) -> list[str]:
+        return [check_property(x) for x in v]
+
+    @model_validator(mode="after")
+    def _inputs(self) -> Feature:
+        try:
+            info = encoder_info(self.encoder)
+        except KeyError as e:
+            raise ValueError(str(e.args[0])) from e
+        if info.modality != self.modality:
+            raise ValueError(f"encoder {self.encoder!r} is a {info.modality} encoder, not {self.modality}")
+        if bool(self.properties) == (self.files is not None):
+            raise ValueError("give exactly one of 'properties' or 'files'")
+        if self.properties and self.modality != "text":
+            raise ValueError("'properties' feed text encoders only; use 'files' for images and audio")
+        if self.files is not None:
+            _check_pattern(self.files, self.key)
+        return self
+
+    @property
+    def vector_property(self) -> str:
+        """The node property holding the vectors (``feat_<modality>``)."""
+        return check_property(f"feat_{self.modality}")
+
+    @property
+    def index_name(self) -> str:
+        """The vector index over :attr:`vector_property` (``<label>_feat_<modality>``, lower case)."""
+        return f"{self.label.lower()}_feat_{self.modality}"
+
+
+def _check_pattern(pattern: str, key: str) -> None:
+    try:
+        fields = {f for _, f, spec, conv in string.Formatter().parse(pattern) if f is not None}
+    except ValueError as e:
+        raise ValueError(f"bad file pattern {pattern!r}: {e}") from e
+    if fields != {key}:
+        raise ValueError(f"file pattern {pattern!r} must use exactly the placeholder {{{key}}}")
+    path = PurePosixPath(pattern.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or pattern.startswith("~"):
+        raise ValueError(f"file pattern {pattern!r} must stay inside the dataset folder")
+
+
 class Spec(_Strict):
     """One knowledge source."""
 
@@ -286,11 +364,18 @@ class Spec(_Strict):
     tables: list[Table] = []
     rdf: list[Rdf] = []
     link: Link | None = None
+    features: list[Feature] = []
+    """Modality features computed from nodes or files (``kgrec features``; ingestion skips them)."""
 
     @model_validator(mode="after")
     def _something(self) -> Spec:
-        if not self.tables and not self.rdf:
-            raise ValueError("a spec needs at least one [[tables]] or [[rdf]] entry")
+        if not self.tables and not self.rdf and not self.features:
+            raise ValueError("a spec needs at least one [[tables]], [[rdf]] or [[features]] entry")
+        seen: set[tuple[str, str]] = set()
+        for f in self.features:
+            if (f.label, f.modality) in seen:
+                raise ValueError(f"two [[features]] entries give {f.label} its {f.modality} vectors")
+            seen.add((f.label, f.modality))
         return self
 
 

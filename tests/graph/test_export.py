@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kgrec.errors import ConfigError
 from kgrec.graph.export import export_snapshot
 from kgrec.graph.store import GraphStore
 from kgrec.ingest.load import Ingestor
@@ -105,3 +106,42 @@ def test_export_is_deterministic_and_independent_of_batch_size(store: GraphStore
 def test_empty_graph(store: GraphStore) -> None:
     snap = export_snapshot(store)
     assert snap.node_keys == {} and snap.edges == {}
+
+
+def test_vectors_export_as_float32_matrices_with_nan_rows(store: GraphStore, tmp_path: Path) -> None:
+    _graph(store, tmp_path)
+    vecs = {10: [0.25, -1.5, 3.0], 30: [1e-3, 2.0, -0.125]}
+    assert store.set_vectors("Item", "id", "feat_text", list(vecs.items())) == 2
+    store.set_vectors("Item", "id", "feat_image", [(20, [1.0, 0.0])])
+    snap = export_snapshot(
+        store, node_props={"Item": ["title"]}, vectors={"Item": ["feat_text", "feat_image", "feat_audio"]}
+    )
+    text = snap.node_props["Item"]["feat_text"]
+    assert text.dtype == np.float32 and text.shape == (3, 3)  # items 10, 20, 30
+    assert text[0].tolist() == vecs[10] and np.isnan(text[1]).all() and np.allclose(text[2], vecs[30])
+    image = snap.node_props["Item"]["feat_image"]
+    assert image.shape == (3, 2) and image[1].tolist() == [1.0, 0.0] and np.isnan(image[[0, 2]]).all()
+    assert snap.node_props["Item"]["feat_audio"].shape == (3, 0)  # no node has it
+    assert snap.node_props["Item"]["title"].tolist() == [TITLES[10], TITLES[20], TITLES[30]]
+    loaded = GraphSnapshot.load(snap.save(tmp_path / "snap.npz"))
+    assert loaded == snap and loaded.node_props["Item"]["feat_text"].dtype == np.float32
+    assert (
+        export_snapshot(
+            store,
+            node_props={"Item": ["title"]},
+            vectors=dict.fromkeys(["Item"], ["feat_text", "feat_image", "feat_audio"]),
+            batch_size=1,
+        )
+        == snap
+    )
+
+
+def test_vector_export_refuses_what_is_not_a_vector(store: GraphStore, tmp_path: Path) -> None:
+    _graph(store, tmp_path)
+    with pytest.raises(ConfigError, match=r"Item.title: not a vector property"):
+        export_snapshot(store, vectors={"Item": ["title"]})
+    with pytest.raises(ConfigError, match="both as a value and as a vector"):
+        export_snapshot(store, node_props={"Item": ["title"]}, vectors={"Item": ["title"]})
+    store.set_vectors("Item", "id", "feat_text", [(10, [1.0, 2.0]), (20, [1.0, 2.0, 3.0])])
+    with pytest.raises(ConfigError, match="one length"):
+        export_snapshot(store, vectors={"Item": ["feat_text"]})

@@ -96,7 +96,7 @@ def describe(y: np.ndarray, index: int = 0) -> np.ndarray:
     mel = librosa.feature.melspectrogram(S=power, sr=sr)
     blocks = [
         librosa.feature.mfcc(S=librosa.power_to_db(mel), sr=sr, n_mfcc=N_MFCC) / 100.0,
-        librosa.feature.chroma_stft(S=power, sr=sr),
+        librosa.feature.chroma_stft(S=power, sr=sr, tuning=0.0),
         librosa.feature.spectral_contrast(S=stft, sr=sr) / 50.0,
         librosa.feature.spectral_centroid(S=stft, sr=sr) / nyquist,
         librosa.feature.spectral_bandwidth(S=stft, sr=sr) / nyquist,

@@ -19,6 +19,7 @@ from kgrec.settings import load_settings
 @click.command()
 @click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Dataset folder (default: $KGREC_DATA_DIR).")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Vector cache (default: $KGREC_HOME/features).")
 @click.option(
     "--batch-size", default=32, show_default=True, type=click.IntRange(1, 4096), help="Inputs per encoder call."
 )
@@ -31,6 +32,7 @@ from kgrec.settings import load_settings
 def features(
     specs: tuple[Path, ...],
     data_dir: Path | None,
+    cache_dir: Path | None,
     batch_size: int,
     modalities: tuple[str, ...],
     no_write: bool,
@@ -48,7 +50,8 @@ def features(
     progress = render.silent if (no_progress or as_json) else render.progress_bar
     paths = list(specs) or shipped_feature_specs()
     with GraphStore.connect(settings) as store:
-        pipeline = FeaturePipeline(store, resolve_data_dir(settings), settings.home / "features", options, progress)
+        cache = cache_dir or settings.home / "features"
+        pipeline = FeaturePipeline(store, resolve_data_dir(settings), cache, options, progress)
         results = [c for path in paths for c in pipeline.run(path)]
     if as_json:
         click.echo(json.dumps([_as_dict(c) for c in results], indent=2))

@@ -92,7 +92,9 @@ class RelationalPropagation(nn.Module):
         rows = torch.cat([b[0] for b in blocks])
         cols = torch.cat([b[1] for b in blocks])
         vals = torch.cat([b[2] for b in blocks])
-        adj = torch.sparse_coo_tensor(torch.stack([rows, cols]), vals, (data[t].num_nodes, width)).coalesce()
+        adj = torch.sparse_coo_tensor(
+            torch.stack([rows, cols]), vals, (data[t].num_nodes, width), check_invariants=True
+        ).coalesce()
         return adj, torch.cat(gathers), torch.cat(owners)
 
     def _initial_logits(self, cf: set[EdgeType], share: float) -> Tensor:

@@ -1,0 +1,114 @@
+"""The training harness: losses, early stopping, resume from checkpoint, bundles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from kgrec.errors import ConfigError
+from kgrec.learn.bundle import load_bundle
+from kgrec.learn.config import TrainConfig
+from kgrec.learn.evaluator import Evaluator
+from kgrec.learn.factory import build_model, training_graph
+from kgrec.learn.run import train_run
+from kgrec.learn.trainer import Trainer, bce_loss, bpr_loss
+from tests.learn.toy import NUM_USERS, toy_snapshot, toy_split
+
+SMALL = {"dim": 8, "lr": 0.02, "batch_size": 64, "fusion": "hybrid", "modalities": ["text"], "patience": 50}
+
+
+def test_bpr_loss_matches_its_formula() -> None:
+    pos, neg = torch.tensor([2.0, 0.0]), torch.tensor([1.0, 1.0])
+    expected = -(torch.log(torch.sigmoid(torch.tensor(1.0))) + torch.log(torch.sigmoid(torch.tensor(-1.0)))) / 2
+    assert torch.isclose(bpr_loss(pos, neg), expected)
+
+
+def test_bce_loss_matches_its_formula() -> None:
+    pos, neg = torch.tensor([2.0]), torch.tensor([-1.0])
+    f_pos, f_neg = torch.sigmoid(pos), torch.sigmoid(neg)
+    expected = -(torch.log(f_pos) + torch.log(1 - f_neg)) / 2  # y=1 for the positive, y=0 for the negative
+    assert torch.isclose(bce_loss(pos, neg), expected.squeeze())
+
+
+def _model(config: TrainConfig):
+    snapshot, split = toy_snapshot(), toy_split()
+    return build_model(config, split, training_graph(snapshot, split, config)), split
+
+
+def test_training_is_reproducible_with_a_seed() -> None:
+    config = TrainConfig(**SMALL, epochs=3)
+    runs = []
+    for _ in range(2):
+        model, split = _model(config)
+        runs.append((Trainer(model, split, config).fit(), model.state_dict()))
+    assert [e.loss for e in runs[0][0].history] == [e.loss for e in runs[1][0].history]
+    assert all(torch.equal(runs[0][1][k], runs[1][1][k]) for k in runs[0][1])
+
+
+def test_an_interrupted_run_resumes_to_the_same_result(tmp_path: Path) -> None:
+    full_cfg = TrainConfig(**SMALL, epochs=6)
+    model, split = _model(full_cfg)
+    straight = Trainer(model, split, full_cfg).fit()
+    straight_state = model.state_dict()
+
+    ckpt = tmp_path / "checkpoint.pt"
+    first, split = _model(TrainConfig(**SMALL, epochs=3))  # "killed" after epoch 3: its checkpoint stays
+    Trainer(first, split, TrainConfig(**SMALL, epochs=3), checkpoint=ckpt).fit()
+    resumed_model, split = _model(full_cfg)
+    resumed = Trainer(resumed_model, split, full_cfg, checkpoint=ckpt).fit()
+
+    assert resumed.resumed_from == 3
+    assert [e.loss for e in resumed.history] == pytest.approx([e.loss for e in straight.history], rel=1e-5)
+    state = resumed_model.state_dict()
+    assert all(torch.allclose(state[k], straight_state[k], atol=1e-5) for k in state)
+
+
+def test_a_checkpoint_of_another_config_is_refused(tmp_path: Path) -> None:
+    ckpt = tmp_path / "checkpoint.pt"
+    model, split = _model(TrainConfig(**SMALL, epochs=1))
+    Trainer(model, split, TrainConfig(**SMALL, epochs=1), checkpoint=ckpt).fit()
+    other = TrainConfig(**{**SMALL, "lr": 0.5}, epochs=2)
+    model, split = _model(other)
+    with pytest.raises(ConfigError, match="another config"):
+        Trainer(model, split, other, checkpoint=ckpt).fit()
+
+
+def test_early_stopping_keeps_the_best_weights() -> None:
+    config = TrainConfig(**{**SMALL, "patience": 2, "lr": 0.5}, epochs=40)
+    model, split = _model(config)
+    result = Trainer(model, split, config).fit()
+    validated = [e for e in result.history if e.valid]
+    best = max(e.valid["ndcg@10"] for e in validated)
+    assert result.best_valid["ndcg@10"] == best
+    if result.stopped_early:
+        assert len(result.history) - 1 - result.best_epoch == config.patience
+
+
+def test_a_bundle_scores_exactly_like_the_trained_model(tmp_path: Path) -> None:
+    snapshot, split = toy_snapshot(), toy_split()
+    config = TrainConfig(**SMALL, epochs=2)
+    result = train_run(snapshot, config, tmp_path / "run", split=split)
+    assert (tmp_path / "run" / "curves.png").stat().st_size > 1000
+    meta = json.loads((tmp_path / "run" / "bundle.json").read_text())
+    assert meta["schema_fingerprint"] == snapshot.schema_fingerprint()
+    assert meta["coverage"][0] == {"modality": "text", "present": 32, "total": 32, "dim": 8}
+    bundle = load_bundle(tmp_path / "run", snapshot)
+    assert bundle.split == split
+    assert Evaluator(bundle.split).evaluate(bundle.model, "test") == result.test
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["test"] == pytest.approx(result.test)
+    emb = np.load(tmp_path / "run" / "embeddings.npz", allow_pickle=False)
+    assert emb["user"].shape == (NUM_USERS, 8) and emb["item"].shape == (32, 8)
+
+
+def test_a_bundle_refuses_a_graph_of_another_schema(tmp_path: Path) -> None:
+    snapshot, split = toy_snapshot(), toy_split()
+    train_run(snapshot, TrainConfig(**SMALL, epochs=1), tmp_path / "run", split=split)
+    other = toy_snapshot()
+    other.edges.pop(("Item", "IN_GENRE", "Genre"))
+    with pytest.raises(ConfigError, match="another schema"):
+        load_bundle(tmp_path / "run", other)

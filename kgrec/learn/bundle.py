@@ -6,7 +6,7 @@ Layout::
       bundle.json     config, schema and split fingerprints, metrics, coverage, versions
       model.pt        the model's state dict (weights only)
       split.npz       the split (user and item id maps included)
-      embeddings.npz  final user and item vectors (keys + float32 matrices)
+      embeddings.npz  final vectors per node type: ``<Type>.keys`` and ``<Type>.vectors`` (float32)
       history.json    per-epoch loss, time and validation metrics
       checkpoint.pt   the resumable training checkpoint (kept until the run completes)
 
@@ -54,9 +54,9 @@ def save_bundle(
     out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), out / "model.pt")
     split.save(out / "split.npz")
-    user, item = _embeddings(model)
-    if user is not None:
-        np.savez(out / "embeddings.npz", user_keys=split.user_keys, item_keys=split.item_keys, user=user, item=item)
+    arrays = _embeddings(model, snapshot)
+    if arrays:
+        np.savez(out / "embeddings.npz", **arrays)
     doc = {
         "format": FORMAT,
         "version": VERSION,
@@ -93,17 +93,26 @@ def load_bundle(path: Path, snapshot: GraphSnapshot) -> Bundle:
     return Bundle(path, model, config, split, meta)
 
 
-def _embeddings(model: Recommender) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Final user and item vectors when the model has them (not for popularity)."""
+def _embeddings(model: Recommender, snapshot: GraphSnapshot) -> dict[str, np.ndarray]:
+    """Final vectors per node type (``<Type>.keys`` and ``<Type>.vectors``); none for popularity."""
     model.eval()
     with torch.no_grad():
         state = model.embed()
-    user, item = getattr(state, "user", None), getattr(state, "item", None)
-    if user is None and isinstance(state, tuple) and len(state) == 2:
-        user, item = state
-    if not isinstance(user, torch.Tensor) or not isinstance(item, torch.Tensor):
-        return None, None
-    return user.cpu().numpy().astype(np.float32), item.cpu().numpy().astype(np.float32)
+    nodes = getattr(state, "nodes", None)
+    if nodes is None:  # baselines: users and items only
+        user, item = (getattr(state, "user", None), getattr(state, "item", None))
+        if user is None and isinstance(state, tuple) and len(state) == 2:
+            user, item = state
+        if not isinstance(user, torch.Tensor) or not isinstance(item, torch.Tensor):
+            return {}
+        nodes = {"User": user, "Item": item}
+    out = {}
+    for t, vectors in nodes.items():
+        ids = model.node_ids(t).cpu().numpy() if hasattr(model, "node_ids") else np.arange(len(vectors))
+        keys = snapshot.node_keys[t][ids]
+        out[f"{t}.keys"] = keys.astype(str) if keys.dtype == object else keys
+        out[f"{t}.vectors"] = vectors.cpu().numpy().astype(np.float32)
+    return out
 
 
 def _write_json(path: Path, doc: dict[str, Any]) -> None:

@@ -45,6 +45,8 @@ class KGRecState:
     ego_item: Tensor
     content: list[Tensor]
     weights: Tensor | None
+    nodes: dict[str, Tensor]
+    """Final vectors of every node type (entities, genres, ...), for explanations."""
 
 
 class KGRecModel(Recommender):
@@ -80,6 +82,9 @@ class KGRecModel(Recommender):
         for e in self.emb.values():
             nn.init.xavier_normal_(e.weight)
         self.prop = RelationalPropagation(data, dim, layers=layers, interaction=interaction)
+        for t in data.node_types:  # snapshot ids of each row (kept nodes only, after pruning)
+            orig = data[t].orig_id if "orig_id" in data[t] else torch.arange(data[t].num_nodes)
+            self.register_buffer(f"orig_{t}", orig, persistent=False)
         seen = torch.zeros(self.num_items, dtype=torch.bool)
         seen[data[interaction].edge_index[1]] = True
         self.register_buffer("item_seen", seen, persistent=False)
@@ -122,7 +127,7 @@ class KGRecModel(Recommender):
         if self.late is not None:
             content = self.late.representations(feats)
             weights = self.late.weights(item, content, has)
-        return KGRecState(user, item, x[self.user_t], item0, content, weights)
+        return KGRecState(user, item, x[self.user_t], item0, content, weights, h)
 
     def score_pairs(self, state: KGRecState, users: Tensor, items: Tensor) -> Tensor:
         u = state.user[users]
@@ -139,6 +144,10 @@ class KGRecModel(Recommender):
         ego = state.ego_user[users].square().sum() + state.ego_item[pos].square().sum()
         ego = ego + state.ego_item[neg].square().sum()
         return self.reg_weight * ego / max(1, users.numel())
+
+    def node_ids(self, node_type: str) -> Tensor:
+        """Snapshot ids of the rows of ``state.nodes[node_type]``."""
+        return getattr(self, f"orig_{node_type}")
 
     def diagnostics(self) -> dict[str, object]:
         """Learned relation attention and fusion weights, for the training report."""

@@ -102,7 +102,8 @@ def test_a_bundle_scores_exactly_like_the_trained_model(tmp_path: Path) -> None:
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert saved["test"] == pytest.approx(result.test)
     emb = np.load(tmp_path / "run" / "embeddings.npz", allow_pickle=False)
-    assert emb["user"].shape == (NUM_USERS, 8) and emb["item"].shape == (32, 8)
+    assert emb["User.vectors"].shape == (NUM_USERS, 8) and emb["Item.vectors"].shape == (32, 8)
+    assert emb["Entity.keys"].tolist() == ["dir:x", "dir:y"]
 
 
 def test_a_bundle_refuses_a_graph_of_another_schema(tmp_path: Path) -> None:

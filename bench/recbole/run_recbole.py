@@ -1,0 +1,247 @@
+"""Train and evaluate one RecBole model on exported benchmark files; write a JSON result.
+
+Runs INSIDE the RecBole virtual environment (see ``env.py``), so it imports
+nothing from kgrec. The whole RecBole pipeline is the function :func:`run`:
+config -> dataset -> split by benchmark files -> model -> trainer -> test.
+
+Usage::
+
+    python run_recbole.py MODEL --data-dir D --out result.json [--epochs N] [--threads T]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+
+DATASET = "ml-100k-kgrec"
+KG_MODELS = ("CKE", "KGAT", "KGIN")
+
+
+def recbole_config(model: str, data_dir: Path, *, dataset: str, epochs: int, work_dir: Path) -> dict[str, Any]:
+    """The RecBole config: kgrec's split as benchmark files, full ranking, defaults elsewhere.
+
+    Args:
+        model: RecBole model name (its own default hyper-parameters apply).
+        data_dir: RecBole's ``data_path`` (holds ``<dataset>/<dataset>.train.inter`` ...).
+        dataset: Dataset name (file stem).
+        epochs: Upper bound on training epochs (early stopping may end sooner).
+        work_dir: Where checkpoints go.
+    """
+    load_col: dict[str, list[str]] = {"inter": ["user_id", "item_id"]}
+    if model in KG_MODELS:
+        load_col |= {"kg": ["head_id", "relation_id", "tail_id"], "link": ["item_id", "entity_id"]}
+    return {
+        "data_path": str(data_dir),
+        "dataset": dataset,
+        "benchmark_filename": ["train", "valid", "test"],
+        "load_col": load_col,
+        "eval_args": {"mode": "full", "order": "RO", "group_by": "user"},
+        "train_neg_sample_args": {"distribution": "uniform", "sample_num": 1},
+        "metrics": ["Recall", "NDCG", "Hit", "MRR"],
+        "topk": [10, 20],
+        "valid_metric": "NDCG@10",
+        "stopping_step": 10,
+        "epochs": epochs,
+        "seed": 2020,
+        "reproducibility": True,
+        "use_gpu": False,
+        "device": "cpu",
+        "checkpoint_dir": str(work_dir / "saved"),
+        "show_progress": False,
+        "save_dataset": False,
+        "save_dataloaders": False,
+        "log_wandb": False,
+    }
+
+
+def patch_dgl_edge_subgraph() -> bool:
+    """Let RecBole 1.2.1's KGAT call ``dgl.edge_subgraph(..., preserve_nodes=True)`` on DGL >= 1.0.
+
+    DGL renamed ``preserve_nodes`` to ``relabel_nodes`` (with the opposite meaning) in 0.7
+    and dropped the old name later; the DGL wheels PyPI has for Linux (1.x, 2.1.0) reject it.
+    This maps the old keyword the way DGL's own deprecation path did and changes nothing else.
+    Returns whether the patch was applied.
+    """
+    import inspect
+
+    import dgl
+
+    original = dgl.edge_subgraph
+    if "preserve_nodes" in inspect.signature(original).parameters:
+        return False
+
+    def edge_subgraph(graph: Any, edges: Any, *args: Any, preserve_nodes: bool | None = None, **kwargs: Any) -> Any:
+        if preserve_nodes is not None:
+            kwargs.setdefault("relabel_nodes", not preserve_nodes)
+        return original(graph, edges, *args, **kwargs)
+
+    dgl.edge_subgraph = edge_subgraph
+    return True
+
+
+def timed(fn: Callable[..., Any], seconds: list[float]) -> Callable[..., Any]:
+    """Wrap ``fn`` so that the wall time of every call is appended to ``seconds``."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            seconds.append(time.perf_counter() - start)
+
+    return wrapper
+
+
+def history_mask_check(test_data: Any, train_ds: Any, valid_ds: Any) -> dict[str, Any]:
+    """Check that the test loader masks exactly each user's train and valid items.
+
+    RecBole's full ranking sets the score of ``uid2history_item[u]`` to ``-inf``;
+    this compares that set with the union of the user's train and valid items.
+    """
+    uid, iid = train_ds.uid_field, train_ds.iid_field
+    expected: dict[int, set[int]] = {}
+    for ds in (train_ds, valid_ds):
+        for u, i in zip(ds.inter_feat[uid].tolist(), ds.inter_feat[iid].tolist()):
+            expected.setdefault(u, set()).add(i)
+    mismatched = 0
+    for u in test_data.uid_list.tolist():
+        got = test_data.uid2history_item[u]
+        got_set = set(got.tolist()) if got is not None else set()
+        mismatched += got_set != expected.get(u, set())
+    return {"users_checked": len(test_data.uid_list), "mismatched_users": mismatched}
+
+
+def run(model_name: str, data_dir: Path, *, epochs: int, work_dir: Path, dataset: str = DATASET) -> dict[str, Any]:
+    """Train ``model_name`` with early stopping on valid NDCG@10 and evaluate the best model on test."""
+    from recbole.config import Config
+    from recbole.data import create_dataset, data_preparation
+    from recbole.utils import get_model, get_trainer, init_logger, init_seed
+
+    sys.argv = sys.argv[:1]  # RecBole's Config also parses --key=value from the command line
+    config = Config(
+        model=model_name,
+        config_dict=recbole_config(model_name, data_dir, dataset=dataset, epochs=epochs, work_dir=work_dir),
+    )
+    init_seed(config["seed"], config["reproducibility"])
+    init_logger(config)
+    patched = patch_dgl_edge_subgraph() if model_name == "KGAT" else False
+    dataset_obj = create_dataset(config)
+    train_data, valid_data, test_data = data_preparation(config, dataset_obj)
+    train_ds, valid_ds, test_ds = (d._dataset for d in (train_data, valid_data, test_data))
+    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+    model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+    epoch_seconds: list[float] = []
+    valid_scores: list[float] = []
+    trainer._train_epoch = timed(trainer._train_epoch, epoch_seconds)
+    best_score, best_valid = trainer.fit(
+        train_data,
+        valid_data,
+        saved=True,
+        show_progress=False,
+        callback_fn=lambda epoch, score: valid_scores.append(float(score)),
+    )
+    test = trainer.evaluate(test_data, load_best_model=True, show_progress=False)
+    return {
+        "model": model_name,
+        "library": "RecBole",
+        "test": {k: float(v) for k, v in test.items()},
+        "best_valid": {k: float(v) for k, v in (best_valid or {}).items()},
+        "best_valid_ndcg@10": float(best_score),
+        "best_epoch": int(max(range(len(valid_scores)), key=valid_scores.__getitem__)) if valid_scores else None,
+        "epochs_max": epochs,
+        "epochs_run": len(epoch_seconds),
+        "early_stopped": len(epoch_seconds) < epochs,
+        "epoch_seconds": statistics.median(epoch_seconds) if epoch_seconds else None,
+        "epoch_seconds_all": [round(s, 4) for s in epoch_seconds],
+        "valid_ndcg@10_per_epoch": [round(s, 6) for s in valid_scores],
+        "counts": {
+            "users": dataset_obj.user_num - 1,
+            "items": dataset_obj.item_num - 1,
+            "train": len(train_ds),
+            "valid": len(valid_ds),
+            "test": len(test_ds),
+        },
+        "dgl_edge_subgraph_patched": patched,
+        "history_mask_check": history_mask_check(test_data, train_ds, valid_ds),
+        "hyper_parameters": _hyper_parameters(config, model_name),
+    }
+
+
+def _hyper_parameters(config: Any, model_name: str) -> dict[str, Any]:
+    """The model's own default parameters and the shared training ones, as RecBole resolved them."""
+    keys = ["train_batch_size", "learning_rate", "weight_decay", "eval_batch_size", "train_neg_sample_args"]
+    keys += _model_yaml_keys(model_name)
+    return {k: _plain(config[k]) for k in keys if k in config}
+
+
+def _model_yaml_keys(model_name: str) -> list[str]:
+    import recbole
+
+    path = Path(recbole.__file__).parent / "properties" / "model" / f"{model_name}.yaml"
+    if not path.exists():
+        return []
+    return [line.split(":", 1)[0].strip() for line in path.read_text().splitlines() if ":" in line and line[0] != " "]
+
+
+def _plain(v: Any) -> Any:
+    try:
+        json.dumps(v)
+        return v
+    except TypeError:
+        return str(v)
+
+
+def versions() -> dict[str, str]:
+    """Versions of the libraries that shaped the result."""
+    import importlib.metadata as md
+
+    out = {"python": sys.version.split()[0]}
+    for name in ("recbole", "torch", "numpy", "scipy", "pandas", "dgl", "torch-scatter"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run one model, write its JSON result."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("model")
+    p.add_argument("--data-dir", type=Path, required=True, help="RecBole data_path (holds <dataset>/)")
+    p.add_argument("--out", type=Path, required=True, help="result JSON to write")
+    p.add_argument("--epochs", type=int, default=300, help="upper bound on epochs (default: 300, RecBole's)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
+    p.add_argument("--dataset", default=DATASET)
+    p.add_argument("--work-dir", type=Path, default=None, help="checkpoints (default: beside --out)")
+    args = p.parse_args(argv)
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    work_dir = args.work_dir or args.out.parent
+    started = time.perf_counter()
+    result = run(args.model, args.data_dir.resolve(), epochs=args.epochs, work_dir=work_dir, dataset=args.dataset)
+    result |= {
+        "threads": torch.get_num_threads(),
+        "wall_seconds": time.perf_counter() - started,
+        "versions": versions(),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

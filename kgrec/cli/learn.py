@@ -31,11 +31,22 @@ def export(out: Path, no_progress: bool) -> None:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key (repeatable).")
 @click.option("--snapshot", type=click.Path(path_type=Path), help="Train from this snapshot (default: export now).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs/kgrec"), show_default=True)
-@click.option("--cold-items", type=click.FloatRange(0, 0.9), default=0.0, show_default=True,
-              help="Share of items held out entirely (cold-start evaluation).")
+@click.option(
+    "--cold-items",
+    type=click.FloatRange(0, 0.9),
+    default=0.0,
+    show_default=True,
+    help="Share of items held out entirely (cold-start evaluation).",
+)
+@click.option("--write", is_flag=True, help="Store the learned user/item embeddings in Neo4j (vector indexes).")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def train(
-    config_file: Path | None, overrides: tuple[str, ...], snapshot: Path | None, out: Path, cold_items: float,
+    config_file: Path | None,
+    overrides: tuple[str, ...],
+    snapshot: Path | None,
+    out: Path,
+    cold_items: float,
+    write: bool,
     no_progress: bool,
 ) -> None:
     """Train a model (kgrec's GNN or a baseline) and write a bundle, metrics and curves to OUT."""
@@ -46,8 +57,14 @@ def train(
     config = load_config(config_file, overrides)
     snap = GraphSnapshot.load(snapshot) if snapshot else _export(out / "snapshot.npz", no_progress)
     split = None if (out / "split.npz").exists() else split_of(snap, seed=config.seed, cold_item_share=cold_items)
-    bar = tqdm(total=config.epochs, desc=f"train {config.model}", unit="epoch", file=sys.stderr,
-               disable=no_progress, dynamic_ncols=True)
+    bar = tqdm(
+        total=config.epochs,
+        desc=f"train {config.model}",
+        unit="epoch",
+        file=sys.stderr,
+        disable=no_progress,
+        dynamic_ncols=True,
+    )
 
     def on_epoch(e: object) -> None:
         valid = getattr(e, "valid", None)
@@ -63,6 +80,34 @@ def train(
     if result.cold:
         _print_metrics("cold items", result.cold)
     click.echo(f"bundle: {out}  (curves: {out / 'curves.png'})")
+    if write:
+        _write_embeddings(out, no_progress)
+
+
+@click.command("write-embeddings")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+def write_embeddings_cmd(run_dir: Path, no_progress: bool) -> None:
+    """Store a bundle's learned user and item embeddings in Neo4j, with a vector index each."""
+    _write_embeddings(run_dir, no_progress)
+
+
+def _write_embeddings(run_dir: Path, no_progress: bool) -> None:
+    import numpy as np
+
+    from kgrec.errors import ConfigError
+    from kgrec.graph.embeddings import write_embeddings
+
+    path = run_dir / "embeddings.npz"
+    if not path.exists():
+        raise ConfigError(f"{run_dir}: this model has no embeddings to write (popularity?)")
+    with np.load(path, allow_pickle=False) as emb, GraphStore.connect(load_settings()) as store:
+        for label in ("User", "Item"):
+            keys, vectors = emb[f"{label}.keys"], emb[f"{label}.vectors"]
+            bar = tqdm(total=len(keys), desc=f"embeddings {label}", file=sys.stderr, disable=no_progress)
+            done = write_embeddings(store, label, "id", keys, vectors, progress=bar.update)
+            bar.close()
+            click.echo(f"{label}.embedding: {done.written:,}/{done.total:,} nodes, {done.dim} dims, index {done.index}")
 
 
 @click.command()
@@ -119,4 +164,4 @@ def _print_metrics(phase: str, metrics: dict[str, float]) -> None:
         click.echo("  ranked among cold items only: " + "  ".join(f"{k[10:]} {metrics[k]:.4f}" for k in cold_only))
 
 
-__all__ = ["evaluate", "export", "train"]
+__all__ = ["evaluate", "export", "train", "write_embeddings_cmd"]

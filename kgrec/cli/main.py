@@ -36,10 +36,10 @@ def _register() -> None:
     from kgrec.cli.data import data
     from kgrec.cli.features import features
     from kgrec.cli.ingest import ingest, summary
-    from kgrec.cli.learn import evaluate, export, train
+    from kgrec.cli.learn import evaluate, export, train, write_embeddings_cmd
     from kgrec.cli.neo4j import neo4j
 
-    for command in (neo4j, ingest, summary, data, features, export, train, evaluate):
+    for command in (neo4j, ingest, summary, data, features, export, train, evaluate, write_embeddings_cmd):
         cli.add_command(command)
 
 

@@ -1,0 +1,219 @@
+"""Learning benchmark: kgrec against baselines, its ablations and cold start, on one split.
+
+One command::
+
+    python -m bench.learn [--snapshot S] [--out bench/results/learn] [--quick]
+
+Every model is trained by the same harness (:func:`kgrec.learn.run.train_run`:
+same sampler, same early stopping on validation NDCG@10, same full-ranking
+evaluator) on the same RecBole-protocol split, which is saved as
+``<out>/split.npz`` so that ``python -m bench.recbole --split <out>/split.npz``
+runs the peer library on exactly the same interactions. A second split holds
+10% of the items out entirely for the cold-start table.
+
+Each run writes its bundle under ``<out>/<name>/``; a finished run is not
+repeated, so an interrupted benchmark resumes where it stopped. Results:
+``<out>/kgrec-results.json`` (the format ``bench.recbole.compare`` reads),
+``<out>/tables.md`` (baselines, ablation, cold start) and
+``<out>/curves.png`` (validation NDCG@10 per epoch of every model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from kgrec.learn.config import TrainConfig
+from kgrec.learn.report import markdown_table
+from kgrec.learn.run import split_of, train_run
+from kgrec.learn.split import Split
+from kgrec.snapshot import GraphSnapshot
+
+log = logging.getLogger("bench.learn")
+
+COMMON: dict[str, Any] = {"lr": 5e-3, "batch_size": 8192, "epochs": 150, "patience": 10, "dim": 64, "threads": 2}
+QUICK: dict[str, Any] = {"epochs": 8, "patience": 3}
+METRICS = ("recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit@10", "hit@20", "mrr@10")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One training configuration of the benchmark."""
+
+    name: str
+    group: str
+    settings: dict[str, Any]
+    what: str
+
+
+CASES = [
+    Case("pop", "baseline", {"model": "pop"}, "most interacted items first"),
+    Case("bprmf", "baseline", {"model": "bprmf"}, "matrix factorisation, BPR"),
+    Case("lightgcn", "baseline", {"model": "lightgcn", "layers": 2}, "LightGCN, 2 layers"),
+    Case("kgrec-hybrid", "kgrec", {"fusion": "hybrid", "modalities": ["text", "image"]}, "KG + text + image, hybrid"),
+    Case("kgrec-early", "ablation", {"fusion": "early", "modalities": ["text", "image"]}, "KG + text + image, early"),
+    Case("kgrec-late", "ablation", {"fusion": "late", "modalities": ["text", "image"]}, "KG + text + image, late"),
+    Case("kgrec-text", "ablation", {"fusion": "hybrid", "modalities": ["text"]}, "KG + text only"),
+    Case("kgrec-image", "ablation", {"fusion": "hybrid", "modalities": ["image"]}, "KG + image only"),
+    Case("kgrec-nomodal", "ablation", {"fusion": "none"}, "KG, no modalities"),
+    Case(
+        "kgrec-nokg",
+        "ablation",
+        {"fusion": "hybrid", "modalities": ["text", "image"], "kg": False},
+        "text + image, no KG",
+    ),
+]
+COLD_CASES = [
+    Case("cold-kgrec-hybrid", "cold", CASES[3].settings, "KG + text + image, hybrid"),
+    Case("cold-kgrec-nomodal", "cold", CASES[8].settings, "KG only"),
+    Case("cold-kgrec-nokg", "cold", CASES[9].settings, "text + image only"),
+    Case("cold-lightgcn", "cold", CASES[2].settings, "LightGCN (collaborative only)"),
+]
+
+
+def run_case(case: Case, snapshot: GraphSnapshot, split: Split, out: Path, quick: bool) -> dict[str, Any]:
+    """Train one case (or read its finished result) and return its bundle metadata."""
+    folder = out / case.name
+    done = folder / "bundle.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    config = TrainConfig(**{**COMMON, **(QUICK if quick else {}), **case.settings})
+    started = time.perf_counter()
+    print(f"[{case.name}] {case.what} ...", file=sys.stderr, flush=True)
+    result = train_run(snapshot, config, folder, split=split, on_epoch=_progress(case.name))
+    print(
+        f"[{case.name}] test ndcg@10 {result.test['ndcg@10']:.4f} recall@20 {result.test['recall@20']:.4f}"
+        f" ({result.epochs} epochs, {time.perf_counter() - started:.0f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return json.loads(done.read_text())
+
+
+def _progress(name: str):  # noqa: ANN202
+    def report(entry: Any) -> None:
+        if entry.valid:
+            print(
+                f"  {name} epoch {entry.epoch + 1}: loss {entry.loss:.4f} valid ndcg@10 {entry.valid['ndcg@10']:.4f}"
+                f" ({entry.seconds:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return report
+
+
+def tables(results: dict[str, dict[str, Any]], cases: list[Case]) -> str:
+    """The Markdown tables: baselines and kgrec, ablation, cold start."""
+    rows = {c.name: _row(c, results[c.name]) for c in cases if c.name in results}
+    cols = ["model", "what", *METRICS, "s/epoch", "epochs"]
+    main = [rows[c.name] for c in cases if c.group in ("baseline", "kgrec") and c.name in rows]
+    ablation = [rows[c.name] for c in cases if c.group in ("kgrec", "ablation") and c.name in rows]
+    cold = [rows[c.name] for c in cases if c.group == "cold" and c.name in rows]
+    cold_cols = ["model", "what", "recall@20", "ndcg@10", "hit@10", "cold_only/ndcg@10", "cold_only/recall@20"]
+    parts = [
+        "### kgrec and baselines (test, full ranking)\n\n" + markdown_table(main, cols),
+        "### Ablation\n\n" + markdown_table(ablation, cols),
+    ]
+    if cold:
+        parts.append(
+            "### Cold start: 10% of items never seen in training (ranked among all items)\n\n"
+            + markdown_table(cold, cold_cols)
+        )
+    return "\n\n".join(parts) + "\n"
+
+
+def _row(case: Case, meta: dict[str, Any]) -> dict[str, Any]:
+    metrics = meta["metrics"]["cold"] if case.group == "cold" else meta["metrics"]["test"]
+    return {
+        "model": case.name,
+        "what": case.what,
+        **metrics,
+        "s/epoch": round(meta["median_epoch_seconds"], 2),
+        "epochs": meta["epochs_run"],
+    }
+
+
+def plot(out: Path, cases: list[Case]) -> Path:
+    """Validation NDCG@10 per epoch of every trained model, one figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for case in cases:
+        history = out / case.name / "history.json"
+        if case.group == "cold" or case.name == "pop" or not history.exists():
+            continue
+        epochs = [e for e in json.loads(history.read_text())["history"] if e["valid"]]
+        style = "-" if case.group != "ablation" else ":"
+        ax.plot([e["epoch"] + 1 for e in epochs], [e["valid"]["ndcg@10"] for e in epochs], style, label=case.name)
+    ax.set(xlabel="epoch", ylabel="validation NDCG@10", title="MovieLens-100k: validation NDCG@10 per epoch")
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(out / "curves.png", dpi=110)
+    plt.close(fig)
+    return out / "curves.png"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--snapshot", type=Path, default=Path("runs/snapshot.npz"))
+    parser.add_argument("--out", type=Path, default=Path("bench/results/learn"))
+    parser.add_argument("--quick", action="store_true", help=f"at most {QUICK['epochs']} epochs per model")
+    parser.add_argument("--only", help="comma-separated case names")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold-start table")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    torch.set_num_threads(COMMON["threads"])
+    snapshot = GraphSnapshot.load(args.snapshot)
+    args.out.mkdir(parents=True, exist_ok=True)
+    split = _split(args.out / "split.npz", lambda: split_of(snapshot, seed=2020))
+    wanted = set(args.only.split(",")) if args.only else None
+    cases = [c for c in CASES if wanted is None or c.name in wanted]
+    results = {c.name: run_case(c, snapshot, split, args.out, args.quick) for c in cases}
+    if not args.no_cold:
+        cold_split = _split(args.out / "split-cold.npz", lambda: split_of(snapshot, seed=2020, cold_item_share=0.1))
+        cold = [c for c in COLD_CASES if wanted is None or c.name in wanted]
+        results.update({c.name: run_case(c, snapshot, cold_split, args.out, args.quick) for c in cold})
+    all_cases = CASES + COLD_CASES
+    (args.out / "tables.md").write_text(tables(results, all_cases), encoding="utf-8")
+    (args.out / "kgrec-results.json").write_text(json.dumps(_peer_format(results), indent=2), encoding="utf-8")
+    plot(args.out, all_cases)
+    print((args.out / "tables.md").read_text())
+    print(f"split: {args.out / 'split.npz'}  results: {args.out}/kgrec-results.json  curves: {args.out}/curves.png")
+
+
+def _split(path: Path, make) -> Split:  # noqa: ANN001
+    if path.exists():
+        return Split.load(path)
+    split = make()
+    split.save(path)
+    return split
+
+
+def _peer_format(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    models = {
+        name: {
+            "test": meta["metrics"]["test"],
+            "epoch_seconds": meta["median_epoch_seconds"],
+            "epochs": meta["epochs_run"],
+            "config": meta["config"],
+        }
+        for name, meta in results.items()
+        if not name.startswith("cold-")
+    }
+    return {"library": "kgrec", "split": "split.npz", "models": models}
+
+
+if __name__ == "__main__":
+    main()

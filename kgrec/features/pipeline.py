@@ -141,9 +141,19 @@ class FeaturePipeline:
         seconds = time.perf_counter() - start
         log.info("%s %s: %d/%d vectors in %.1f s", feature.label, feature.modality, len(by_key), found.total, seconds)
         return Coverage(
-            spec, feature.label, feature.modality, encoder.name, feature.vector_property, found.total,
-            len(by_key), cached, len(todo) - len(bad), seconds, self._opt.write, bad,
-        )  # fmt: skip
+            spec=spec,
+            label=feature.label,
+            modality=feature.modality,
+            encoder=encoder.name,
+            property=feature.vector_property,
+            total=found.total,
+            vectors=len(by_key),
+            cached=cached,
+            computed=len(todo) - len(bad),
+            seconds=seconds,
+            written=self._opt.write,
+            unreadable=bad,
+        )
 
     def _encode(
         self,

@@ -1,5 +1,6 @@
 # kgrec: two commands do all the set-up on a fresh machine.
-#   make demo   venv + install, local Neo4j (or $NEO4J_URI), ingest the MovieLens-100k KG, summary
+#   make demo   venv + install, local Neo4j (or $NEO4J_URI), ingest the MovieLens-100k KG,
+#               item features, train the GNN, print test metrics
 #   make test   venv + install, the whole test suite against a real Neo4j it starts and stops
 # Needs Python >= 3.10; the local Neo4j needs Java 17 (or 21) and Maven (first start downloads it).
 
@@ -18,7 +19,7 @@ endif
 
 SPECS := ingest/movielens-100k.toml ingest/dbpedia-films.toml ingest/freebase.toml ingest/imdb-details.toml
 
-.PHONY: demo test bench lint neo4j-stop clean
+.PHONY: demo test bench bench-learn lint neo4j-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,8 @@ demo: $(STAMP)
 	$(BIN)/kgrec neo4j start
 	$(BIN)/kgrec data fetch
 	$(BIN)/kgrec ingest $(SPECS)
+	$(BIN)/kgrec features
+	$(BIN)/kgrec train --config configs/demo.toml --out runs/demo --write
 	$(BIN)/kgrec summary
 	$(BIN)/kgrec neo4j status
 
@@ -38,6 +41,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
+
+# kgrec against its baselines and ablations (and cold start) on one split; needs the graph
+# (make demo) for the snapshot. Then the peer library on the identical split.
+bench-learn: $(STAMP)
+	$(BIN)/kgrec export --out runs/snapshot.npz
+	$(BIN)/python -m bench.learn --snapshot runs/snapshot.npz
 
 lint: $(STAMP)
 	$(BIN)/ruff check kgrec tests bench

@@ -6,8 +6,10 @@ who has to act::
     KgrecError
     ├── ConfigError              the user's configuration is wrong
     │   ├── SpecError            a pipeline spec is invalid (names file and key)
-    │   └── DataNotFoundError    a dataset or file is not where it should be
+    │   ├── DataNotFoundError    a dataset or file is not where it should be
+    │   └── NotTrainedError      no usable trained model bundle where one is needed
     ├── InputDataError           a data file is malformed (names file, line, reason)
+    ├── NotFoundError            a user or item asked for is not in the graph or the model
     ├── GraphUnavailableError    Neo4j cannot be reached or refuses the login
     └── ServerError              the local Neo4j server cannot be provisioned/run
 
@@ -80,6 +82,14 @@ class InputDataError(KgrecError):
         if more > 0:
             lines.append(f"... and {more} more bad record(s)")
         super().__init__("; ".join(lines))
+
+
+class NotTrainedError(ConfigError):
+    """No usable trained model bundle where one is needed (missing, or without the vectors asked for)."""
+
+
+class NotFoundError(KgrecError):
+    """A user or item asked for is in neither the graph nor the model (names which one)."""
 
 
 class GraphUnavailableError(KgrecError):

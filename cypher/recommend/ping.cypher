@@ -1,0 +1,2 @@
+// One round trip and nothing else (health checks, latency baseline).
+RETURN 1 AS ok

@@ -1,0 +1,4 @@
+// Every user key (for writing recommendations of all users).
+MATCH (u:User)
+RETURN u.id AS key
+ORDER BY key

@@ -1,0 +1,1 @@
+"""Answers: top-k recommendations with explanation paths, similar items, one explanation."""

@@ -1,0 +1,204 @@
+"""The trained model as the answers use it: exact scores, fold-in users, node vectors, masking.
+
+:class:`ModelScores` loads a bundle once, runs the model's forward pass once and
+keeps the result. Scores are the model's own (``model.score_users``), so late
+and hybrid fusion are scored exactly, not approximated by a dot product.
+
+New users (no retraining): a user given only a few liked items gets the mean of
+those items' final vectors as their user vector (LightGCN-style fold-in: in
+LightGCN a user's propagated vector is a normalised sum of the items they
+interacted with) and is scored by the same decoder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from kgrec.errors import NotFoundError, NotTrainedError
+from kgrec.learn.bundle import Bundle, load_bundle
+from kgrec.snapshot import GraphSnapshot
+
+log = logging.getLogger(__name__)
+
+Node = tuple[str, Any]
+"""A node as (primary label, key)."""
+
+
+class ModelScores:
+    """Scores and vectors of one trained bundle.
+
+    Args:
+        bundle: The loaded bundle.
+        snapshot: The snapshot it was trained on (keys of every node type).
+    """
+
+    def __init__(self, bundle: Bundle, snapshot: GraphSnapshot) -> None:
+        self.bundle, self.model = bundle, bundle.model
+        self.name = f"{bundle.config.model}:{bundle.path.name}"
+        self.user_keys = [_plain(k) for k in bundle.split.user_keys]
+        self.item_keys = [_plain(k) for k in bundle.split.item_keys]
+        self.user_index = {k: i for i, k in enumerate(self.user_keys)}
+        self.item_index = {k: i for i, k in enumerate(self.item_keys)}
+        self.trained_items = np.zeros(len(self.item_keys), dtype=bool)
+        self.trained_items[bundle.split.train[1]] = True
+        with torch.no_grad():
+            self.state = self.model.embed()
+        self.rows, self.vectors = _node_vectors(self.model, self.state, snapshot)
+        self.relation_types = sorted({t[1] for t in snapshot.edges} - {"RECOMMENDED"})
+        """Relationship types the model was trained over (explanation paths use only these)."""
+        self._unit = {t: _normalise(v) for t, v in self.vectors.items()}
+
+    @classmethod
+    def load(cls, path: Path | str, snapshot: Path | str | None = None) -> ModelScores:
+        """Load the bundle at ``path`` (its snapshot from ``snapshot.txt`` unless given).
+
+        Raises:
+            NotTrainedError: No bundle there, or its snapshot is missing.
+        """
+        path = Path(path)
+        if not (path / "bundle.json").is_file():
+            raise NotTrainedError(f"{path}: no trained model bundle (run `kgrec train --out {path}`)")
+        if snapshot is None:
+            note = path / "snapshot.txt"
+            if not note.is_file():
+                raise NotTrainedError(f"{path}: no snapshot recorded; pass the snapshot the model was trained on")
+            snapshot = note.read_text(encoding="utf-8").strip()
+        if not Path(snapshot).is_file():
+            raise NotTrainedError(f"{path}: its snapshot {snapshot} is missing")
+        snap = GraphSnapshot.load(snapshot)
+        return cls(load_bundle(path, snap), snap)
+
+    # -- scores ---------------------------------------------------------------------------------
+
+    def has_user(self, user: Any) -> bool:
+        """Whether the model knows ``user``."""
+        return user in self.user_index
+
+    def user_scores(self, user: Any) -> np.ndarray:
+        """The model's score of every item (split order) for a known user."""
+        if user not in self.user_index:
+            raise NotFoundError(f"user {user!r} is not in the model (new users: recommend from liked items)")
+        with torch.no_grad():
+            scores = self.model.score_users(self.state, torch.tensor([self.user_index[user]]))
+        return scores[0].numpy().astype(np.float64)
+
+    def fold_in_vector(self, liked: list[Any]) -> np.ndarray:
+        """A new user's vector: the mean of the liked items' final vectors."""
+        rows = [self.rows["Item"][k] for k in liked if k in self.rows["Item"]]
+        if not rows:
+            raise NotFoundError(f"none of the liked items {liked!r} is in the model")
+        return self.vectors["Item"][rows].mean(axis=0)
+
+    def vector_scores(self, user_vector: np.ndarray) -> np.ndarray:
+        """Scores of every item for a user given by vector (the model's decoder, no retraining)."""
+        state = _with_extra_user(self.state, torch.from_numpy(user_vector.astype(np.float32)))
+        with torch.no_grad():
+            scores = self.model.score_users(state, torch.tensor([len(self.user_keys)]))
+        return scores[0].numpy().astype(np.float64)
+
+    # -- vectors --------------------------------------------------------------------------------
+
+    def unit_vector(self, node: Node) -> np.ndarray | None:
+        """The L2-normalised final vector of a node, or ``None`` when the model has none (pruned leaf)."""
+        row = self.rows.get(node[0], {}).get(node[1])
+        return None if row is None else self._unit[node[0]][row]
+
+    def user_vector(self, user: Any) -> np.ndarray:
+        """The final vector of a known user."""
+        return self.vectors["User"][self.rows["User"][user]]
+
+    def nearest_users(self, vector: np.ndarray, n: int) -> list[Any]:
+        """The ``n`` users whose vectors are closest in cosine to ``vector``."""
+        sims = self._unit["User"] @ _normalise(vector[None])[0]
+        top = np.argpartition(-sims, min(n, len(sims) - 1))[:n]
+        keys = list(self.rows["User"])
+        return [keys[i] for i in top[np.argsort(-sims[top])]]
+
+    def nearest_items(self, item: Any, k: int) -> list[tuple[Any, float]]:
+        """The ``k`` items closest to ``item`` in cosine over the final (fused) vectors."""
+        row = self.rows["Item"].get(item)
+        if row is None:
+            raise NotFoundError(f"item {item!r} is not in the model")
+        sims = self._unit["Item"] @ self._unit["Item"][row]
+        sims[row] = -np.inf
+        top = np.argsort(-sims)[:k]
+        keys = list(self.rows["Item"])
+        return [(keys[i], float(sims[i])) for i in top]
+
+    # -- masking (faithfulness) -----------------------------------------------------------------
+
+    def masked_score(self, user: Any, item: Any, masked: list[Node]) -> float:
+        """The model's score of (``user``, ``item``) with ``masked`` nodes silenced in propagation.
+
+        A masked node sends no messages in any layer, as if its relationships were
+        removed. Only kgrec's GNN propagates over the knowledge graph; other models
+        raise ``NotTrainedError``.
+        """
+        prop = getattr(self.model, "prop", None)
+        if prop is None:
+            raise NotTrainedError(f"{self.name}: masking needs kgrec's GNN")
+        offsets = {t: prop.offsets[t] for t in prop.node_types}
+        rows = [offsets[t] + self.rows[t][k] for t, k in masked if k in self.rows.get(t, {})]
+        with _silenced(prop, torch.tensor(rows, dtype=torch.long)), torch.no_grad():
+            state = self.model.embed()
+            score = self.model.score_pairs(
+                state, torch.tensor([self.user_index[user]]), torch.tensor([self.item_index[item]])
+            )
+        return float(score[0])
+
+
+@contextlib.contextmanager
+def _silenced(prop: torch.nn.Module, rows: torch.Tensor) -> Iterator[None]:
+    """Zero the given stacked rows of every layer's input (instance-level patch, undone on exit)."""
+    layer = prop._layer
+    types = prop.node_types
+
+    def masked_layer(h: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        stacked = torch.cat([h[t] for t in types]).clone()
+        stacked[rows] = 0
+        parts = torch.split(stacked, [h[t].shape[0] for t in types])
+        return layer(dict(zip(types, parts)))
+
+    prop._layer = masked_layer
+    try:
+        yield
+    finally:
+        del prop._layer
+
+
+def _node_vectors(model: Any, state: Any, snapshot: GraphSnapshot) -> tuple[dict, dict]:
+    nodes = getattr(state, "nodes", None)
+    if nodes is None:
+        user, item = (state.user, state.item) if hasattr(state, "user") else state
+        if not isinstance(user, torch.Tensor) or user.dim() != 2:
+            raise NotTrainedError("this model has no user and item vectors (a popularity baseline?)")
+        nodes = {"User": user, "Item": item}
+    rows, vectors = {}, {}
+    for t, v in nodes.items():
+        ids = model.node_ids(t).cpu().numpy() if hasattr(model, "node_ids") else np.arange(len(v))
+        rows[t] = {_plain(k): i for i, k in enumerate(snapshot.node_keys[t][ids])}
+        vectors[t] = v.detach().cpu().numpy().astype(np.float32)
+    return rows, vectors
+
+
+def _with_extra_user(state: Any, vector: torch.Tensor) -> Any:
+    if dataclasses.is_dataclass(state) and hasattr(state, "user"):
+        return dataclasses.replace(state, user=torch.cat([state.user, vector[None]]))
+    user, item = state
+    return torch.cat([user, vector[None]]), item
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+def _plain(key: Any) -> Any:
+    return key.item() if isinstance(key, np.generic) else key

@@ -1,0 +1,103 @@
+"""Typed, JSON-serialisable results of the answers (``to_dict()`` on each)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+PathKind = Literal["knowledge", "collaborative", "content"]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One node of an explanation path and the relationship that leads to the next node.
+
+    Args:
+        label: The node's primary label (``User``, ``Item``, ``Genre``, ``Entity``).
+        key: Its key (``User.id``, ``Item.id``, ``Genre.name``, ``Entity.iri``).
+        name: What a person reads (title, name, ``user 42``).
+        rel_type: Type of the relationship to the next node (``None`` on the last node).
+        forward: True when that relationship is stored from this node to the next one.
+    """
+
+    label: str
+    key: Any
+    name: str
+    rel_type: str | None = None
+    forward: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """A real path in the graph from the user to the recommended item.
+
+    Args:
+        steps: Nodes from the user to the item, each with the relationship to the next.
+        sentence: The path in one plain English sentence.
+        support: How much the path supports the model's score (higher is more; see :mod:`.explain`).
+        kind: ``knowledge`` (through an entity or genre), ``collaborative`` (through another user)
+            or ``content`` (to an item without training interactions).
+    """
+
+    steps: tuple[Step, ...]
+    sentence: str
+    support: float
+    kind: PathKind
+
+    @property
+    def hops(self) -> int:
+        """Number of relationships."""
+        return len(self.steps) - 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    """One recommended item."""
+
+    item: Any
+    title: str
+    score: float
+    rank: int
+    cold: bool = False
+    """True when the model saw no interaction with the item in training."""
+    paths: tuple[Path, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why ``item`` suits ``user``: its score, rank among the user's unseen items, and paths."""
+
+    user: Any
+    item: Any
+    title: str
+    score: float
+    rank: int
+    cold: bool
+    paths: tuple[Path, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarItem:
+    """An item similar to the one asked about, by one modality or the fused embedding."""
+
+    item: Any
+    title: str
+    score: float
+    rank: int
+    modality: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)

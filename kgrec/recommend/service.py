@@ -1,0 +1,192 @@
+"""The answer service: top-k recommendations with paths, one explanation, similar items, writes.
+
+Scores come from the trained model (:class:`~kgrec.recommend.model.ModelScores`),
+everything that must be true of the graph now (what the user has seen, filters,
+titles, paths, vector indexes) from Neo4j (:class:`~kgrec.graph.answers.AnswerGraph`)::
+
+    scores = ModelScores.load("runs/kgrec")
+    with GraphStore.connect(load_settings()) as store:
+        service = Recommendations(AnswerGraph(store), scores)
+        for rec in service.recommend(1, k=10, filters=Filters(genre="Comedy")):
+            print(rec.rank, rec.title, rec.paths[0].sentence if rec.paths else "")
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import numpy as np
+
+from kgrec.errors import ConfigError, NotFoundError
+from kgrec.graph.answers import AnswerGraph, Filters, ItemRow
+from kgrec.recommend.explain import PathFinder
+from kgrec.recommend.model import ModelScores
+from kgrec.recommend.results import Explanation, Path, Recommendation, SimilarItem
+
+log = logging.getLogger(__name__)
+
+Modality = Literal["fused", "text", "image"]
+VECTOR_INDEXES: dict[str, tuple[str, str]] = {
+    "fused": ("item_embedding", "embedding"),
+    "text": ("item_feat_text", "feat_text"),
+    "image": ("item_feat_image", "feat_image"),
+}
+"""Modality -> (Neo4j vector index, Item vector property)."""
+
+
+class Recommendations:
+    """Answers questions about one trained model over one graph.
+
+    Args:
+        graph: The graph (seen items, filters, titles, paths, writes).
+        scores: The trained model.
+        neighbours: Nearest users that collaborative paths may go through (default: ``50``).
+    """
+
+    def __init__(self, graph: AnswerGraph, scores: ModelScores, *, neighbours: int = 50) -> None:
+        self.graph, self.scores = graph, scores
+        self.paths = PathFinder(graph, scores, types=scores.relation_types, neighbours=neighbours)
+
+    def recommend(
+        self, user: Any, k: int = 10, *, filters: Filters | None = None, explain: bool = True
+    ) -> list[Recommendation]:
+        """The ``k`` best items for ``user`` that they have not rated and that pass ``filters``.
+
+        A user who is in the graph but not in the model (added after training) is
+        folded in from the items they rated.
+
+        Raises:
+            NotFoundError: ``user`` is not in the graph.
+        """
+        seen = self._seen(user)
+        if self.scores.has_user(user):
+            vector, scores = None, self.scores.user_scores(user)
+        else:
+            vector = self.scores.fold_in_vector(seen)
+            scores = self.scores.vector_scores(vector)
+        top = self._top(scores, set(seen), k, filters)
+        if not explain:
+            return self._results(top, scores, {})
+        cold = {r.key for r in top if self._cold(r.key)}
+        return self._results(top, scores, self.paths.for_user(user, [r.key for r in top], cold, user_vector=vector))
+
+    def recommend_for_items(
+        self, liked: list[Any], k: int = 10, *, filters: Filters | None = None, explain: bool = True
+    ) -> list[Recommendation]:
+        """Recommendations for a new user known only by a few ``liked`` items (fold-in, no retraining)."""
+        vector = self.scores.fold_in_vector(liked)
+        scores = self.scores.vector_scores(vector)
+        top = self._top(scores, set(liked), k, filters)
+        if not explain:
+            return self._results(top, scores, {})
+        cold = {r.key for r in top if self._cold(r.key)}
+        return self._results(top, scores, self.paths.for_liked(liked, [r.key for r in top], vector, cold))
+
+    def explain(self, user: Any, item: Any) -> Explanation:
+        """Why ``item`` suits ``user``: its score, its rank among the user's unrated items and its top paths.
+
+        Raises:
+            NotFoundError: ``user`` or ``item`` is not in the graph or the model.
+        """
+        seen = set(self._seen(user))
+        rows = self.graph.items([item])
+        if not rows or item not in self.scores.item_index:
+            where = "the model" if rows else "the graph"
+            raise NotFoundError(f"item {item!r} is not in {where}")
+        scores = self.scores.user_scores(user) if self.scores.has_user(user) else None
+        vector = None if scores is not None else self.scores.fold_in_vector(list(seen))
+        scores = self.scores.vector_scores(vector) if scores is None else scores
+        score = scores[self.scores.item_index[item]]
+        unseen = np.array([k not in seen for k in self.scores.item_keys])
+        rank = 1 + int(((scores > score) & unseen).sum())
+        cold = self._cold(item)
+        paths = self.paths.for_user(user, [item], {item} if cold else set(), user_vector=vector).get(item, [])
+        return Explanation(user, item, rows[0].title, float(score), rank, cold, tuple(paths))
+
+    def similar(self, item: Any, k: int = 10, *, modality: Modality = "fused") -> list[SimilarItem]:
+        """The ``k`` items most like ``item`` by one modality's vector index, or by the fused embedding.
+
+        ``fused`` uses the ``item_embedding`` index when the learned vectors are in
+        Neo4j (``kgrec train --write``), else the model's vectors directly.
+
+        Raises:
+            NotFoundError: No such item, or it has no vector of that modality.
+        """
+        if modality not in VECTOR_INDEXES:
+            raise ConfigError(f"unknown modality {modality!r}: use one of {', '.join(VECTOR_INDEXES)}")
+        index, prop = VECTOR_INDEXES[modality]
+        found, has_vector = self.graph.item_vector(item, prop)
+        if not found:
+            raise NotFoundError(f"item {item!r} is not in the graph")
+        if has_vector:
+            hits = self.graph.similar_by_index(item, index=index, prop=prop, k=k)
+        elif modality == "fused":
+            near = self.scores.nearest_items(item, k)
+            titles = {r.key: r.title for r in self.graph.items([key for key, _ in near])}
+            hits = [(key, titles.get(key, str(key)), s) for key, s in near]
+        else:
+            raise NotFoundError(f"item {item!r} has no {modality} vector (run `kgrec features`)")
+        return [SimilarItem(key, title, score, rank, modality) for rank, (key, title, score) in enumerate(hits, 1)]
+
+    def write(self, users: list[Any] | None = None, k: int = 10, *, explain: bool = True) -> int:
+        """Store ``(:User)-[:RECOMMENDED {rank, score, model, explanation}]->(:Item)`` for ``users`` (default: all).
+
+        Returns:
+            How many relationships were written.
+        """
+        users = self.graph.users() if users is None else list(users)
+        written = 0
+        for chunk in _chunks(users, 100):
+            rows = [_row(user, rec) for user in chunk for rec in self.recommend(user, k, explain=explain)]
+            written += self.graph.write_recommendations(chunk, rows, self.scores.name)
+        log.info("wrote %d RECOMMENDED relationships for %d users", written, len(users))
+        return written
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _seen(self, user: Any) -> list[Any]:
+        seen = self.graph.seen_items(user)
+        if seen is None:
+            raise NotFoundError(f"user {user!r} is not in the graph")
+        return seen
+
+    def _cold(self, item: Any) -> bool:
+        return not bool(self.scores.trained_items[self.scores.item_index[item]])
+
+    def _top(self, scores: np.ndarray, seen: set[Any], k: int, filters: Filters | None) -> list[ItemRow]:
+        if k < 1:
+            raise ConfigError(f"k must be at least 1, got {k}")
+        skip = seen | set(filters.exclude if filters else ())
+        order = [self.scores.item_keys[i] for i in np.argsort(-scores, kind="stable")]
+        order = [key for key in order if key not in skip]
+        found: list[ItemRow] = []
+        start, size = 0, max(4 * k, 50)
+        while len(found) < k and start < len(order):
+            found += self.graph.items(order[start : start + size], filters)
+            start, size = start + size, size * 4
+        return found[:k]
+
+    def _results(self, top: list[ItemRow], scores: np.ndarray, paths: dict[Any, list[Path]]) -> list[Recommendation]:
+        return [
+            Recommendation(
+                r.key,
+                r.title,
+                float(scores[self.scores.item_index[r.key]]),
+                rank,
+                self._cold(r.key),
+                tuple(paths.get(r.key, [])),
+            )
+            for rank, r in enumerate(top, 1)
+        ]
+
+
+def _row(user: Any, rec: Recommendation) -> dict[str, Any]:
+    because = rec.paths[0].sentence if rec.paths else None
+    return {"user": user, "item": rec.item, "rank": rec.rank, "score": rec.score, "explanation": because}
+
+
+def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

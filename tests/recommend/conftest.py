@@ -1,0 +1,62 @@
+"""Fixtures of the answer tests: the small film world in Neo4j and a model trained on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kgrec.graph.answers import AnswerGraph
+from kgrec.graph.snapshots import export_training_snapshot
+from kgrec.graph.store import GraphStore
+from kgrec.settings import Settings
+from tests.recommend.world import load_world
+
+FAST = {
+    "model": "kgrec",
+    "fusion": "none",
+    "dim": 16,
+    "layers": 2,
+    "lr": 0.02,
+    "batch_size": 64,
+    "epochs": 40,
+    "patience": 40,
+    "eval_every": 40,
+    "threads": 1,
+    "seed": 5,
+}
+
+
+@pytest.fixture(scope="session")
+def world_bundle(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(bundle folder, snapshot file) of a GNN trained on the film world (trained once per session)."""
+    from kgrec.learn.config import TrainConfig
+    from kgrec.learn.run import train_run
+
+    out = tmp_path_factory.mktemp("world-bundle")
+    with GraphStore.connect(neo4j_settings) as store:
+        store.delete_all()
+        load_world(store)
+        snapshot = export_training_snapshot(store)
+    path = snapshot.save(out / "snapshot.npz")
+    train_run(snapshot, TrainConfig(**FAST), out / "bundle")
+    (out / "bundle" / "snapshot.txt").write_text(str(path) + "\n", encoding="utf-8")
+    return out / "bundle", path
+
+
+@pytest.fixture(scope="session")
+def world_scores(world_bundle: tuple[Path, Path]):  # noqa: ANN201 - ModelScores (torch imported lazily)
+    """The trained model of the film world, loaded once."""
+    from kgrec.recommend.model import ModelScores
+
+    return ModelScores.load(world_bundle[0])
+
+
+@pytest.fixture(scope="module")
+def world_graph(neo4j_settings: Settings, world_bundle: tuple[Path, Path]) -> Iterator[AnswerGraph]:
+    """The film world freshly loaded into the test database (once per module)."""
+    with GraphStore.connect(neo4j_settings) as store:
+        store.delete_all()
+        load_world(store)
+        yield AnswerGraph(store)

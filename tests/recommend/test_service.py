@@ -1,0 +1,140 @@
+"""Recommendations, explanations and similar items on the film world, against a real Neo4j."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kgrec.errors import NotFoundError
+from kgrec.graph.answers import AnswerGraph, Filters
+from kgrec.recommend.results import Path
+from kgrec.recommend.service import Recommendations
+from tests.recommend.world import ANIMATED, COLD, FANS, LASSETER, NOIR, USERS, ratings
+
+pytestmark = pytest.mark.neo4j
+
+
+@pytest.fixture(scope="module")
+def service(world_graph: AnswerGraph, world_scores) -> Recommendations:  # noqa: ANN001
+    return Recommendations(world_graph, world_scores)
+
+
+def assert_real(graph: AnswerGraph, path: Path, start: tuple[str, object], item: object) -> None:
+    """Re-match every hop of ``path`` in Neo4j, in its stated direction."""
+    steps = path.steps
+    assert (steps[0].label, steps[0].key) == start
+    assert (steps[-1].label, steps[-1].key) == ("Item", item)
+    assert 1 <= path.hops <= 4
+    for a, b in zip(steps, steps[1:]):
+        ends = ((a.label, a.key), (b.label, b.key))
+        first, second = ends if a.forward else ends[::-1]
+        assert graph.has_relationship(first, a.rel_type, second), f"no {a.rel_type} between {ends} in {path.sentence}"
+
+
+def test_recommends_unseen_items_of_the_users_taste_with_real_paths(service: Recommendations) -> None:
+    seen = {i for u, i, _ in ratings() if u == 2}
+    recs = service.recommend(2, k=4)
+    assert [r.rank for r in recs] == [1, 2, 3, 4]
+    assert [r.score for r in recs] == sorted((r.score for r in recs), reverse=True)
+    assert not seen & {r.item for r in recs}
+    assert sum(r.item in ANIMATED for r in recs) >= 3
+    assert all(r.paths for r in recs)
+    for r in recs:
+        assert len(r.paths) <= 3
+        assert [p.support for p in r.paths] == sorted((p.support for p in r.paths), reverse=True)
+        for p in r.paths:
+            assert_real(service.graph, p, ("User", 2), r.item)
+    json.dumps([r.to_dict() for r in recs])
+
+
+def test_the_known_right_path_explains_a_bugs_life_for_user_1(service: Recommendations) -> None:
+    explanation = service.explain(1, 102)
+    assert explanation.title == "A Bug's Life (1998)" and explanation.rank >= 1
+    keys = [[(s.label, s.key) for s in p.steps] for p in explanation.paths]
+    right = [("User", 1), ("Item", 101), ("Entity", LASSETER), ("Item", 102)]
+    assert right in keys
+    path = explanation.paths[keys.index(right)]
+    assert [s.rel_type for s in path.steps[:-1]] == ["RATED", "DIRECTED_BY", "DIRECTED_BY"]
+    assert [s.forward for s in path.steps[:-1]] == [True, True, False]
+    assert path.sentence == (
+        "You rated Toy Story (1995) 5/5, which was directed by John Lasseter, who also directed A Bug's Life (1998)."
+    )
+    for p in explanation.paths:
+        assert_real(service.graph, p, ("User", 1), 102)
+
+
+def test_filters_and_exclusions(service: Recommendations) -> None:
+    noir = service.recommend(3, k=3, filters=Filters(genre="Film-Noir"), explain=False)
+    assert noir and all(r.item in NOIR for r in noir)
+    years = service.recommend(3, k=5, filters=Filters(year_min=1995, year_max=2003), explain=False)
+    assert years and all(1995 <= 1990 + r.item % 100 <= 2003 for r in years if r.item < 200)
+    assert all(r.item < 200 for r in years)
+    first = service.recommend(3, k=2, explain=False)
+    rest = service.recommend(3, k=2, filters=Filters(exclude=tuple(r.item for r in first)), explain=False)
+    assert not {r.item for r in first} & {r.item for r in rest}
+    assert service.recommend(3, k=2, filters=Filters(label="Nope"), explain=False) == []
+    by_prop = service.recommend(3, k=2, filters=Filters(prop="title", values=("Night Film (1951)",)), explain=False)
+    assert [r.item for r in by_prop] == [210]
+
+
+def test_cold_items_rank_by_taste_and_say_they_are_new(service: Recommendations) -> None:
+    rank = {u: (service.explain(u, COLD[0]).rank, service.explain(u, COLD[1]).rank) for u in (2, 3, 15, 16)}
+    assert all(a < b for u, (a, b) in rank.items() if u <= FANS)
+    assert all(b < a for u, (a, b) in rank.items() if u > FANS)
+    explanation = service.explain(2, COLD[0])
+    assert explanation.cold and explanation.paths
+    assert all(p.kind == "content" and "is new" in p.sentence for p in explanation.paths)
+    assert {p.steps[2].label for p in explanation.paths} <= {"Entity", "Genre"}
+    for p in explanation.paths:
+        assert_real(service.graph, p, ("User", 2), COLD[0])
+
+
+def test_a_new_user_gets_recommendations_from_liked_items(service: Recommendations) -> None:
+    recs = service.recommend_for_items([201, 202], k=4)
+    assert len(recs) == 4 and not {201, 202} & {r.item for r in recs}
+    assert sum(r.item in NOIR for r in recs) >= 3
+    for r in recs:
+        for p in r.paths:
+            assert p.steps[0].key in (201, 202) and p.sentence.startswith("You liked")
+            assert_real(service.graph, p, ("Item", p.steps[0].key), r.item)
+    assert any(r.paths for r in recs)
+
+
+def test_unknown_user_and_item(service: Recommendations) -> None:
+    with pytest.raises(NotFoundError, match="user 999"):
+        service.recommend(999)
+    with pytest.raises(NotFoundError, match="item 999"):
+        service.explain(1, 999)
+    with pytest.raises(NotFoundError, match="item 999"):
+        service.similar(999)
+    with pytest.raises(NotFoundError, match="liked items"):
+        service.recommend_for_items([998, 999])
+
+
+def test_similar_items_by_plot_and_by_fused_embedding(service: Recommendations) -> None:
+    plot = service.similar(101, 5, modality="text")
+    assert [s.rank for s in plot] == [1, 2, 3, 4, 5] and 101 not in {s.item for s in plot}
+    assert all(s.item in ANIMATED for s in plot) and all(s.modality == "text" for s in plot)
+    fused = service.similar(201, 5, modality="fused")
+    assert sum(s.item in NOIR for s in fused) >= 4 and 201 not in {s.item for s in fused}
+    with pytest.raises(NotFoundError, match="no image vector"):
+        service.similar(101, modality="image")
+
+
+def test_write_replaces_the_users_recommendations(service: Recommendations) -> None:
+    assert service.write([1, 12], k=3) == 6
+    assert service.write([1], k=2) == 2
+    rows = service.graph.stored_recommendations([1, 12, 13])
+    assert [(r["user"], r["rank"]) for r in rows] == [(1, 1), (1, 2), (12, 1), (12, 2), (12, 3)]
+    assert rows[0]["model"].startswith("kgrec:") and rows[0]["explanation"].startswith("You rated")
+
+
+def test_masking_the_top_path_lowers_the_score(service: Recommendations) -> None:
+    scores = service.scores
+    explanation = service.explain(1, 102)
+    mids = [(s.label, s.key) for p in explanation.paths for s in p.steps[1:-1]]
+    before = scores.masked_score(1, 102, [])
+    assert before == pytest.approx(explanation.score, rel=1e-4)
+    assert scores.masked_score(1, 102, mids) < before
+    assert len(USERS) == 2 * FANS

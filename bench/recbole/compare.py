@@ -46,7 +46,7 @@ def load_recbole(paths: Iterable[Path]) -> list[Row]:
     rows = []
     for path in paths:
         doc = json.loads(Path(path).read_text())
-        stopped = "early stop" if doc.get("early_stopped") else "epoch cap"
+        stopped = doc.get("stopped_by") or ("early stopping" if doc.get("early_stopped") else "epoch cap")
         note = f"{doc.get('epochs_run')}/{doc.get('epochs_max')} epochs, {stopped}, best epoch {doc.get('best_epoch')}"
         rows.append(Row(doc["model"], "RecBole", _lower(doc["test"]), doc.get("epoch_seconds"), note))
     return rows

@@ -64,29 +64,60 @@ def recbole_config(model: str, data_dir: Path, *, dataset: str, epochs: int, wor
     }
 
 
-def patch_dgl_edge_subgraph() -> bool:
-    """Let RecBole 1.2.1's KGAT call ``dgl.edge_subgraph(..., preserve_nodes=True)`` on DGL >= 1.0.
+def patch_dgl_for_recbole() -> list[str]:
+    """Let RecBole 1.2.1's ``KGAT.init_graph`` use DGL 0.x calls on DGL >= 1.0; return what was patched.
 
-    DGL renamed ``preserve_nodes`` to ``relabel_nodes`` (with the opposite meaning) in 0.7
-    and dropped the old name later; the DGL wheels PyPI has for Linux (1.x, 2.1.0) reject it.
-    This maps the old keyword the way DGL's own deprecation path did and changes nothing else.
-    Returns whether the patch was applied.
+    ``KGAT.init_graph`` calls ``dgl.edge_subgraph(g, e, preserve_nodes=True)`` and
+    ``g.adjacency_matrix(transpose=False, scipy_fmt="coo")``. DGL renamed the first
+    keyword to ``relabel_nodes`` (opposite meaning) and, in 1.0, moved the scipy form of
+    ``adjacency_matrix`` to ``adj_external`` with the same arguments. PyPI's Linux DGL
+    wheels (1.x, 2.1.0) have neither old form, and RecBole does not pin DGL. These two
+    wrappers translate the old calls the way DGL's migration notes say; nothing else changes.
     """
     import inspect
 
     import dgl
 
-    original = dgl.edge_subgraph
-    if "preserve_nodes" in inspect.signature(original).parameters:
-        return False
+    patched = []
+    edge_subgraph = dgl.edge_subgraph
+    if "preserve_nodes" not in inspect.signature(edge_subgraph).parameters:
 
-    def edge_subgraph(graph: Any, edges: Any, *args: Any, preserve_nodes: bool | None = None, **kwargs: Any) -> Any:
-        if preserve_nodes is not None:
-            kwargs.setdefault("relabel_nodes", not preserve_nodes)
-        return original(graph, edges, *args, **kwargs)
+        def edge_subgraph_compat(
+            graph: Any, edges: Any, *args: Any, preserve_nodes: bool | None = None, **kwargs: Any
+        ) -> Any:
+            if preserve_nodes is not None:
+                kwargs.setdefault("relabel_nodes", not preserve_nodes)
+            return edge_subgraph(graph, edges, *args, **kwargs)
 
-    dgl.edge_subgraph = edge_subgraph
-    return True
+        dgl.edge_subgraph = edge_subgraph_compat
+        patched.append("dgl.edge_subgraph(preserve_nodes=) -> relabel_nodes=not preserve_nodes")
+    adjacency_matrix = dgl.DGLGraph.adjacency_matrix
+    if "scipy_fmt" not in inspect.signature(adjacency_matrix).parameters:
+
+        def adjacency_matrix_compat(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if {"transpose", "scipy_fmt", "ctx"} & kwargs.keys():
+                return self.adj_external(*args, **kwargs)
+            return adjacency_matrix(self, *args, **kwargs)
+
+        dgl.DGLGraph.adjacency_matrix = adjacency_matrix_compat
+        patched.append("DGLGraph.adjacency_matrix(transpose=, scipy_fmt=) -> adj_external(...)")
+    return patched
+
+
+class TimeBudgetExceeded(Exception):
+    """Raised from the epoch callback to end training once the wall-clock budget is spent."""
+
+
+def budget_callback(scores: list[float], budget_s: float) -> Callable[[int, float], None]:
+    """An epoch callback that records the valid score and stops training after ``budget_s`` seconds (0: never)."""
+    start = time.perf_counter()
+
+    def callback(epoch: int, score: float) -> None:
+        scores.append(float(score))
+        if budget_s and time.perf_counter() - start > budget_s:
+            raise TimeBudgetExceeded(f"time budget of {budget_s:.0f} s spent after epoch {epoch}")
+
+    return callback
 
 
 def timed(fn: Callable[..., Any], seconds: list[float]) -> Callable[..., Any]:
@@ -121,8 +152,15 @@ def history_mask_check(test_data: Any, train_ds: Any, valid_ds: Any) -> dict[str
     return {"users_checked": len(test_data.uid_list), "mismatched_users": mismatched}
 
 
-def run(model_name: str, data_dir: Path, *, epochs: int, work_dir: Path, dataset: str = DATASET) -> dict[str, Any]:
-    """Train ``model_name`` with early stopping on valid NDCG@10 and evaluate the best model on test."""
+def run(
+    model_name: str, data_dir: Path, *, epochs: int, work_dir: Path, dataset: str = DATASET, budget_s: float = 0.0
+) -> dict[str, Any]:
+    """Train ``model_name`` with early stopping on valid NDCG@10 and evaluate the best model on test.
+
+    Training ends at the first of: early stopping (``stopping_step`` evaluations without a
+    better valid NDCG@10), ``epochs``, or ``budget_s`` seconds of training and validation
+    (checked after each epoch; 0 means no budget). The best-validated model is tested.
+    """
     from recbole.config import Config
     from recbole.data import create_dataset, data_preparation
     from recbole.utils import get_model, get_trainer, init_logger, init_seed
@@ -134,7 +172,7 @@ def run(model_name: str, data_dir: Path, *, epochs: int, work_dir: Path, dataset
     )
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
-    patched = patch_dgl_edge_subgraph() if model_name == "KGAT" else False
+    patched = patch_dgl_for_recbole() if model_name == "KGAT" else []
     dataset_obj = create_dataset(config)
     train_data, valid_data, test_data = data_preparation(config, dataset_obj)
     train_ds, valid_ds, test_ds = (d._dataset for d in (train_data, valid_data, test_data))
@@ -144,13 +182,16 @@ def run(model_name: str, data_dir: Path, *, epochs: int, work_dir: Path, dataset
     epoch_seconds: list[float] = []
     valid_scores: list[float] = []
     trainer._train_epoch = timed(trainer._train_epoch, epoch_seconds)
-    best_score, best_valid = trainer.fit(
-        train_data,
-        valid_data,
-        saved=True,
-        show_progress=False,
-        callback_fn=lambda epoch, score: valid_scores.append(float(score)),
-    )
+    stopped_by = "epoch cap"
+    try:
+        trainer.fit(
+            train_data, valid_data, saved=True, show_progress=False, callback_fn=budget_callback(valid_scores, budget_s)
+        )
+    except TimeBudgetExceeded:
+        stopped_by = "time budget"
+    if stopped_by != "time budget" and len(epoch_seconds) < epochs:
+        stopped_by = "early stopping"
+    best_score, best_valid = trainer.best_valid_score, trainer.best_valid_result
     test = trainer.evaluate(test_data, load_best_model=True, show_progress=False)
     return {
         "model": model_name,
@@ -161,7 +202,9 @@ def run(model_name: str, data_dir: Path, *, epochs: int, work_dir: Path, dataset
         "best_epoch": int(max(range(len(valid_scores)), key=valid_scores.__getitem__)) if valid_scores else None,
         "epochs_max": epochs,
         "epochs_run": len(epoch_seconds),
-        "early_stopped": len(epoch_seconds) < epochs,
+        "early_stopped": stopped_by == "early stopping",
+        "stopped_by": stopped_by,
+        "time_budget_s": budget_s,
         "epoch_seconds": statistics.median(epoch_seconds) if epoch_seconds else None,
         "epoch_seconds_all": [round(s, 4) for s in epoch_seconds],
         "valid_ndcg@10_per_epoch": [round(s, 6) for s in valid_scores],
@@ -172,7 +215,7 @@ def run(model_name: str, data_dir: Path, *, epochs: int, work_dir: Path, dataset
             "valid": len(valid_ds),
             "test": len(test_ds),
         },
-        "dgl_edge_subgraph_patched": patched,
+        "compat_patches": patched,
         "history_mask_check": history_mask_check(test_data, train_ds, valid_ds),
         "hyper_parameters": _hyper_parameters(config, model_name),
     }
@@ -222,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, required=True, help="RecBole data_path (holds <dataset>/)")
     p.add_argument("--out", type=Path, required=True, help="result JSON to write")
     p.add_argument("--epochs", type=int, default=300, help="upper bound on epochs (default: 300, RecBole's)")
+    p.add_argument("--time-budget", type=float, default=0.0, help="seconds of training+validation (0: none)")
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     p.add_argument("--dataset", default=DATASET)
     p.add_argument("--work-dir", type=Path, default=None, help="checkpoints (default: beside --out)")
@@ -231,11 +275,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     work_dir = args.work_dir or args.out.parent
-    started = time.perf_counter()
-    result = run(args.model, args.data_dir.resolve(), epochs=args.epochs, work_dir=work_dir, dataset=args.dataset)
+    started, load_before = time.perf_counter(), os.getloadavg()
+    result = run(
+        args.model,
+        args.data_dir.resolve(),
+        epochs=args.epochs,
+        work_dir=work_dir,
+        dataset=args.dataset,
+        budget_s=args.time_budget,
+    )
     result |= {
         "threads": torch.get_num_threads(),
         "wall_seconds": time.perf_counter() - started,
+        "load_average_1min_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "cpus": os.cpu_count(),
         "versions": versions(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.recbole import compare
-from bench.recbole.__main__ import parse_epochs
+from bench.recbole.__main__ import parse_per_model
 
 METRIC_KEYS = ("recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit@10", "hit@20", "mrr@10", "mrr@20")
 
@@ -80,7 +80,7 @@ def test_missing_kgrec_results_prints_recbole_rows_and_says_so(tmp_path: Path, r
     assert (tmp_path / "out" / "comparison.md").read_text() == text
     assert "| BPR | RecBole |" in text and "| KGAT | RecBole |" in text
     assert "kgrec results missing: RecBole rows only, no verdict." in text
-    assert "12/40 epochs, early stop, best epoch 1" in text
+    assert "12/40 epochs, early stopping, best epoch 1" in text
 
 
 def test_kgrec_file_without_models_is_rejected(tmp_path: Path) -> None:
@@ -91,6 +91,6 @@ def test_kgrec_file_without_models_is_rejected(tmp_path: Path) -> None:
 
 
 def test_epoch_caps_parse() -> None:
-    assert parse_epochs("KGAT=40, KGIN=20") == {"KGAT": 40, "KGIN": 20}
-    assert parse_epochs("5")["LightGCN"] == 5
-    assert parse_epochs("") == {}
+    assert parse_per_model("KGAT=40, KGIN=20") == {"KGAT": 40, "KGIN": 20}
+    assert parse_per_model("5")["LightGCN"] == 5
+    assert parse_per_model("") == {}

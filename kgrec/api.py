@@ -1,0 +1,181 @@
+"""The HTTP API (FastAPI): recommendations, explanations, similar items, health.
+
+``create_app(scores, settings, token=...)`` builds the app; ``kgrec serve`` runs
+it with uvicorn on 127.0.0.1. The connection to Neo4j is opened lazily and
+dropped when Neo4j goes away: while it is unreachable every request that needs
+it answers 503, and the first request after Neo4j returns reconnects, without
+a restart. Unknown users or items answer 404 with a message; out-of-range or
+malformed parameters 422 (FastAPI's validation); a missing or wrong bearer
+token 401 when a token is set.
+
+(No ``from __future__ import annotations`` here: FastAPI reads the annotations
+of the route functions, some of which name local aliases, at run time.)
+"""
+
+import logging
+import secrets
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from kgrec.errors import ConfigError, GraphUnavailableError, KgrecError, NotFoundError
+from kgrec.graph.answers import AnswerGraph, Filters, connect_for_service
+from kgrec.graph.store import GraphStore
+from kgrec.recommend.model import ModelScores
+from kgrec.recommend.service import Recommendations
+from kgrec.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Connection:
+    """The service over a lazily (re)opened Neo4j connection.
+
+    Args:
+        scores: The trained model.
+        settings: Where Neo4j is.
+    """
+
+    def __init__(self, scores: ModelScores, settings: Settings) -> None:
+        self.scores, self.settings = scores, settings
+        self._store: GraphStore | None = None
+        self._service: Recommendations | None = None
+        self._lock = threading.Lock()
+
+    def service(self) -> Recommendations:
+        """The service, connecting first when needed (raises ``GraphUnavailableError``)."""
+        with self._lock:
+            if self._service is None:
+                self._store = connect_for_service(self.settings)
+                self._service = Recommendations(AnswerGraph(self._store), self.scores)
+                log.info("connected to Neo4j at %s", self.settings.bolt_uri)
+            return self._service
+
+    def drop(self) -> None:
+        """Forget the connection (after Neo4j went away); the next request reconnects."""
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+            self._store, self._service = None, None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.drop()
+
+
+class NewUser(BaseModel):
+    """A user known only by a few liked items."""
+
+    liked: list[int | str] = Field(min_length=1, max_length=500, description="Keys of items the user likes.")
+    k: int = Field(10, ge=1, le=100, description="How many items.")
+    explain: bool = Field(True, description="Find explanation paths.")
+
+
+def create_app(scores: ModelScores, settings: Settings, *, token: str | None = None) -> FastAPI:
+    """The API over one trained model and one Neo4j."""
+    conn = Connection(scores, settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        conn.close()
+
+    app = FastAPI(
+        title="kgrec",
+        version="0.1.0",
+        description="Knowledge-graph recommendations with explanations.",
+        lifespan=lifespan,
+    )
+    app.state.connection = conn
+    auth = _bearer(token)
+    _errors(app, conn)
+
+    def service() -> Recommendations:
+        return conn.service()
+
+    Service = Annotated[Recommendations, Depends(service)]
+
+    @app.get("/health", summary="Is the API up, and can it reach Neo4j?")
+    def health() -> dict[str, Any]:
+        conn.service().graph.ping()
+        return {"status": "ok", "neo4j": "reachable", "model": scores.name}
+
+    @app.get("/users/{user}/recommendations", dependencies=[auth], summary="Top-k items for a user")
+    def recommendations(
+        user: str,
+        svc: Service,
+        k: Annotated[int, Query(ge=1, le=100)] = 10,
+        explain: bool = True,
+        genre: str | None = None,
+        label: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")] = None,
+        year_min: Annotated[int | None, Query(ge=0, le=3000)] = None,
+        year_max: Annotated[int | None, Query(ge=0, le=3000)] = None,
+        exclude: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies query defaults
+    ) -> list[dict[str, Any]]:
+        filters = Filters(
+            label=label, genre=genre, year_min=year_min, year_max=year_max, exclude=tuple(_key(x) for x in exclude)
+        )
+        return [r.to_dict() for r in svc.recommend(_key(user), k, filters=filters, explain=explain)]
+
+    @app.post("/recommendations", dependencies=[auth], summary="Top-k items for a new user given liked items")
+    def new_user(body: NewUser, svc: Service) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in svc.recommend_for_items(body.liked, body.k, explain=body.explain)]
+
+    @app.get("/users/{user}/explain/{item}", dependencies=[auth], summary="Why an item suits a user")
+    def explanation(user: str, item: str, svc: Service) -> dict[str, Any]:
+        return svc.explain(_key(user), _key(item)).to_dict()
+
+    @app.get("/items/{item}/similar", dependencies=[auth], summary="Items like this one")
+    def similar(
+        item: str,
+        svc: Service,
+        modality: Literal["fused", "text", "image"] = "fused",
+        k: Annotated[int, Query(ge=1, le=100)] = 10,
+    ) -> list[dict[str, Any]]:
+        return [s.to_dict() for s in svc.similar(_key(item), k, modality=modality)]
+
+    return app
+
+
+def _errors(app: FastAPI, conn: Connection) -> None:
+    @app.exception_handler(NotFoundError)
+    def not_found(_: Request, e: NotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=404)
+
+    @app.exception_handler(GraphUnavailableError)
+    def unavailable(_: Request, e: GraphUnavailableError) -> JSONResponse:
+        conn.drop()
+        log.warning("Neo4j unavailable: %s", e)
+        return JSONResponse({"detail": f"Neo4j is unavailable: {e}"}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(ConfigError)
+    def bad_request(_: Request, e: ConfigError) -> JSONResponse:
+        return JSONResponse({"detail": str(e)}, status_code=422)
+
+    @app.exception_handler(KgrecError)
+    def failed(_: Request, e: KgrecError) -> JSONResponse:
+        log.error("request failed: %s", e)
+        return JSONResponse({"detail": str(e)}, status_code=500)
+
+
+def _bearer(token: str | None) -> Any:
+    scheme = HTTPBearer(auto_error=False)
+
+    def check(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(scheme)]) -> None:
+        if token is None:
+            return
+        given = credentials.credentials if credentials else ""
+        if not secrets.compare_digest(given.encode(), token.encode()):
+            raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
+
+    return Depends(check)
+
+
+def _key(text: str) -> int | str:
+    return int(text) if text.lstrip("-").isdigit() else text

@@ -51,6 +51,9 @@ def phrase(rel_type: str, forward: bool) -> str:
     table = FORWARD if forward else BACKWARD
     if rel_type in table:
         return table[rel_type]
+    if rel_type.startswith("FB_"):
+        words = rel_type[3:].lower().replace("_", " ")
+        return f"has the Freebase {words}" if forward else f"is also the Freebase {words} of"
     words = rel_type.lower().replace("_", " ")
     return f"is linked ({words}) to" if forward else f"is also linked ({words}) from"
 

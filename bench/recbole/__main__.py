@@ -31,7 +31,7 @@ from kgrec.learn.split import Split, make_split
 MODELS = ("BPR", "LightGCN", "CKE", "KGAT", "KGIN")
 EPOCHS = dict.fromkeys(MODELS, 300)
 """Epoch caps: RecBole's default ``epochs: 300`` (early stopping or the time budget ends training first)."""
-BUDGETS = {"BPR": 240, "LightGCN": 300, "CKE": 360, "KGAT": 540, "KGIN": 600}
+BUDGETS = {"BPR": 240, "LightGCN": 240, "CKE": 300, "KGAT": 600, "KGIN": 600}
 """Seconds of training + validation per model, so the five fit in ~40 min on the shared 2-core machine."""
 RUNNER = Path(__file__).with_name("run_recbole.py")
 
@@ -101,7 +101,7 @@ def parse_per_model(text: str) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     """Run the side-by-side benchmark (see the module docstring)."""
     args = _parser().parse_args(argv)
-    out: Path = args.out
+    out: Path = args.out.resolve()  # the runs' cwd is their work folder
     out.mkdir(parents=True, exist_ok=True)
     split = Split.load(args.split) if args.split else ml100k_split(args.data_dir or default_data_dir())
     print(
@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         cap, budget = epochs.get(model, 300), budgets.get(model, 0)
         if args.skip_existing and (out / f"{model}.json").exists():
             print(f"[{n}/{len(models)}] {model}: kept {out / f'{model}.json'}", flush=True)
+            _annotate(out / f"{model}.json", json.loads((out / f"{model}.json").read_text()), split)
             continue
         print(
             f"[{n}/{len(models)}] {model}: training (at most {cap} epochs or {budget} s) ...",

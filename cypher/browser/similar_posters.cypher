@@ -1,6 +1,6 @@
 // Films with posters like this one (EfficientNet-Lite0 features, cosine similarity).
 // In Neo4j Browser first set the parameters, e.g.
-//   :param title => 'Star Trek: First Contact (1996)'
+//   :param title => 'Toy Story (1995)'
 //   :param k => 10
 // then run this statement. Needs `kgrec features` to have written Item.feat_image.
 MATCH (film:Item {title: $title})

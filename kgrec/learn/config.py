@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -58,6 +58,11 @@ class TrainConfig(BaseModel):
     """L2 weight on the batch's ego embeddings."""
     id_dropout: float = Field(0.1, ge=0, lt=1)
     """Probability of dropping an item's id embedding per step (teaches cold-start)."""
+    batching: Literal["full", "sampled"] = "full"
+    """``full``: one pass over the whole graph per batch; ``sampled``: a neighbour-sampled
+    subgraph around each batch (kgrec only; for graphs too large for full-batch steps)."""
+    fanouts: list[Annotated[int, Field(ge=1)]] = [10, 10]
+    """Neighbours drawn per node and relation at each hop, one per layer (``sampled`` only)."""
     seed: int = 2020
     """Seed of everything random: init, sampling, dropout."""
     device: str = "auto"

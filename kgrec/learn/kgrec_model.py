@@ -26,8 +26,10 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
+from kgrec.errors import ConfigError
 from kgrec.learn.data import INTERACTION
 from kgrec.learn.fusion import EarlyFusion, LateFusion, Standardise
+from kgrec.learn.neighbours import NeighbourSampler, Subgraph
 from kgrec.learn.propagation import RelationalPropagation
 from kgrec.learn.recommender import Recommender
 from kgrec.types import EdgeType
@@ -76,6 +78,7 @@ class KGRecModel(Recommender):
         interaction: EdgeType = INTERACTION,
     ) -> None:
         self.user_t, _, self.item_t = interaction
+        self._graph, self._interaction = data, interaction  # kept (not copied) for neighbour samplers
         super().__init__(data[self.user_t].num_nodes, data[self.item_t].num_nodes)
         self.fusion, self.id_dropout, self.reg_weight = fusion, id_dropout, reg_weight
         self.emb = nn.ModuleDict({t: nn.Embedding(data[t].num_nodes, dim) for t in data.node_types})
@@ -105,29 +108,70 @@ class KGRecModel(Recommender):
                 kept.append(m)
         return kept
 
-    def _features(self) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-        x = {m: getattr(self, f"std_{m}")(getattr(self, f"x_{m}")) for m in self.modalities}
-        x = {m: v * getattr(self, f"has_{m}").unsqueeze(1) for m, v in x.items()}
-        return x, {m: getattr(self, f"has_{m}") for m in self.modalities}
+    def _features(self, items: Tensor | None = None) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """Standardised modality vectors (zero where missing) and masks, of all items or of ``items``."""
+        x, has = {}, {}
+        for m in self.modalities:
+            raw, has[m] = getattr(self, f"x_{m}"), getattr(self, f"has_{m}")
+            if items is not None:
+                raw, has[m] = raw.index_select(0, items), has[m].index_select(0, items)
+            x[m] = getattr(self, f"std_{m}")(raw) * has[m].unsqueeze(1)
+        return x, has
 
     def embed(self) -> KGRecState:
         """One full pass: input features, propagation, late-fusion representations."""
         x = {t: e.weight for t, e in self.emb.items()}
-        keep = self.item_seen
-        if self.training and self.id_dropout > 0:
-            keep = keep & (torch.rand(self.num_items, device=keep.device) >= self.id_dropout)
-        item0 = x[self.item_t] * keep.unsqueeze(1).to(x[self.item_t].dtype)
         feats, has = self._features()
+        x[self.item_t] = self._item_input(x[self.item_t], self.item_seen, feats, has)
+        h = self.prop(x)
+        return self._state(h, x, feats, has)
+
+    def embed_sampled(self, sub: Subgraph) -> KGRecState:
+        """The state of a sampled subgraph's seeds: rows follow ``sub``'s seed order per type.
+
+        Only the subgraph's nodes are gathered and propagated, so memory and time
+        per step follow the sample, not the graph. With fan-outs that cover every
+        neighbourhood the result equals :meth:`embed` at the seeds.
+        """
+        x = {t: e.weight.index_select(0, sub.nodes[t]) for t, e in self.emb.items()}
+        items = sub.nodes[self.item_t]
+        feats, has = self._features(items)
+        x[self.item_t] = self._item_input(x[self.item_t], self.item_seen.index_select(0, items), feats, has)
+        h = self.prop.forward_sampled(x, sub)
+        n_users, n_items = sub.seeds[self.user_t], sub.seeds[self.item_t]
+        x = {self.user_t: x[self.user_t][:n_users], self.item_t: x[self.item_t][:n_items]}
+        feats = {m: v[:n_items] for m, v in feats.items()}
+        return self._state(h, x, feats, {m: v[:n_items] for m, v in has.items()})
+
+    def neighbour_sampler(self, fanouts: Sequence[int]) -> NeighbourSampler:
+        """A sampler over this model's training graph, for :meth:`embed_sampled`.
+
+        Raises:
+            ConfigError: Not one fan-out per propagation layer.
+        """
+        if len(fanouts) != self.prop.layers:
+            raise ConfigError(f"fanouts {list(fanouts)}: need one per layer ({self.prop.layers} layers)")
+        return NeighbourSampler(self._graph, fanouts, interaction=self._interaction)
+
+    def _item_input(self, ids: Tensor, seen: Tensor, feats: dict[str, Tensor], has: dict[str, Tensor]) -> Tensor:
+        """Items' input features: id embedding (dropped for cold items and by id dropout) + early fusion."""
+        keep = seen
+        if self.training and self.id_dropout > 0:
+            keep = keep & (torch.rand(seen.numel(), device=keep.device) >= self.id_dropout)
+        item0 = ids * keep.unsqueeze(1).to(ids.dtype)
         if self.early is not None:
             item0 = item0 + self.early(feats, has)
-        x[self.item_t] = item0
-        h = self.prop(x)
+        return item0
+
+    def _state(
+        self, h: dict[str, Tensor], x: dict[str, Tensor], feats: dict[str, Tensor], has: dict[str, Tensor]
+    ) -> KGRecState:
         user, item = h[self.user_t], h[self.item_t]
         content, weights = [], None
         if self.late is not None:
             content = self.late.representations(feats)
             weights = self.late.weights(item, content, has)
-        return KGRecState(user, item, x[self.user_t], item0, content, weights, h)
+        return KGRecState(user, item, x[self.user_t], x[self.item_t], content, weights, h)
 
     def score_pairs(self, state: KGRecState, users: Tensor, items: Tensor) -> Tensor:
         u = state.user[users]

@@ -25,13 +25,16 @@ import itertools
 import math
 import warnings
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
 from kgrec.types import EdgeType
+
+if TYPE_CHECKING:
+    from kgrec.learn.neighbours import Subgraph
 
 
 class RelationalPropagation(nn.Module):
@@ -71,8 +74,8 @@ class RelationalPropagation(nn.Module):
             self.into[et[2]].append(i)
         for t, rels in self.into.items():
             adj, gather, rel_of_row = self._fused(data, t, rels, cf)
-            self.register_buffer(f"adj_{t}", _csr(adj), persistent=False)
-            self.register_buffer(f"adjT_{t}", _csr(adj.t()), persistent=False)
+            self.register_buffer(f"adj_{t}", csr(adj), persistent=False)
+            self.register_buffer(f"adjT_{t}", csr(adj.t()), persistent=False)
             self.register_buffer(f"gather_{t}", gather, persistent=False)
             self.register_buffer(f"rel_{t}", rel_of_row, persistent=False)
         self.rel_weight = nn.Parameter(torch.ones(len(self.edge_types), dim))
@@ -83,7 +86,7 @@ class RelationalPropagation(nn.Module):
         blocks, gathers, owners, width = [], [], [], 0
         for pos, i in enumerate(rels):
             et = self.edge_types[i]
-            dst, src, values = _normalised(data, et, symmetric=et in cf)
+            dst, src, values = normalised_edges(data, et, symmetric=et in cf)
             used, col = torch.unique(src, return_inverse=True)
             blocks.append((dst, col + width, values))
             gathers.append(used + self.offsets[et[0]])
@@ -116,6 +119,40 @@ class RelationalPropagation(nn.Module):
             h = self._layer(h)
             total = {t: total[t] + h[t] for t in total}
         return {t: v / (self.layers + 1) for t, v in total.items()}
+
+    def forward_sampled(self, x: dict[str, Tensor], sub: Subgraph) -> dict[str, Tensor]:
+        """Propagate over a sampled subgraph; ``x`` holds its nodes' inputs, the result its seeds' layer means.
+
+        Relation weights and attention are the full-batch ones, looked up by
+        global edge-type index, so a batch that lacks a relation just gets no
+        messages along it.
+        """
+        coef = self._coefficients()
+        total = {t: v[: sub.seeds[t]] for t, v in x.items()}
+        h = x
+        for layer in sub.layers:
+            stacked = torch.cat([h[t][: layer.rows_in[t]] for t in self.node_types])
+            out = {}
+            for t in self.node_types:
+                block = layer.blocks.get(t)
+                if block is None:
+                    out[t] = stacked.new_zeros(layer.rows_out[t], stacked.shape[1])
+                    continue
+                rows = stacked.index_select(0, block.gather) * coef[block.relation]
+                out[t] = _SparseMatmul.apply(block.adj, block.adj_t, rows)
+            h = out
+            total = {t: total[t] + h[t][: sub.seeds[t]] for t in total}
+        return {t: v / (self.layers + 1) for t, v in total.items()}
+
+    def _coefficients(self) -> Tensor:
+        """``(edge types, dim)``: attention times relation weight of every relation, by global index."""
+        parts, order = [], []
+        for rels in self.into.values():
+            parts.append(torch.softmax(self.rel_logit[rels], 0).unsqueeze(1) * self.rel_weight[rels])
+            order += rels
+        position = torch.empty(len(order), dtype=torch.long)
+        position[torch.tensor(order, dtype=torch.long)] = torch.arange(len(order))
+        return torch.cat(parts).index_select(0, position.to(self.rel_weight.device))
 
     def relation_attention(self) -> dict[str, dict[str, float]]:
         """Current attention over incoming relation types per node type (for reports)."""
@@ -151,14 +188,15 @@ class _SparseMatmul(torch.autograd.Function):
         return None, None, torch.sparse.mm(adj_t, grad)
 
 
-def _csr(adj: Tensor) -> Tensor:
+def csr(adj: Tensor) -> Tensor:
+    """``adj`` as sparse CSR (coalesced first)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta": sparse.mm on CSR is stable
         return adj.coalesce().to_sparse_csr()
 
 
-def _normalised(data: HeteroData, et: EdgeType, *, symmetric: bool) -> tuple[Tensor, Tensor, Tensor]:
-    """Destination ids, source ids and normalised weights of the edges of ``et``."""
+def normalised_edges(data: HeteroData, et: EdgeType, *, symmetric: bool) -> tuple[Tensor, Tensor, Tensor]:
+    """Destination ids, source ids and full-graph normalised weights of the edges of ``et``."""
     src_t, _, dst_t = et
     n_src, n_dst = data[src_t].num_nodes, data[dst_t].num_nodes
     src, dst = data[et].edge_index

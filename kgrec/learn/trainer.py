@@ -2,7 +2,11 @@
 
 Per epoch: shuffled (user, positive, negative) triples from the training
 interactions, one full forward pass per batch (:meth:`Recommender.embed`),
-BPR or binary cross-entropy, Adam. Validation NDCG@10 decides early stopping
+BPR or binary cross-entropy, Adam. With ``batching = "sampled"`` each batch
+instead propagates over a subgraph sampled around its users and items
+(:mod:`kgrec.learn.neighbours`); losses, validation, early stopping and
+checkpoints are the same, and validation still ranks all items with a
+full-graph pass without autograd. Validation NDCG@10 decides early stopping
 and which weights are kept. After every epoch a checkpoint (model, optimiser,
 random states, history) is written atomically, so an interrupted run resumes
 where it stopped and ends with the same result as an uninterrupted one.
@@ -19,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -112,6 +117,13 @@ class Trainer:
         self.optim = torch.optim.Adam(params, lr=config.lr) if params and model.trainable else None
         tensors = itertools.chain(model.parameters(), model.buffers())
         self.device = next((t.device for t in tensors), torch.device("cpu"))
+        self.sampler = self._sampler() if config.batching == "sampled" else None
+
+    def _sampler(self) -> Any:
+        make = getattr(self.model, "neighbour_sampler", None)
+        if make is None:
+            raise ConfigError(f"batching='sampled' needs a model with a sampled path (kgrec), not {self.config.model}")
+        return make(self.config.fanouts)
 
     def fit(self) -> TrainResult:
         """Train until ``epochs`` or early stopping; the model ends with its best weights."""
@@ -149,11 +161,16 @@ class Trainer:
         seed = self.config.seed * 1_000_003 + epoch
         torch.manual_seed(seed)
         sampler = NegativeSampler(self.split.train, self.split.num_items, seed=seed)
+        subgraphs = np.random.default_rng([self.config.seed, epoch, 1])
         for users, pos, neg in bpr_batches(
             self.split.train, sampler, self.config.batch_size, seed=self.config.seed, epoch=epoch
         ):
+            if self.sampler is None:
+                state = self.model.embed()
+            else:  # the batch's ids become rows of its subgraph's seeds
+                sub, users, pos, neg = self.sampler.around_triples(users, pos, neg, subgraphs)
+                state = self.model.embed_sampled(sub.to(self.device))
             users, pos, neg = users.to(self.device), pos.to(self.device), neg.to(self.device)
-            state = self.model.embed()
             loss = self.loss_fn(self.model.score_pairs(state, users, pos), self.model.score_pairs(state, users, neg))
             loss = loss + self.model.regularisation(state, users, pos, neg)
             self.optim.zero_grad(set_to_none=True)

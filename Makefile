@@ -19,7 +19,7 @@ endif
 
 SPECS := ingest/movielens-100k.toml ingest/dbpedia-films.toml ingest/freebase.toml ingest/imdb-details.toml
 
-.PHONY: demo test bench bench-learn lint neo4j-stop clean
+.PHONY: demo test test-deps bench bench-learn lint neo4j-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,22 @@ demo: $(STAMP)
 	$(BIN)/kgrec summary
 	$(BIN)/kgrec neo4j status
 
-test: $(STAMP)
+# System packages some tests use: real music files for the audio encoder (singularity-music,
+# CC BY-SA OGG tracks) and Chromium for the Neo4j Browser test. Installed when missing and
+# apt-get is usable as root; otherwise those tests skip and say why.
+SYSTEM_TEST_PACKAGES := singularity-music chromium
+
+test-deps:
+	@missing=""; for p in $(SYSTEM_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing (apt-get)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "could not install$$missing: the tests that need them will skip"; \
+	  else echo "not root: the tests that need$$missing will skip"; fi; \
+	fi
+
+test: $(STAMP) test-deps
 	$(BIN)/python -m pytest -ra
 
 bench: $(STAMP)

@@ -111,7 +111,7 @@ def _embeddings(model: Recommender, snapshot: GraphSnapshot) -> dict[str, np.nda
         ids = model.node_ids(t).cpu().numpy() if hasattr(model, "node_ids") else np.arange(len(vectors))
         keys = snapshot.node_keys[t][ids]
         out[f"{t}.keys"] = keys.astype(str) if keys.dtype == object else keys
-        out[f"{t}.vectors"] = vectors.cpu().numpy().astype(np.float32)
+        out[f"{t}.vectors"] = vectors.detach().cpu().numpy().astype(np.float32)
     return out
 
 

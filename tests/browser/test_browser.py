@@ -1,0 +1,95 @@
+"""Neo4j Browser, for real: headless Chromium logs in, styles the graph, runs a shipped query, renders it.
+
+Skips with a reason when no Chromium is installed (``make test`` installs it where it can:
+``apt-get install -y chromium``). The screenshot goes to the test's temporary folder, or to
+``$KGREC_BROWSER_SCREENSHOT`` when set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from kgrec.graph import cypher
+from kgrec.graph.answers import AnswerGraph
+from kgrec.graph.server import read_password
+from kgrec.graph.store import GraphStore
+from kgrec.settings import Settings
+from tests.browser.cdp import Chromium, find_chromium
+from tests.recommend.world import load_world
+
+pytestmark = pytest.mark.neo4j
+STYLE = Path(__file__).resolve().parents[2] / "docs" / "browser-style.grass"
+_SET = """(function (sel, v) {
+  const e = document.querySelector(sel);
+  const proto = e.tagName === 'SELECT' ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
+  Object.getOwnPropertyDescriptor(proto, 'value').set.call(e, v);
+  e.dispatchEvent(new Event(e.tagName === 'SELECT' ? 'change' : 'input', {bubbles: true}));
+  return true;
+})"""
+
+
+def set_value(page: Chromium, selector: str, value: str) -> None:
+    """Set a React-controlled input or select as a person typing would."""
+    page.js(f"{_SET}({json.dumps(selector)}, {json.dumps(value)})")
+
+
+def login(page: Chromium, settings: Settings) -> None:
+    """Open Browser on the test server and log in as neo4j."""
+    page.call("Page.enable")
+    page.call(
+        "Page.navigate",
+        url=f"http://127.0.0.1:{settings.http_port}/browser/?dbms=bolt://127.0.0.1:{settings.bolt_port}",
+    )
+    page.wait_for("document.querySelector('select[data-testid=authenticationMethod]')")
+    set_value(page, "select[data-testid=authenticationMethod]", "NO_AUTH")  # the form shows the password
+    set_value(page, "select[data-testid=authenticationMethod]", "NATIVE")  # fields only after a change
+    page.wait_for("document.querySelector('input[data-testid=password]')")
+    set_value(page, "input[data-testid=username]", "neo4j")
+    set_value(page, "input[data-testid=password]", read_password(settings))
+    page.js("document.querySelector('button[data-testid=connect]').click()")
+    page.wait_for("document.body.innerText.includes('You are connected as user neo4j')")
+
+
+def run(page: Chromium, text: str) -> None:
+    """Type ``text`` into the editor and run it."""
+    page.js("document.querySelector('[data-testid=activeEditor] textarea').focus()")
+    page.call("Input.insertText", text=text)
+    page.js("document.querySelector('[data-testid=editor-Run]').click()")
+
+
+@pytest.fixture
+def chromium() -> str:
+    found = find_chromium()
+    if found is None:
+        pytest.skip("no Chromium installed (apt-get install -y chromium, or set KGREC_CHROMIUM)")
+    return found
+
+
+def test_browser_renders_my_recommendations_and_why(chromium: str, neo4j_settings: Settings, tmp_path: Path) -> None:
+    rows = [
+        {"user": 1, "item": item, "rank": rank, "score": 4.0 - rank, "explanation": None}
+        for rank, item in enumerate((102, 103, 110), 1)
+    ]
+    with GraphStore.connect(neo4j_settings) as store:
+        store.delete_all()
+        load_world(store)
+        AnswerGraph(store).write_recommendations([1], rows, "test")
+    shot = Path(os.environ.get("KGREC_BROWSER_SCREENSHOT", tmp_path / "browser.png"))
+    with Chromium(chromium) as page:
+        login(page, neo4j_settings)
+        run(page, ":style " + " ".join(STYLE.read_text(encoding="utf-8").split()))
+        page.wait_for("document.body.innerText.includes('node.Item')")
+        run(page, ":param user => 1")
+        page.wait_for("document.body.innerText.includes('\"user\": 1')")
+        run(page, " ".join(cypher.statement("browser/my_recommendations").split()))
+        page.wait_for("document.querySelectorAll('svg.neod3viz g.node').length >= 5")
+        page.wait_for("document.body.innerText.includes('RECOMMENDED (3)')")
+        captions = page.js("Array.from(document.querySelectorAll('svg.neod3viz g.node text')).map(t => t.textContent)")
+        page.screenshot(shot)
+    assert any("A Bug" in c or "Toy" in c for c in captions), captions
+    assert "user 1" in [c.strip() for c in captions], captions  # the style file's caption
+    assert shot.stat().st_size > 10_000

@@ -120,15 +120,16 @@ def budget_callback(scores: list[float], budget_s: float) -> Callable[[int, floa
     return callback
 
 
-def timed(fn: Callable[..., Any], seconds: list[float]) -> Callable[..., Any]:
-    """Wrap ``fn`` so that the wall time of every call is appended to ``seconds``."""
+def timed(fn: Callable[..., Any], seconds: list[float], cpu_seconds: list[float]) -> Callable[..., Any]:
+    """Wrap ``fn`` so that the wall and process CPU time of every call are appended to the lists."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         try:
             return fn(*args, **kwargs)
         finally:
             seconds.append(time.perf_counter() - start)
+            cpu_seconds.append(time.process_time() - cpu_start)
 
     return wrapper
 
@@ -180,8 +181,9 @@ def run(
     model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
     trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
     epoch_seconds: list[float] = []
+    epoch_cpu_seconds: list[float] = []
     valid_scores: list[float] = []
-    trainer._train_epoch = timed(trainer._train_epoch, epoch_seconds)
+    trainer._train_epoch = timed(trainer._train_epoch, epoch_seconds, epoch_cpu_seconds)
     stopped_by = "epoch cap"
     try:
         trainer.fit(
@@ -207,6 +209,7 @@ def run(
         "time_budget_s": budget_s,
         "epoch_seconds": statistics.median(epoch_seconds) if epoch_seconds else None,
         "epoch_seconds_all": [round(s, 4) for s in epoch_seconds],
+        "epoch_cpu_seconds": statistics.median(epoch_cpu_seconds) if epoch_cpu_seconds else None,
         "valid_ndcg@10_per_epoch": [round(s, 6) for s in valid_scores],
         "counts": {
             "users": dataset_obj.user_num - 1,

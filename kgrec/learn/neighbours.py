@@ -34,6 +34,7 @@ type, the relations into it fused into one sparse product exactly as in
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ from torch_geometric.data import HeteroData
 
 from kgrec.errors import ConfigError
 from kgrec.learn.data import INTERACTION
-from kgrec.learn.propagation import csr, normalised_edges
+from kgrec.learn.propagation import normalised_edges
 from kgrec.types import EdgeType
 
 
@@ -210,14 +211,34 @@ _Edges = tuple[int, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _fused(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], rows: int, width: int) -> FusedBlock:
-    """One sparse product over the distinct (relation, source row) pairs of ``parts``."""
+    """One sparse product over the distinct (relation, source row) codes of ``parts``.
+
+    Both CSR layouts are built with numpy sorts (no ``coalesce``): sampled edges never repeat.
+    """
     dst = np.concatenate([p[0] for p in parts])
-    used, col = np.unique(np.concatenate([p[1] for p in parts]), return_inverse=True)
-    values = torch.from_numpy(np.concatenate([p[2] for p in parts]).astype(np.float32))
-    index = torch.from_numpy(np.stack([dst, col.reshape(-1)]))
-    adj = torch.sparse_coo_tensor(index, values, (rows, used.size), check_invariants=True).coalesce()
+    code = np.concatenate([p[1] for p in parts])
+    values = np.concatenate([p[2] for p in parts]).astype(np.float32)
+    by_code = np.argsort(code * max(rows, 1) + dst)
+    sorted_code = code[by_code]
+    first = np.r_[True, sorted_code[1:] != sorted_code[:-1]]
+    used = sorted_code[first]
+    col = np.empty_like(dst)
+    col[by_code] = np.cumsum(first) - 1
+    by_dst = np.argsort(dst * used.size + col)
+    adj = _csr_of(dst[by_dst], col[by_dst], values[by_dst], (rows, used.size))
+    adj_t = _csr_of(col[by_code], dst[by_code], values[by_code], (used.size, rows))
     used_t = torch.from_numpy(used)
-    return FusedBlock(csr(adj), csr(adj.t()), used_t % width, used_t // width)
+    return FusedBlock(adj, adj_t, used_t % width, used_t // width)
+
+
+def _csr_of(row: np.ndarray, col: np.ndarray, values: np.ndarray, shape: tuple[int, int]) -> Tensor:
+    """A CSR tensor from entries sorted by (row, col)."""
+    crow = np.r_[0, np.cumsum(np.bincount(row, minlength=shape[0]))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "sparse CSR support is in beta": sparse.mm on CSR is stable
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(crow), torch.from_numpy(col), torch.from_numpy(values), shape, check_invariants=False
+        )
 
 
 def _incoming(data: HeteroData, et: EdgeType, *, symmetric: bool) -> _Incoming:
@@ -239,7 +260,7 @@ def _draw(ptr: np.ndarray, ids: np.ndarray, fanout: int, rng: np.random.Generato
     owner_s = np.repeat(small, deg[small])
     within = np.arange(owner_s.size) - np.repeat(np.cumsum(deg[small]) - deg[small], deg[small])
     big = np.flatnonzero(deg > fanout)
-    offsets = _floyd(deg[big], fanout, rng)
+    offsets = _floyd(deg[big], fanout, rng) if big.size else np.empty((0, fanout), dtype=np.int64)
     owner = np.concatenate([owner_s, np.repeat(big, fanout)])
     pos = np.concatenate([start[owner_s] + within, (start[big, None] + offsets).reshape(-1)])
     scale = np.concatenate([np.ones(owner_s.size), np.repeat(deg[big] / fanout, fanout)]).astype(np.float32)

@@ -30,6 +30,7 @@ from torch import Tensor
 from kgrec.errors import ConfigError
 from kgrec.learn.config import TrainConfig
 from kgrec.learn.evaluator import Evaluator
+from kgrec.learn.neighbours import NeighbourSampler
 from kgrec.learn.recommender import Recommender
 from kgrec.learn.sampling import NegativeSampler, bpr_batches
 from kgrec.learn.split import Split
@@ -119,11 +120,12 @@ class Trainer:
         self.device = next((t.device for t in tensors), torch.device("cpu"))
         self.sampler = self._sampler() if config.batching == "sampled" else None
 
-    def _sampler(self) -> Any:
+    def _sampler(self) -> NeighbourSampler:
         make = getattr(self.model, "neighbour_sampler", None)
         if make is None:
             raise ConfigError(f"batching='sampled' needs a model with a sampled path (kgrec), not {self.config.model}")
-        return make(self.config.fanouts)
+        sampler: NeighbourSampler = make(self.config.fanouts)
+        return sampler
 
     def fit(self) -> TrainResult:
         """Train until ``epochs`` or early stopping; the model ends with its best weights."""
@@ -165,19 +167,23 @@ class Trainer:
         for users, pos, neg in bpr_batches(
             self.split.train, sampler, self.config.batch_size, seed=self.config.seed, epoch=epoch
         ):
-            if self.sampler is None:
-                state = self.model.embed()
-            else:  # the batch's ids become rows of its subgraph's seeds
-                sub, users, pos, neg = self.sampler.around_triples(users, pos, neg, subgraphs)
-                state = self.model.embed_sampled(sub.to(self.device))
-            users, pos, neg = users.to(self.device), pos.to(self.device), neg.to(self.device)
-            loss = self.loss_fn(self.model.score_pairs(state, users, pos), self.model.score_pairs(state, users, neg))
-            loss = loss + self.model.regularisation(state, users, pos, neg)
-            self.optim.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optim.step()
-            total, steps = total + float(loss.detach()), steps + 1
+            total, steps = total + self.step(users, pos, neg, subgraphs), steps + 1
         return EpochLog(epoch, total / max(steps, 1), time.perf_counter() - started)
+
+    def step(self, users: Tensor, pos: Tensor, neg: Tensor, rng: np.random.Generator) -> float:
+        """One optimisation step on a batch of triples; ``rng`` draws its subgraph when sampled. Returns the loss."""
+        if self.sampler is None:
+            state = self.model.embed()
+        else:  # the batch's ids become rows of its subgraph's seeds
+            sub, users, pos, neg = self.sampler.around_triples(users, pos, neg, rng)
+            state = self.model.embed_sampled(sub.to(self.device))
+        users, pos, neg = users.to(self.device), pos.to(self.device), neg.to(self.device)
+        loss = self.loss_fn(self.model.score_pairs(state, users, pos), self.model.score_pairs(state, users, neg))
+        loss = loss + self.model.regularisation(state, users, pos, neg)
+        self.optim.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optim.step()
+        return float(loss.detach())
 
     def _closed_form(self, result: TrainResult) -> TrainResult:
         valid = self.evaluator.evaluate(self.model, "valid")

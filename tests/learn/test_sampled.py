@@ -71,6 +71,9 @@ def test_the_sampler_draws_distinct_neighbours_up_to_the_fanout() -> None:
     assert max(int(n.max()) for n in per_relation) == 2
     for t, ids in sub.nodes.items():
         assert ids.unique().numel() == ids.numel(), t
+    for m in (block.adj, block.adj_t):  # valid CSR (built without torch's checks)
+        torch.sparse_csr_tensor(m.crow_indices(), m.col_indices(), m.values(), m.shape, check_invariants=True)
+    assert torch.equal(block.adj.to_dense().T, block.adj_t.to_dense())
     assert sub.seeds == {"Entity": 0, "Genre": 0, "Item": 5, "User": 4}
 
 

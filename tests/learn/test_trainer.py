@@ -113,3 +113,13 @@ def test_a_bundle_refuses_a_graph_of_another_schema(tmp_path: Path) -> None:
     other.edges.pop(("Item", "IN_GENRE", "Genre"))
     with pytest.raises(ConfigError, match="another schema"):
         load_bundle(tmp_path / "run", other)
+
+
+@pytest.mark.parametrize("model", ["pop", "bprmf", "lightgcn"])
+def test_baselines_run_through_the_same_harness_into_a_bundle(tmp_path: Path, model: str) -> None:
+    snapshot, split = toy_snapshot(), toy_split()
+    config = TrainConfig(model=model, dim=8, batch_size=64, epochs=2)
+    result = train_run(snapshot, config, tmp_path / model, split=split)
+    bundle = load_bundle(tmp_path / model, snapshot)
+    assert Evaluator(bundle.split).evaluate(bundle.model, "test") == result.test
+    assert result.cold is not None and "cold_only/ndcg@10" in result.cold

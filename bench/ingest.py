@@ -38,6 +38,7 @@ from kgrec.data import resolve_data_dir  # noqa: E402
 from kgrec.graph.batch import NodeKey  # noqa: E402
 from kgrec.graph.server import dist_dir  # noqa: E402
 from kgrec.graph.store import GraphStore  # noqa: E402
+from kgrec.ingest.load import IngestOptions  # noqa: E402
 from kgrec.settings import NEO4J_VERSION, load_settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -317,7 +318,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, help="runs per method on ml-100k KG (default: 3)")
     p.add_argument("--large-repeats", type=int, help="runs per method on the scaled dataset (default: 1)")
     p.add_argument("--naive-rows", type=int, help="ratings the naive loader times (default: 5,000)")
-    p.add_argument("--batch-size", type=int, default=5_000, help="kgrec batch size (default: 5000)")
+    default_batch = IngestOptions().batch_size
+    p.add_argument(
+        "--batch-size", type=int, default=default_batch, help=f"kgrec batch size (default: kgrec's, {default_batch})"
+    )
     p.add_argument("--heap", help="bench server heap, e.g. 1g (default: $KGREC_HEAP or kgrec's default)")
     p.add_argument("--pagecache", help="bench server page cache (default: $KGREC_PAGECACHE or kgrec's default)")
     p.add_argument("--keep-files", action="store_true", help="keep the generated files and bench stores")

@@ -36,7 +36,10 @@ class NodeGroup:
 class RelGroup:
     """Relationships of one type between two node keys.
 
-    Each row is ``{"start": key, "end": key, "props": {...}}``.
+    Each row is ``{"start": key, "end": key, "props": {...}}``, or, when
+    ``columns`` names the properties, the list ``[start, end, *values]`` with one
+    value per name (``None``: not set). The list form is what mapping builds
+    column-wise for large tables: cheaper to build, keep and send.
     """
 
     start: NodeKey
@@ -44,7 +47,9 @@ class RelGroup:
     end: NodeKey
     create_start: bool = False
     create_end: bool = False
-    rows: list[Row] = field(default_factory=list)
+    rows: list[Row] | list[list[Any]] = field(default_factory=list)
+    columns: tuple[str, ...] | None = None
+    """Property names of list rows (``None``: the rows are dicts)."""
 
 
 @dataclass(slots=True)

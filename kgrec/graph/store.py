@@ -19,7 +19,7 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionE
 from kgrec.errors import GraphUnavailableError, KgrecError
 from kgrec.graph import cypher
 from kgrec.graph.batch import Batch, NodeGroup, NodeKey, RelGroup, WriteCounts
-from kgrec.graph.names import check_label, check_property, check_rel_type
+from kgrec.graph.names import check_label, check_property, check_rel_type, quote
 from kgrec.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,10 @@ class Checkpoint:
     fingerprint: str
     records_done: int
     complete: bool
+    rels_written: int = 0
+    """Relationships the unit created before this batch; :meth:`GraphStore.write` adds the batch's own."""
+    create: bool = False
+    """The unit's relationships are written with ``CREATE`` (its first load; see ``kgrec.ingest.load``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +119,18 @@ class GraphStore:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def write(self, batch: Batch, checkpoint: Checkpoint | None = None) -> WriteCounts:
-        """Write one batch, and the checkpoint after it, in one managed transaction (retried)."""
+    def write(self, batch: Batch, checkpoint: Checkpoint | None = None, *, create: bool = False) -> WriteCounts:
+        """Write one batch, and the checkpoint after it, in one managed transaction (retried).
+
+        Args:
+            batch: Nodes (always ``MERGE``d on their key) and relationships.
+            checkpoint: Progress to commit with the batch.
+            create: ``CREATE`` the relationships instead of ``MERGE``: only for
+                relationships the caller knows are not in the graph yet.
+        """
         try:
             with self._session() as session:
-                return session.execute_write(_write_batch, batch, checkpoint)
+                return session.execute_write(_write_batch, batch, checkpoint, create)
         except (ServiceUnavailable, SessionExpired) as e:
             raise GraphUnavailableError(f"lost the connection to Neo4j: {e}") from e
         except Neo4jError as e:
@@ -131,7 +142,18 @@ class GraphStore:
         if not rows:
             return None
         r = rows[0]
-        return Checkpoint(unit, r["fingerprint"], int(r["records_done"]), bool(r["complete"]))
+        return Checkpoint(
+            unit,
+            r["fingerprint"],
+            int(r["records_done"]),
+            bool(r["complete"]),
+            int(r["rels_written"]),
+            bool(r["create_rels"]),
+        )
+
+    def relationship_count(self, types: Iterable[str]) -> int:
+        """How many relationships of these types the graph holds (from the count store)."""
+        return sum(self._count("graph/count_type", TYPE=check_rel_type(t)) for t in set(types))
 
     def delete_all(self) -> None:
         """Delete every node and relationship (schema is kept)."""
@@ -211,14 +233,14 @@ class GraphStore:
             raise KgrecError(f"Neo4j rejected a write: {e.code}: {e.message}") from e
 
 
-def _write_batch(tx: ManagedTransaction, batch: Batch, checkpoint: Checkpoint | None) -> WriteCounts:
+def _write_batch(tx: ManagedTransaction, batch: Batch, checkpoint: Checkpoint | None, create: bool) -> WriteCounts:
     counts = WriteCounts()
     for group in batch.nodes:
         if group.rows:
             _write_nodes(tx, group, counts)
     for rel in batch.rels:
         if rel.rows:
-            _write_rels(tx, rel, counts)
+            _write_rels(tx, rel, counts, create)
     if checkpoint is not None:
         tx.run(
             cypher.statement("ingest/checkpoint_set"),
@@ -226,6 +248,8 @@ def _write_batch(tx: ManagedTransaction, batch: Batch, checkpoint: Checkpoint | 
             fingerprint=checkpoint.fingerprint,
             records_done=checkpoint.records_done,
             complete=checkpoint.complete,
+            rels_written=checkpoint.rels_written + sum(counts.rels_created.values()),
+            create_rels=checkpoint.create,
         ).consume()
     return counts
 
@@ -246,9 +270,10 @@ def _write_nodes(tx: ManagedTransaction, group: NodeGroup, counts: WriteCounts) 
     counts.properties_set += summary.counters.properties_set
 
 
-def _write_rels(tx: ManagedTransaction, rel: RelGroup, counts: WriteCounts) -> None:
+def _write_rels(tx: ManagedTransaction, rel: RelGroup, counts: WriteCounts, create: bool) -> None:
+    names, rows = _rel_cells(rel)
     text = cypher.render(
-        "graph/merge_rels",
+        "ingest/create_rels" if create else "ingest/merge_rels",
         names={
             "START_LABEL": check_label(rel.start.label),
             "START_KEY": check_property(rel.start.property),
@@ -259,10 +284,10 @@ def _write_rels(tx: ManagedTransaction, rel: RelGroup, counts: WriteCounts) -> N
         raw={
             "START_VERB": "MERGE" if rel.create_start else "MATCH",
             "END_VERB": "MERGE" if rel.create_end else "MATCH",
-            "SET_PROPS": cypher.set_props("r", _prop_names(rel.rows)),
+            "SET_PROPS": _set_cells(names),
         },
     )
-    result = tx.run(text, rows=rel.rows)
+    result = tx.run(text, rows=rows)
     written = int(result.single(strict=True)["written"])
     summary = result.consume()
     t = rel.type
@@ -275,6 +300,20 @@ def _write_rels(tx: ManagedTransaction, rel: RelGroup, counts: WriteCounts) -> N
     skipped = len(rel.rows) - written
     if skipped:
         counts.rels_skipped[t] = counts.rels_skipped.get(t, 0) + skipped
+
+
+def _rel_cells(rel: RelGroup) -> tuple[list[str], list[list[Any]]]:
+    """Property names and rows ``[start, end, *values]``: the parameter shape the driver sends fastest."""
+    if rel.columns is not None:
+        return [check_property(p) for p in rel.columns], rel.rows  # type: ignore[return-value]
+    names = _prop_names(rel.rows)  # type: ignore[arg-type]
+    rows = [[r["start"], r["end"], *map(r["props"].get, names)] for r in rel.rows]  # type: ignore[index]
+    return names, rows
+
+
+def _set_cells(names: list[str]) -> str:
+    """``SET r.`a` = row[2], ...`` for checked property names at their row positions (empty when none)."""
+    return "SET " + ", ".join(f"r.{quote(p)} = row[{i}]" for i, p in enumerate(names, 2)) if names else ""
 
 
 def _prop_names(rows: list[dict[str, Any]]) -> list[str]:

@@ -23,6 +23,9 @@ def convert(values: pd.Series, field: Field_ | Key) -> tuple[list[Any], list[str
         The converted values (``None`` for empty) and, per record, an error
         message or ``None``.
     """
+    fast = _fast_numbers(values, field)
+    if fast is not None:
+        return fast, [None] * len(fast)
     raw = values.fillna("").astype(str)
     pattern = getattr(field, "pattern", None)
     if pattern:
@@ -49,6 +52,34 @@ def convert(values: pd.Series, field: Field_ | Key) -> tuple[list[Any], list[str
         what = "key" if isinstance(field, Key) else "required value"
         errs = [e if e or v is not None else f"missing {what} in column {field.column!r}" for v, e in zip(out, errs)]
     return out, errs
+
+
+def _fast_numbers(values: pd.Series, field: Field_ | Key) -> list[Any] | None:
+    """Whole-column conversion when every value is a plain number (the common case), else ``None``.
+
+    Accepts only what the per-value path accepts with the same result: ints made
+    of ASCII digits alone, finite floats without ``_``, no empty value. Anything
+    else (signs, blanks, spaces, bad values) goes the per-value way, which knows
+    how to report it.
+    """
+    if field.type not in ("int", "float") or getattr(field, "pattern", None) or getattr(field, "prefix", None):
+        return None
+    vals = values.tolist()
+    try:
+        joined = "".join(vals)  # only strings join
+    except TypeError:
+        return None
+    if not vals or "" in vals or not joined.isascii():
+        return None
+    if field.type == "int":
+        return list(map(int, vals)) if joined.isdigit() else None
+    if "_" in joined:
+        return None
+    try:
+        out = list(map(float, vals))
+    except ValueError:
+        return None
+    return out if all(map(math.isfinite, out)) else None
 
 
 def _ints(raw: pd.Series) -> tuple[list[Any], list[str | None]]:

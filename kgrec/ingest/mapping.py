@@ -30,6 +30,8 @@ class _Columns:
         if field.column not in self.frame.columns:
             raise KeyError(field.column)
         values, errs = convert(self.frame[field.column], field)
+        if not any(errs):
+            return values
         for i, e in enumerate(errs):
             if e and self.problems[i] is None:
                 self.problems[i] = f"column {field.column!r}: {e}" if "column" not in e else e
@@ -56,10 +58,14 @@ def map_chunk(
 
 
 def _props(cols: _Columns, fields: dict[str, Field_]) -> list[dict[str, Any]]:
-    n = len(cols.frame)
+    return _prop_rows({name: cols.take(f) for name, f in fields.items()}, len(cols.frame))
+
+
+def _prop_rows(columns: dict[str, list[Any]], n: int) -> list[dict[str, Any]]:
+    """Per-record property maps from converted columns (``None`` values left out)."""
     rows: list[dict[str, Any]] = [{} for _ in range(n)]
-    for name, f in fields.items():
-        for row, v in zip(rows, cols.take(f)):
+    for name, values in columns.items():
+        for row, v in zip(rows, values):
             if v is not None:
                 row[name] = v
     return rows
@@ -71,47 +77,80 @@ def _node_group(m: NodeMap, keys: list[Any], props: list[dict[str, Any]], good: 
     return group
 
 
-def _rel_columns(cols: _Columns, r: RelMap) -> dict[str, list[Any]]:
+@dataclass(slots=True)
+class _RelParts:
+    """Converted columns of one relationship map: start keys, ends, types and properties."""
+
+    start: list[Any]
+    props: dict[str, list[Any]]
+    end: list[Any]
+    """One key per record, or a list of keys per record (``end_flag_columns``)."""
+    type: list[str] | None = None
+    """One type value per record (``type_column``), else ``None``."""
+
+
+def _rel_columns(cols: _Columns, r: RelMap) -> _RelParts:
     n = len(cols.frame)
-    parts: dict[str, list[Any]] = {"start": cols.take(r.start), "props": _props(cols, r.properties)}
+    start = cols.take(r.start)
+    props = {name: cols.take(f) for name, f in r.properties.items()}
+    types = None
     if r.type_column:
-        parts["type"] = cols.frame[r.type_column].fillna("").astype(str).str.strip().tolist()
-        for i, value in enumerate(parts["type"]):
+        types = cols.frame[r.type_column].fillna("").astype(str).str.strip().tolist()
+        for i, value in enumerate(types):
             if not value and cols.problems[i] is None:
                 cols.problems[i] = f"column {r.type_column!r}: missing relationship type"
-    else:
-        parts["type"] = [r.type] * n
     if r.end_flag_columns:
         flags = [cols.frame[c].fillna("").astype(str).str.strip().str.lower().tolist() for c in r.end_flag_columns]
-        parts["end"] = [[name for name, col in zip(r.end_flag_columns, flags) if col[i] in _FLAG_ON] for i in range(n)]
+        end = [[name for name, col in zip(r.end_flag_columns, flags) if col[i] in _FLAG_ON] for i in range(n)]
     else:
-        parts["end"] = [[v] for v in cols.take(r.end)]
-    return parts
+        end = cols.take(r.end)
+    return _RelParts(start, props, end, types)
 
 
-def _rel_groups(r: RelMap, parts: dict[str, list[Any]], good: list[bool], link: LinkMap | None) -> list[RelGroup]:
+def _rel_groups(r: RelMap, parts: _RelParts, good: list[bool], link: LinkMap | None) -> list[RelGroup]:
+    linked = link is not None and (r.start.linked or r.end.linked)
+    if r.type is not None and not r.end_flag_columns and not linked:
+        return _plain_rel_group(r, parts, good)
     groups: dict[tuple[NodeKey, str, NodeKey, bool, bool], list[Row]] = defaultdict(list)
     excluded = set(r.exclude_types)
     start = NodeKey(r.start.label, r.start.property)
     end = NodeKey(r.end.label, r.end.property)
     types: dict[str, tuple[str, bool]] = {}
+    type_of = parts.type or [r.type] * len(good)
+    ends = parts.end if r.end_flag_columns else [[v] for v in parts.end]
+    props = _prop_rows(parts.props, len(good))
     for i, ok in enumerate(good):
-        if not ok or parts["type"][i] in excluded:
+        if not ok or type_of[i] in excluded:
             continue
-        value = parts["type"][i]
+        value = type_of[i]
         rel_type, reverse = types.get(value) or types.setdefault(value, _rel_type(r, value))
-        for end_key in parts["end"][i]:
-            for s_key, s_val, s_create in _resolve(r.start, start, parts["start"][i], link):
+        for end_key in ends[i]:
+            for s_key, s_val, s_create in _resolve(r.start, start, parts.start[i], link):
                 for e_key, e_val, e_create in _resolve(r.end, end, end_key, link):
                     a, b = (
                         ((e_key, e_val, e_create), (s_key, s_val, s_create))
                         if reverse
                         else ((s_key, s_val, s_create), (e_key, e_val, e_create))
                     )
-                    groups[(a[0], rel_type, b[0], a[2], b[2])].append(
-                        {"start": a[1], "end": b[1], "props": parts["props"][i]}
-                    )
+                    groups[(a[0], rel_type, b[0], a[2], b[2])].append({"start": a[1], "end": b[1], "props": props[i]})
     return [RelGroup(s, t, e, cs, ce, rows) for (s, t, e, cs, ce), rows in groups.items()]
+
+
+def _plain_rel_group(r: RelMap, parts: _RelParts, good: list[bool]) -> list[RelGroup]:
+    """One fixed type, one end per record, nothing linked: one group of list rows, built column-wise."""
+    assert r.type is not None
+    if r.type in r.exclude_types:
+        return []
+    columns = {"": parts.start, " ": parts.end, **parts.props}  # property names never have spaces
+    if not all(good):
+        columns = {name: [v for v, ok in zip(values, good) if ok] for name, values in columns.items()}
+    names = [name for name in parts.props if columns[name].count(None) < len(columns[name])]
+    rows = list(map(list, zip(columns[""], columns[" "], *(columns[name] for name in names))))
+    if not rows:
+        return []
+    start = NodeKey(r.start.label, r.start.property)
+    end = NodeKey(r.end.label, r.end.property)
+    return [RelGroup(start, r.type, end, r.start.create, r.end.create, rows, tuple(names))]
 
 
 def _rel_type(r: RelMap, value: str) -> tuple[str, bool]:

@@ -98,11 +98,11 @@ class _FailingStore:
     def __init__(self, store: GraphStore, after: int) -> None:
         self._store, self._left = store, after
 
-    def write(self, batch, checkpoint=None):  # type: ignore[no-untyped-def]
+    def write(self, batch, checkpoint=None, **kw):  # type: ignore[no-untyped-def]
         if self._left == 0:
             raise _Interrupt
         self._left -= 1
-        return self._store.write(batch, checkpoint)
+        return self._store.write(batch, checkpoint, **kw)
 
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
         return getattr(self._store, name)

@@ -98,7 +98,15 @@ def recommend(
         for p in r.paths:
             click.echo(f"       - {p.sentence}")
     if write:
-        click.echo(f"written to Neo4j: MATCH (u:User {{id: {user}}})-[r:RECOMMENDED]->(i) RETURN u, r, i")
+        _browser_hint(user)
+
+
+def _browser_hint(user: str | None) -> None:
+    from kgrec.graph import cypher
+
+    click.echo(f"\nWritten to Neo4j. Open Neo4j Browser at {load_settings().browser_url} and paste:")
+    click.echo(f"  :param user => {user}")
+    click.echo("  " + " ".join(cypher.statement("browser/my_recommendations").split()))
 
 
 @click.command()

@@ -127,21 +127,21 @@ class AnswerGraph:
         """Every user key, sorted."""
         return [r["key"] for r in self._read("recommend/users")]
 
-    def paths3(
-        self, user: Any, items: list[Any], *, types: list[str], neighbours: list[Any], per_mid: int = 20
+    def item_links(self, items: list[Any], *, types: list[str], neighbours: list[Any]) -> list[dict[str, Any]]:
+        """The item side of explanation paths: each item's neighbours (see ``explain/item_links``)."""
+        return self._read("explain/item_links", items=list(items), types=types, neighbours=list(neighbours))
+
+    def user_links(
+        self, user: Any, seen: list[Any], mids: list[str], *, types: list[str], neighbours: list[Any]
     ) -> list[dict[str, Any]]:
-        """Three-hop paths user -RATED-> seen -- mid -- item, grouped per (item, mid) (see the statement)."""
+        """The user side: rated items among ``seen`` touching one of ``mids`` (see ``explain/user_links``)."""
         return self._read(
-            "explain/paths3", user=user, items=list(items), types=types, neighbours=list(neighbours), per_mid=per_mid
+            "explain/user_links", user=user, seen=list(seen), mids=mids, types=types, neighbours=list(neighbours)
         )
 
-    def paths_from_items(
-        self, liked: list[Any], items: list[Any], *, types: list[str], per_mid: int = 20
-    ) -> list[dict[str, Any]]:
-        """Two-hop paths liked item -- mid -- item for a user known only by ``liked`` items."""
-        return self._read(
-            "explain/paths_from_items", liked=list(liked), items=list(items), types=types, per_mid=per_mid
-        )
+    def liked_links(self, liked: list[Any], mids: list[str], *, types: list[str]) -> list[dict[str, Any]]:
+        """The liked-items side for a user known only by ``liked`` items (see ``explain/liked_links``)."""
+        return self._read("explain/liked_links", liked=list(liked), mids=mids, types=types)
 
     def paths4(self, user: Any, item: Any, *, types: list[str], limit: int = 50) -> list[dict[str, Any]]:
         """Up to ``limit`` four-hop knowledge-graph paths from ``user`` to ``item``."""

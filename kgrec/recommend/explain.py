@@ -4,7 +4,10 @@ Candidates come from the graph (:class:`~kgrec.graph.answers.AnswerGraph`):
 three hops user -RATED-> seen film -- mid -- item, where ``mid`` is a
 knowledge-graph node (director, actor, category, genre, ...) or one of the
 users nearest to this user in the learned embedding space; four hops over the
-knowledge graph only for items that no three-hop path reaches.
+knowledge graph only for items that no three-hop path reaches. The seen film
+is one of the user's rated films closest (in the learned space) to the user
+(20) or to one of the items (5 each): a heavy rater's hundreds of films would
+otherwise turn every popular genre into thousands of candidate rows.
 
 Support of a path: the mean, over its intermediate nodes ``v``, of
 ``(cos(u, v) + cos(v, i)) / 2`` with the final learned vectors of the user
@@ -48,16 +51,26 @@ class PathFinder:
     ) -> None:
         self.graph, self.scores, self.types = graph, scores, types
         self.neighbours, self.per_item = neighbours, per_item
+        self.seen_per_user, self.seen_per_item = 20, 5
 
     def for_user(
-        self, user: Any, items: list[Any], cold: set[Any], *, user_vector: np.ndarray | None = None
+        self,
+        user: Any,
+        items: list[Any],
+        cold: set[Any],
+        *,
+        seen: list[Any],
+        user_vector: np.ndarray | None = None,
     ) -> dict[Any, list[Path]]:
-        """Top paths from a known ``user`` to each of ``items`` (``cold``: items without training ratings)."""
+        """Top paths from a known ``user`` (who rated ``seen``) to each of ``items`` (``cold``: no training ratings)."""
         u = self.scores.user_vector(user) if user_vector is None else user_vector
         near = [k for k in self.scores.nearest_users(u, self.neighbours + 1) if k != user][: self.neighbours]
-        rows = self.graph.paths3(user, items, types=self.types, neighbours=near)
+        targets = self.graph.item_links(items, types=self.types, neighbours=near)
+        mids = sorted({r["mid"] for r in targets})
+        candidates = self._seen_candidates(u, seen, items)
+        links = self.graph.user_links(user, candidates, mids, types=self.types, neighbours=near)
         start = Step("User", user, f"user {user}", "RATED", True)
-        found = self._rank(rows, start, u, cold)
+        found = self._join(targets, links, start, u, cold)
         for item in items:
             if not found.get(item):
                 found[item] = self._four_hops(user, item, u, cold)
@@ -65,40 +78,84 @@ class PathFinder:
 
     def for_liked(self, liked: list[Any], items: list[Any], user_vector: np.ndarray, cold: set[Any]) -> dict:
         """Top paths from a user known only by ``liked`` items (paths start at a liked item)."""
-        rows = self.graph.paths_from_items(liked, items, types=self.types)
-        return self._rank(rows, None, user_vector, cold)
+        targets = self.graph.item_links(items, types=self.types, neighbours=[])
+        links = self.graph.liked_links(liked, sorted({r["mid"] for r in targets}), types=self.types)
+        return self._join(targets, links, None, user_vector, cold)
+
+    def _seen_candidates(self, u: np.ndarray, seen: list[Any], items: list[Any]) -> list[Any]:
+        """The rated items a path may start from: the closest to the user, and to each target, by embedding."""
+        rows = [(k, v) for k in seen if (v := self.scores.unit_vector(("Item", k))) is not None]
+        if len(rows) <= self.seen_per_user:
+            return [k for k, _ in rows] + [k for k in seen if self.scores.unit_vector(("Item", k)) is None]
+        keys, vectors = [k for k, _ in rows], np.stack([v for _, v in rows])
+        picked = {keys[i] for i in np.argsort(-(vectors @ u))[: self.seen_per_user]}
+        for item in items:
+            target = self.scores.unit_vector(("Item", item))
+            if target is not None:
+                picked.update(keys[i] for i in np.argsort(-(vectors @ target))[: self.seen_per_item])
+        return sorted(picked)
 
     def support(self, u: np.ndarray, nodes: list[Node], item: Any) -> float:
         """Mean of ``(cos(u, v) + cos(v, i)) / 2`` over the intermediate ``nodes``."""
         i = self.scores.unit_vector(("Item", item))
         un = u / max(float(np.linalg.norm(u)), 1e-12)
-        parts = []
-        for node in nodes:
-            v = self.scores.unit_vector(node)
-            parts.append(0.0 if v is None or i is None else (float(un @ v) + float(v @ i)) / 2)
-        return float(np.mean(parts)) if parts else 0.0
+        return float(np.mean([_node_support(self.scores.unit_vector(n), un, i) for n in nodes])) if nodes else 0.0
 
-    def _rank(self, rows: list[dict], start: Step | None, u: np.ndarray, cold: set[Any]) -> dict[Any, list[Path]]:
-        best: dict[Any, list[Path]] = {}
-        for row in rows:
+    def _join(
+        self, targets: list[dict], links: list[dict], start: Step | None, u: np.ndarray, cold: set[Any]
+    ) -> dict[Any, list[Path]]:
+        """Join item-side and user-side halves on their middle node; keep the best seen item per (item, mid)."""
+        by_mid: dict[str, list[dict]] = {}
+        for link in links:
+            by_mid.setdefault(link["mid"], []).append(link)
+        un = u / max(float(np.linalg.norm(u)), 1e-12)
+        node_cache: dict[tuple[Node, Any], float] = {}
+
+        def node_support(node: Node, item: Any) -> float:
+            if (node, item) not in node_cache:
+                node_cache[node, item] = _node_support(
+                    self.scores.unit_vector(node), un, self.scores.unit_vector(("Item", item))
+                )
+            return node_cache[node, item]
+
+        scored: dict[Any, list[tuple[float, dict, dict]]] = {}
+        for row in targets:
+            seen = [s for s in by_mid.get(row["mid"], []) if s["key"] != row["key"]]
+            if not seen:
+                continue
+            best = max(seen, key=lambda s: node_support(("Item", s["key"]), row["key"]))
             mid = node_key(row["mid_labels"], {"id": row["mid_id"], "name": row["mid_name"], "iri": row["mid_iri"]})
-            mid_name = display_name(mid, row["mid_title"] or row["mid_name"])
-            candidates = [self._three(row, s, mid, mid_name, start, u, cold) for s in row["seen"]]
-            best.setdefault(row["key"], []).append(max(candidates, key=lambda p: p.support))
-        return {k: _diverse(v, self.per_item) for k, v in best.items()}
+            support = (node_support(("Item", best["key"]), row["key"]) + node_support(mid, row["key"])) / 2
+            scored.setdefault(row["key"], []).append((support, row, best))
+        return {item: self._chosen(rows, start, cold) for item, rows in scored.items()}
 
-    def _three(
-        self, row: dict, seen: dict, mid: Node, mid_name: str, start: Step | None, u: np.ndarray, cold: set[Any]
-    ) -> Path:
+    def _chosen(self, rows: list[tuple[float, dict, dict]], start: Step | None, cold: set[Any]) -> list[Path]:
+        """The best row per label of middle node first, then the next best; built into paths."""
+        ranked = sorted(rows, key=lambda r: -r[0])
+        chosen, labels = [], set()
+        for r in ranked:
+            label = node_key(
+                r[1]["mid_labels"], {"id": r[1]["mid_id"], "name": r[1]["mid_name"], "iri": r[1]["mid_iri"]}
+            )[0]
+            if label not in labels:
+                chosen.append(r)
+                labels.add(label)
+        chosen += [r for r in ranked if all(r is not c for c in chosen)]
+        picked = sorted(chosen[: self.per_item], key=lambda r: -r[0])
+        return [self._three(row, seen, support, start, cold) for support, row, seen in picked]
+
+    def _three(self, row: dict, seen: dict, support: float, start: Step | None, cold: set[Any]) -> Path:
         item = row["key"]
+        mid = node_key(row["mid_labels"], {"id": row["mid_id"], "name": row["mid_name"], "iri": row["mid_iri"]})
         steps = [] if start is None else [start]
         steps += [
             Step("Item", seen["key"], seen["name"], seen["type"], bool(seen["out"])),
-            Step(mid[0], mid[1], mid_name, row["type2"], bool(row["out2"])),
-            Step("Item", item, self._title(item, row), None, None),
+            Step(
+                mid[0], mid[1], display_name(mid, row["mid_title"] or row["mid_name"]), row["type2"], bool(row["out2"])
+            ),
+            Step("Item", item, str(row["title"]), None, None),
         ]
         kind: PathKind = "content" if item in cold else ("collaborative" if mid[0] == "User" else "knowledge")
-        support = self.support(u, [("Item", seen["key"]), mid], item)
         return Path(tuple(steps), sentence(steps, seen.get("rating"), cold=item in cold), support, kind)
 
     def _four_hops(self, user: Any, item: Any, u: np.ndarray, cold: set[Any]) -> list[Path]:
@@ -118,10 +175,6 @@ class PathFinder:
             by_mid.setdefault((p.steps[2].key, p.steps[3].key), p)
         return _diverse(list(by_mid.values()), self.per_item)
 
-    @staticmethod
-    def _title(item: Any, row: dict) -> str:
-        return str(row.get("title") or item)
-
 
 def _diverse(paths: list[Path], n: int) -> list[Path]:
     """The best path through each label of middle node first, then the next best; by support."""
@@ -133,3 +186,8 @@ def _diverse(paths: list[Path], n: int) -> list[Path]:
             labels.add(p.steps[-2].label)
     chosen += [p for p in ranked if p not in chosen]
     return sorted(chosen[:n], key=lambda p: -p.support)
+
+
+def _node_support(v: np.ndarray | None, un: np.ndarray, i: np.ndarray | None) -> float:
+    """``(cos(u, v) + cos(v, i)) / 2`` for unit vectors; 0 when the node or the item has no vector."""
+    return 0.0 if v is None or i is None else (float(un @ v) + float(v @ i)) / 2

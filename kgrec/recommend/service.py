@@ -70,7 +70,8 @@ class Recommendations:
         if not explain:
             return self._results(top, scores, {})
         cold = {r.key for r in top if self._cold(r.key)}
-        return self._results(top, scores, self.paths.for_user(user, [r.key for r in top], cold, user_vector=vector))
+        paths = self.paths.for_user(user, [r.key for r in top], cold, seen=seen, user_vector=vector)
+        return self._results(top, scores, paths)
 
     def recommend_for_items(
         self, liked: list[Any], k: int = 10, *, filters: Filters | None = None, explain: bool = True
@@ -102,7 +103,8 @@ class Recommendations:
         unseen = np.array([k not in seen for k in self.scores.item_keys])
         rank = 1 + int(((scores > score) & unseen).sum())
         cold = self._cold(item)
-        paths = self.paths.for_user(user, [item], {item} if cold else set(), user_vector=vector).get(item, [])
+        found = self.paths.for_user(user, [item], {item} if cold else set(), seen=list(seen), user_vector=vector)
+        paths = found.get(item, [])
         return Explanation(user, item, rows[0].title, float(score), rank, cold, tuple(paths))
 
     def similar(self, item: Any, k: int = 10, *, modality: Modality = "fused") -> list[SimilarItem]:

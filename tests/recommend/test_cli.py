@@ -36,7 +36,7 @@ def test_recommend_prints_items_and_sentences_and_writes(run, world_graph: Answe
     assert code == 0, out
     lines = out.splitlines()
     assert lines[0].startswith("  1. ") and any(line.strip().startswith("- You rated") for line in lines)
-    assert "RECOMMENDED" in lines[-1]
+    assert ":param user => 1" in out and "RECOMMENDED" in lines[-1]
     assert [r["rank"] for r in world_graph.stored_recommendations([1])] == [1, 2, 3]
 
 

@@ -26,7 +26,8 @@ def test_freebase_and_unnamed_entities() -> None:
     film = Step("Item", 1, "Heat (1995)", "FB_GENRE", True)
     entity = Step("Entity", "http://rdf.freebase.com/ns/m.04xvlr", "m.04xvlr", "FB_GENRE", False)
     assert sentence([film, entity, Step("Item", 2, "Ronin (1998)")]) == (
-        "You liked Heat (1995), which has the Freebase genre m.04xvlr, which is also the Freebase genre of Ronin (1998)."
+        "You liked Heat (1995), which has the Freebase genre m.04xvlr, "
+        "which is also the Freebase genre of Ronin (1998)."
     )
     assert display_name(("Entity", "http://dbpedia.org/resource/John_Lasseter"), None) == "John Lasseter"
     assert display_name(("User", 7), None) == "user 7"

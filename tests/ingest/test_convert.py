@@ -45,3 +45,39 @@ def test_required_and_keys() -> None:
 )
 def test_hostile_strings_pass_through_verbatim(value: str) -> None:
     assert _conv([value]) == ([value], [None])
+
+
+@pytest.mark.parametrize("kind", ["int", "float"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["1", "22", "333"],
+        ["1", "+2", "-3"],
+        ["1", " 2", "3 "],
+        ["1", "", "3"],
+        ["1", "1_000", "3"],
+        ["1.5", "2e3", "-0.25"],
+        ["1", "nan", "inf"],
+        ["1", "1e400", "2"],
+        ["1", "\u0663", "\u00b2"],  # Arabic-Indic three, superscript two
+        ["1", "0x1f", "3"],
+    ],
+)
+def test_whole_column_numbers_equal_value_by_value(
+    values: list[str], kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kgrec.ingest import convert as conv
+
+    field = Field_(column="c", type=kind)  # type: ignore[arg-type]
+    series = pd.Series(values, dtype=object)
+    whole = conv.convert(series, field)
+    monkeypatch.setattr(conv, "_fast_numbers", lambda *a: None)
+    assert whole == conv.convert(series, field)
+
+
+def test_plain_number_columns_take_the_whole_column_way() -> None:
+    from kgrec.ingest.convert import _fast_numbers
+
+    assert _fast_numbers(pd.Series(["1", "22", "333"]), Field_(column="c", type="int")) == [1, 22, 333]
+    assert _fast_numbers(pd.Series(["1.5", "2e3"]), Field_(column="c", type="float")) == [1.5, 2000.0]
+    assert _fast_numbers(pd.Series(["1", "-2"]), Field_(column="c", type="int")) is None

@@ -114,12 +114,92 @@ def test_resumes_after_interruption_without_duplicates(store: GraphStore, tmp_pa
         Ingestor(_FailingStore(store, after=12), tmp_path, IngestOptions(batch_size=10)).run(spec)  # type: ignore[arg-type]
     partial = store.counts().types.get("RATED", 0)
     assert 0 < partial < _expected_ratings()
+    cp = store.checkpoint("tiny/ratings.csv")
+    assert cp is not None and cp.create and cp.rels_written == partial  # the first load creates
     report = Ingestor(store, tmp_path, IngestOptions(batch_size=10)).run(spec)
     ratings = next(u for u in report.units if u.unit.endswith("ratings.csv"))
     assert ratings.resumed_from > 0
     assert _snapshot(store) == ({"User": 30, "Item": 20}, {"RATED": _expected_ratings()})
-    dupes = store.query("MATCH (u:User)-[r:RATED]->(i:Item) WITH u, i, count(r) AS n WHERE n > 1 RETURN count(*) AS d")
-    assert dupes == [{"d": 0}]
+    assert _duplicates(store) == 0
+    cp = store.checkpoint("tiny/ratings.csv")
+    assert cp is not None and cp.complete and cp.create and cp.rels_written == _expected_ratings()
+
+
+def _duplicates(store: GraphStore) -> int:
+    rows = store.query("MATCH (u:User)-[r:RATED]->(i:Item) WITH u, i, count(r) AS n WHERE n > 1 RETURN count(*) AS d")
+    return int(rows[0]["d"])
+
+
+OTHER_SPEC = """
+name = "other"
+dataset = "tiny"
+[[tables]]
+file = "more.csv"
+  [[tables.relationships]]
+  type = "RATED"
+  start = { label = "User", column = "user", type = "int" }
+  end = { label = "Item", column = "item", type = "int" }
+  properties = { rating = { column = "rating", type = "float" } }
+"""
+
+
+def test_resume_merges_when_another_source_wrote_the_type_meanwhile(store: GraphStore, tmp_path: Path) -> None:
+    spec = _dataset(tmp_path)
+    with pytest.raises(_Interrupt):
+        Ingestor(_FailingStore(store, after=12), tmp_path, IngestOptions(batch_size=10)).run(spec)  # type: ignore[arg-type]
+    # Ratings the interrupted load has not reached yet, written by another source in between.
+    write(tmp_path / "tiny" / "more.csv", "user,item,rating\n30,15,1\n29,19,2\n")
+    Ingestor(store, tmp_path).run(write(tmp_path / "other.toml", OTHER_SPEC))
+    Ingestor(store, tmp_path, IngestOptions(batch_size=10)).run(spec)
+    cp = store.checkpoint("tiny/ratings.csv")
+    assert cp is not None and cp.complete and not cp.create
+    assert store.counts().types == {"RATED": _expected_ratings()} and _duplicates(store) == 0
+
+
+def test_first_load_creates_and_a_forced_reload_merges(store: GraphStore, tmp_path: Path) -> None:
+    spec = _dataset(tmp_path)
+    first = Ingestor(store, tmp_path, IngestOptions(batch_size=25)).run(spec)
+    assert first.counts.rels_created == {"RATED": _expected_ratings()}
+    assert store.checkpoint("tiny/ratings.csv").create  # type: ignore[union-attr]
+    forced = Ingestor(store, tmp_path, IngestOptions(force=True, batch_size=25)).run(spec)
+    assert forced.counts.rels_created.get("RATED", 0) == 0
+    assert not store.checkpoint("tiny/ratings.csv").create  # type: ignore[union-attr]
+    assert store.counts().types == {"RATED": _expected_ratings()} and _duplicates(store) == 0
+
+
+def test_a_source_stating_a_relationship_twice_still_gives_one(store: GraphStore, tmp_path: Path) -> None:
+    ratings = "user,item,rating\n1,1,5\n2,2,4\n1,1,3\n"  # (1, 1) twice, in different batches
+    spec = _dataset(tmp_path, ratings=ratings)
+    Ingestor(store, tmp_path, IngestOptions(batch_size=2)).run(spec)
+    assert store.counts().types == {"RATED": 2}
+    assert not store.checkpoint("tiny/ratings.csv").create  # type: ignore[union-attr]
+    rows = store.query("MATCH (:User {id: 1})-[r:RATED]->(:Item {id: 1}) RETURN r.rating AS rating")
+    assert rows == [{"rating": 3.0}]  # the last statement wins, as with MERGE ... SET
+
+
+def test_relationships_already_in_the_graph_are_merged(store: GraphStore, tmp_path: Path) -> None:
+    write(tmp_path / "tiny" / "more.csv", "user,item,rating\n1,2,1\n7,3,1\n")  # (1, 2) is in ratings.csv
+    spec = _dataset(tmp_path)
+    Ingestor(store, tmp_path).run(write(tmp_path / "other.toml", OTHER_SPEC))  # no users yet: skipped
+    assert store.counts().types == {}
+    Ingestor(store, tmp_path).run(spec)
+    Ingestor(store, tmp_path, IngestOptions(force=True)).run(tmp_path / "other.toml")
+    assert store.counts().types == {"RATED": _expected_ratings() + 1} and _duplicates(store) == 0
+    write(tmp_path / "tiny" / "more.csv", "user,item,rating\n1,2,1\n8,2,1\n")  # changed file, first load
+    Ingestor(store, tmp_path).run(tmp_path / "other.toml")
+    assert store.counts().types == {"RATED": _expected_ratings() + 2} and _duplicates(store) == 0
+
+
+def test_spilled_batches_load_the_same_graph(store: GraphStore, tmp_path: Path) -> None:
+    spec = _dataset(tmp_path)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    options = IngestOptions(batch_size=20, memory_rows=30, spill_dir=spill)
+    Ingestor(store, tmp_path, options).run(spec)
+    assert _snapshot(store) == ({"User": 30, "Item": 20}, {"RATED": _expected_ratings()})
+    row = store.query("MATCH (:User {id: 7})-[r:RATED]->(:Item {id: 2}) RETURN r.rating AS rating")
+    assert row == [{"rating": float(7 * 2 % 5 + 1)}]
+    assert list(spill.iterdir()) == []
 
 
 BAD_RATINGS = {

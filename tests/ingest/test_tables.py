@@ -143,3 +143,51 @@ def test_prefetch_keeps_order_and_passes_errors() -> None:
     early = prefetch(iter(range(10**6)), depth=2)
     assert next(early) == 0
     early.close()  # the producer stops instead of blocking forever
+
+
+MESSY = (
+    "1|20|ann\n"
+    "\n"
+    "# a comment\n"
+    "2|21\n"  # too few fields
+    "3|22|b\xffd\n"  # undecodable in utf-8
+    "4|23|dee\r\n"
+    "   \n"  # one blank-looking field
+    "5|24|eve|extra\n" + "".join(f"{i}|{i}|n{i}\n" for i in range(6, 40))
+)
+
+
+def _chunks(path: Path, table: Table, **kw: object) -> list[tuple[list[list[object]], list[tuple], int]]:
+    return [
+        (c.frame.values.tolist(), [(b.line, b.reason) for b in c.bad], c.records)
+        for c in read_table(path, table, **kw)  # type: ignore[arg-type]
+    ]
+
+
+@pytest.mark.parametrize("kw", [{}, {"chunk_size": 4}, {"chunk_size": 5, "skip": 3}, {"chunk_size": 3, "stop": 9}])
+def test_line_block_reader_gives_the_record_readers_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kw: dict[str, int]
+) -> None:
+    from kgrec.ingest import tables
+
+    path = tmp_path / "u.csv"
+    path.write_bytes(MESSY.encode("utf-8").replace("\xff".encode(), b"\xff"))
+    table = USERS.model_copy(update={"comment": "#"})
+    fast = _chunks(path, table, **kw)
+    monkeypatch.setattr(tables, "_contains", lambda *a: True)  # as if a quote were in the file
+    slow = _chunks(path, table, **kw)
+    assert fast == slow
+    reasons = [r for _, bad, _ in fast for _, r in bad]
+    if not kw:
+        assert reasons == [
+            "expected 3 fields, found 2",
+            "invalid byte sequence for the file's encoding in field 3",
+            "expected 3 fields, found 1",
+            "expected 3 fields, found 4",
+        ]
+
+
+def test_stop_reads_no_further(tmp_path: Path) -> None:
+    path = write(tmp_path / "u.csv", "".join(f"{i}|{i}|n{i}\n" for i in range(1, 11)))
+    chunks = list(read_table(path, USERS, chunk_size=4, skip=2, stop=7))
+    assert [c.frame["id"].tolist() for c in chunks] == [["3", "4", "5", "6"], ["7"]]

@@ -46,7 +46,7 @@ from kgrec.ingest.tables import read_table
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "1"
 """Bumped when mapping changes, so old checkpoints do not skip work."""
 
 

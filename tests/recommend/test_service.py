@@ -10,7 +10,7 @@ from kgrec.errors import NotFoundError
 from kgrec.graph.answers import AnswerGraph, Filters
 from kgrec.recommend.results import Path
 from kgrec.recommend.service import Recommendations
-from tests.recommend.world import ANIMATED, COLD, FANS, LASSETER, NOIR, USERS, ratings
+from tests.recommend.world import ANIMATED, COLD, FANS, LASSETER, NOIR, ORPHAN, PIXAR, USERS, ratings
 
 pytestmark = pytest.mark.neo4j
 
@@ -62,6 +62,23 @@ def test_the_known_right_path_explains_a_bugs_life_for_user_1(service: Recommend
     )
     for p in explanation.paths:
         assert_real(service.graph, p, ("User", 1), 102)
+
+
+def test_four_hops_where_no_shorter_path_exists(service: Recommendations) -> None:
+    explanation = service.explain(1, ORPHAN)
+    assert explanation.cold and explanation.paths
+    keys = [(s.label, s.key) for s in explanation.paths[0].steps]
+    assert keys == [("User", 1), ("Item", 101), ("Entity", LASSETER), ("Entity", PIXAR), ("Item", ORPHAN)]
+    assert [s.rel_type for s in explanation.paths[0].steps[:-1]] == [
+        "RATED",
+        "DIRECTED_BY",
+        "WORKED_FOR",
+        "PRODUCED_BY",
+    ]
+    assert "Pixar" in explanation.paths[0].sentence and "is new" in explanation.paths[0].sentence
+    for p in explanation.paths:
+        assert p.hops == 4
+        assert_real(service.graph, p, ("User", 1), ORPHAN)
 
 
 def test_filters_and_exclusions(service: Recommendations) -> None:

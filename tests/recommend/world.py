@@ -6,6 +6,9 @@ and the genre Animation; noir films the director Billy Wilder and Film-Noir.
 Films 110 (Cars) and 210 (Night Film) are *cold*: nobody rated them, but the
 director, the genre and the text vector say which taste they belong to.
 
+Film 111 (Orphan) is reachable from user 1 only in four hops: its one fact is that Pixar
+produced it, and Pixar is where John Lasseter worked (an entity-entity relationship).
+
 User 1 rated Toy Story (101) 5 stars and never A Bug's Life (102): the right
 explanation of A Bug's Life for user 1 is
 user 1 -RATED-> Toy Story -DIRECTED_BY-> John Lasseter <-DIRECTED_BY- A Bug's Life
@@ -37,6 +40,8 @@ TITLES = {
 LASSETER = "http://dbpedia.org/resource/John_Lasseter"
 BIRD = "http://dbpedia.org/resource/Brad_Bird"
 LASSETER_FILMS = (101, 102, 103, 110)
+PIXAR = "http://dbpedia.org/resource/Pixar"
+ORPHAN = 111
 WILDER = "http://dbpedia.org/resource/Billy_Wilder"
 USER_KEY, ITEM_KEY = NodeKey("User", "id"), NodeKey("Item", "id")
 ENTITY_KEY, GENRE_KEY = NodeKey("Entity", "iri"), NodeKey("Genre", "name")
@@ -81,6 +86,8 @@ def load_world(store: GraphStore) -> None:
                 ],
             ),
             NodeGroup(GENRE_KEY, (), [{"key": "Animation", "props": {}}, {"key": "Film-Noir", "props": {}}]),
+            NodeGroup(ITEM_KEY, (), [{"key": ORPHAN, "props": {"title": "Orphan (2001)", "year": 2001}}]),
+            NodeGroup(ENTITY_KEY, ("Company",), [{"key": PIXAR, "props": {"name": "Pixar"}}]),
         ],
         rels=[
             RelGroup(
@@ -101,6 +108,8 @@ def load_world(store: GraphStore) -> None:
                 GENRE_KEY,
                 rows=[{"start": f, "end": "Animation" if f < 200 else "Film-Noir", "props": {}} for f in films],
             ),
+            RelGroup(ENTITY_KEY, "WORKED_FOR", ENTITY_KEY, rows=[{"start": LASSETER, "end": PIXAR, "props": {}}]),
+            RelGroup(ITEM_KEY, "PRODUCED_BY", ENTITY_KEY, rows=[{"start": ORPHAN, "end": PIXAR, "props": {}}]),
         ],
     )
     store.write(batch)

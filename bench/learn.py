@@ -39,7 +39,7 @@ from kgrec.snapshot import GraphSnapshot
 
 log = logging.getLogger("bench.learn")
 
-COMMON: dict[str, Any] = {"lr": 5e-3, "batch_size": 8192, "epochs": 150, "patience": 10, "dim": 64, "threads": 2}
+COMMON: dict[str, Any] = {"lr": 5e-3, "batch_size": 8192, "epochs": 150, "patience": 10, "dim": 64, "threads": 1}
 QUICK: dict[str, Any] = {"epochs": 8, "patience": 3}
 METRICS = ("recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit@10", "hit@20", "mrr@10")
 

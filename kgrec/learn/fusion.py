@@ -18,6 +18,9 @@ from collections.abc import Mapping
 import torch
 from torch import Tensor, nn
 
+CONTENT_DROPOUT = 0.5
+"""Dropout on modality vectors during training (early and late fusion)."""
+
 
 class Standardise(nn.Module):
     """Per-dimension z-scores computed once from the items that have the modality."""
@@ -33,12 +36,17 @@ class Standardise(nn.Module):
 
 
 class EarlyFusion(nn.Module):
-    """Concatenate modality vectors (+ availability bits) and project to ``dim``."""
+    """Concatenate modality vectors (+ availability bits) and project to ``dim``.
 
-    def __init__(self, dims: Mapping[str, int], dim: int) -> None:
+    Dropout on the modality vectors (training only) keeps the projection from
+    memorising one free vector per item: content has to generalise.
+    """
+
+    def __init__(self, dims: Mapping[str, int], dim: int, *, dropout: float = CONTENT_DROPOUT) -> None:
         super().__init__()
         self.modalities = sorted(dims)
         width = sum(dims[m] + 1 for m in self.modalities)
+        self.drop = nn.Dropout(dropout)
         self.proj = nn.Linear(width, dim)
         nn.init.xavier_uniform_(self.proj.weight, gain=0.1)
         nn.init.zeros_(self.proj.bias)
@@ -47,7 +55,7 @@ class EarlyFusion(nn.Module):
         parts = []
         for m in self.modalities:
             mask = has[m].unsqueeze(1).to(x[m].dtype)
-            parts += [x[m] * mask, mask]
+            parts += [self.drop(x[m]) * mask, mask]
         return self.proj(torch.cat(parts, dim=1))
 
 
@@ -62,12 +70,17 @@ class LateFusion(nn.Module):
             over the same sources, computed from their representations.
     """
 
-    def __init__(self, dims: Mapping[str, int], dim: int, *, gate: str = "weights") -> None:
+    def __init__(
+        self, dims: Mapping[str, int], dim: int, *, gate: str = "weights", dropout: float = CONTENT_DROPOUT
+    ) -> None:
         super().__init__()
         self.modalities = sorted(dims)
         self.gate = gate
         self.towers = nn.ModuleDict(
-            {m: nn.Sequential(nn.Linear(dims[m], dim), nn.Tanh(), nn.Linear(dim, dim)) for m in self.modalities}
+            {
+                m: nn.Sequential(nn.Dropout(dropout), nn.Linear(dims[m], dim), nn.Tanh(), nn.Linear(dim, dim))
+                for m in self.modalities
+            }
         )
         self.logits = nn.Parameter(torch.zeros(len(self.modalities) + 1))
         if gate == "attention":

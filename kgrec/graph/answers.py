@@ -112,10 +112,10 @@ class AnswerGraph:
         """One ``RETURN 1`` round trip (raises :class:`GraphUnavailableError` when Neo4j is down)."""
         self._read("recommend/ping")
 
-    def seen_items(self, user: Any) -> list[Any] | None:
-        """Keys of the items ``user`` rated, or ``None`` when there is no such user."""
-        row = self._read("recommend/user_seen", user=user)[0]
-        return list(row["seen"]) if row["found"] else None
+    def seen_items(self, user: Any, *, min_rating: float = 3) -> tuple[list[Any], list[Any]] | None:
+        """Keys of the items ``user`` rated, and of those rated at least ``min_rating``; ``None``: no such user."""
+        row = self._read("recommend/user_seen", user=user, min_rating=min_rating)[0]
+        return (list(row["seen"]), list(row["liked"])) if row["found"] else None
 
     def items(self, keys: list[Any], filters: Filters | None = None) -> list[ItemRow]:
         """The items among ``keys`` that exist and pass ``filters``, in the order of ``keys``."""

@@ -60,7 +60,7 @@ class Recommendations:
         Raises:
             NotFoundError: ``user`` is not in the graph.
         """
-        seen = self._seen(user)
+        seen, liked = self._seen(user)
         if self.scores.has_user(user):
             vector, scores = None, self.scores.user_scores(user)
         else:
@@ -70,7 +70,7 @@ class Recommendations:
         if not explain:
             return self._results(top, scores, {})
         cold = {r.key for r in top if self._cold(r.key)}
-        paths = self.paths.for_user(user, [r.key for r in top], cold, seen=seen, user_vector=vector)
+        paths = self.paths.for_user(user, [r.key for r in top], cold, seen=_starts(seen, liked), user_vector=vector)
         return self._results(top, scores, paths)
 
     def recommend_for_items(
@@ -91,19 +91,21 @@ class Recommendations:
         Raises:
             NotFoundError: ``user`` or ``item`` is not in the graph or the model.
         """
-        seen = set(self._seen(user))
+        seen_list, liked = self._seen(user)
+        seen = set(seen_list)
         rows = self.graph.items([item])
         if not rows or item not in self.scores.item_index:
             where = "the model" if rows else "the graph"
             raise NotFoundError(f"item {item!r} is not in {where}")
         scores = self.scores.user_scores(user) if self.scores.has_user(user) else None
-        vector = None if scores is not None else self.scores.fold_in_vector(list(seen))
+        vector = None if scores is not None else self.scores.fold_in_vector(seen_list)
         scores = self.scores.vector_scores(vector) if scores is None else scores
         score = scores[self.scores.item_index[item]]
         unseen = np.array([k not in seen for k in self.scores.item_keys])
         rank = 1 + int(((scores > score) & unseen).sum())
         cold = self._cold(item)
-        found = self.paths.for_user(user, [item], {item} if cold else set(), seen=list(seen), user_vector=vector)
+        cold_set = {item} if cold else set()
+        found = self.paths.for_user(user, [item], cold_set, seen=_starts(seen_list, liked), user_vector=vector)
         paths = found.get(item, [])
         return Explanation(user, item, rows[0].title, float(score), rank, cold, tuple(paths))
 
@@ -148,11 +150,11 @@ class Recommendations:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _seen(self, user: Any) -> list[Any]:
-        seen = self.graph.seen_items(user)
-        if seen is None:
+    def _seen(self, user: Any) -> tuple[list[Any], list[Any]]:
+        found = self.graph.seen_items(user)
+        if found is None:
             raise NotFoundError(f"user {user!r} is not in the graph")
-        return seen
+        return found
 
     def _cold(self, item: Any) -> bool:
         return not bool(self.scores.trained_items[self.scores.item_index[item]])
@@ -182,6 +184,11 @@ class Recommendations:
             )
             for rank, r in enumerate(top, 1)
         ]
+
+
+def _starts(seen: list[Any], liked: list[Any]) -> list[Any]:
+    """Films a path may start from: those the user rated 3 or more, unless they rated fewer than 5 such."""
+    return liked if len(liked) >= 5 else seen
 
 
 def _row(user: Any, rec: Recommendation) -> dict[str, Any]:

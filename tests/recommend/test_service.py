@@ -33,7 +33,8 @@ def assert_real(graph: AnswerGraph, path: Path, start: tuple[str, object], item:
 
 
 def test_recommends_unseen_items_of_the_users_taste_with_real_paths(service: Recommendations) -> None:
-    seen = {i for u, i, _ in ratings() if u == 2}
+    stars = {i: s for u, i, s in ratings() if u == 2}
+    seen = set(stars)
     recs = service.recommend(2, k=4)
     assert [r.rank for r in recs] == [1, 2, 3, 4]
     assert [r.score for r in recs] == sorted((r.score for r in recs), reverse=True)
@@ -45,7 +46,18 @@ def test_recommends_unseen_items_of_the_users_taste_with_real_paths(service: Rec
         assert [p.support for p in r.paths] == sorted((p.support for p in r.paths), reverse=True)
         for p in r.paths:
             assert_real(service.graph, p, ("User", 2), r.item)
+            assert stars[p.steps[1].key] >= 3, p.sentence  # a path never starts from a disliked film
     json.dumps([r.to_dict() for r in recs])
+
+
+def test_paths_never_start_from_a_disliked_film(service: Recommendations) -> None:
+    seen, liked = service.graph.seen_items(2)
+    disliked = {i for u, i, s in ratings() if u == 2 and s < 3}
+    assert disliked and disliked <= set(seen) and not disliked & set(liked)
+    for user in (2, 5, 14):
+        stars = {i: s for u, i, s in ratings() if u == user}
+        for r in service.recommend(user, k=6):
+            assert all(stars[p.steps[1].key] >= 3 for p in r.paths), [p.sentence for p in r.paths]
 
 
 def test_the_known_right_path_explains_a_bugs_life_for_user_1(service: Recommendations) -> None:

@@ -53,15 +53,17 @@ def title(item: int) -> str:
 
 
 def ratings(seed: int = 7) -> list[tuple[int, int, int]]:
-    """(user, item, stars): every user rates 6 warm films of their taste; user 1 rates 101, never 102."""
+    """(user, item, stars): every user rates 7 warm films of their taste, the last one 1 star (disliked);
+    user 1 rates 101 (5 stars), never 102 or 103."""
     rng = np.random.default_rng(seed)
     out = []
     for user in USERS:
         films = ANIMATED if user <= FANS else NOIR
         warm = [f for f in films if f not in COLD and not (user == 1 and f in (102, 103))]
         picked = [101] if user == 1 else []
-        picked += [int(f) for f in rng.choice([f for f in warm if f not in picked], 6 - len(picked), replace=False)]
-        out += [(user, f, 5 if f == 101 else int(rng.integers(3, 6))) for f in picked]
+        picked += [int(f) for f in rng.choice([f for f in warm if f not in picked], 7 - len(picked), replace=False)]
+        stars = [5 if f == 101 else 1 if n == 6 else int(rng.integers(3, 6)) for n, f in enumerate(picked)]
+        out += [(user, f, s) for f, s in zip(picked, stars)]
     return out
 
 

@@ -21,7 +21,7 @@ self-loops, normalisation, ...) are added on the learning side.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -56,6 +56,7 @@ def export_snapshot(
     node_props: Mapping[str, list[str]] | None = None,
     edge_props: Mapping[str, list[str]] | None = None,
     vectors: Mapping[str, list[str]] | None = None,
+    exclude_types: Collection[str] = (),
     batch_size: int = 50_000,
     progress: ProgressFactory | None = None,
 ) -> GraphSnapshot:
@@ -74,6 +75,8 @@ def export_snapshot(
             ``{"Item": ["feat_text", "feat_image"]}`` (default: none). Each lands in
             ``node_props[label][prop]`` as ``float32`` of shape ``(N, d)``, with a
             NaN row for a node that lacks the vector (``d`` is 0 when none has it).
+        exclude_types: Relationship types to leave out, e.g. kgrec's own
+            ``RECOMMENDED`` answers, which a model must never train on (default: none).
         batch_size: Nodes (or start nodes) per page (default: ``50_000``).
         progress: Makes a progress bar per label and per relationship group
             (default: none).
@@ -102,7 +105,9 @@ def export_snapshot(
             if len(found[0]):
                 nodes[label] = found
     node_keys = {label: k for label, (k, _) in nodes.items()}
-    edges, e_props = _export_edges(store, keys, node_keys, dict(edge_props or {}), batch_size, progress)
+    edges, e_props = _export_edges(
+        store, keys, node_keys, dict(edge_props or {}), set(exclude_types), batch_size, progress
+    )
     n_props = {label: p for label, (_, p) in nodes.items() if p}
     return GraphSnapshot(node_keys, edges, n_props, e_props)
 
@@ -166,12 +171,14 @@ def _export_edges(
     keys: dict[str, str],
     node_keys: dict[str, np.ndarray],
     edge_props: dict[str, list[str]],
+    exclude_types: set[str],
     batch_size: int,
     progress: ProgressFactory | None,
 ) -> tuple[dict[EdgeType, np.ndarray], dict[EdgeType, dict[str, np.ndarray]]]:
     order = list(keys)
     groups: dict[EdgeType, list[tuple[Any, Any, list[Any]]]] = {}
-    for t in (check_rel_type(r["type"]) for r in store.query(cypher.statement("graph/rel_types"))):
+    types = (check_rel_type(r["type"]) for r in store.query(cypher.statement("graph/rel_types")))
+    for t in (t for t in types if t not in exclude_types):
         props = _checked_props(edge_props.get(t, []))
         for i, label in enumerate(order):
             if label not in node_keys:

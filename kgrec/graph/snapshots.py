@@ -10,6 +10,9 @@ from kgrec.snapshot import GraphSnapshot
 MODALITIES = ("text", "image", "audio")
 """Item modalities whose vectors (``Item.feat_<modality>``) are exported when present."""
 
+ANSWER_TYPES = ("RECOMMENDED",)
+"""kgrec's own answers in the graph: never training data (that would leak the model's output into its input)."""
+
 
 def export_training_snapshot(store: GraphStore, *, progress: ProgressFactory | None = None) -> GraphSnapshot:
     """Export users, items, entities and genres, ratings with value and time, item titles and feature vectors."""
@@ -21,5 +24,6 @@ def export_training_snapshot(store: GraphStore, *, progress: ProgressFactory | N
         node_props={"Item": ["title"]},
         edge_props={"RATED": ["rating", "timestamp"]},
         vectors={"Item": vectors} if vectors else None,
+        exclude_types=ANSWER_TYPES,
         progress=progress,
     )

@@ -19,7 +19,7 @@ endif
 
 SPECS := ingest/movielens-100k.toml ingest/dbpedia-films.toml ingest/freebase.toml ingest/imdb-details.toml
 
-.PHONY: demo test test-deps bench bench-learn lint neo4j-stop clean
+.PHONY: demo test test-deps bench bench-learn recbole lint neo4j-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,8 @@ demo: $(STAMP)
 	$(BIN)/kgrec data fetch
 	$(BIN)/kgrec ingest $(SPECS)
 	$(BIN)/kgrec features
-	$(BIN)/kgrec train --config configs/demo.toml --out runs/demo --write
+	$(BIN)/kgrec train --config configs/demo.toml --out runs/kgrec --write
+	$(BIN)/kgrec recommend 1 -k 10 --write
 	$(BIN)/kgrec summary
 	$(BIN)/kgrec neo4j status
 
@@ -62,6 +63,11 @@ bench: $(STAMP)
 bench-learn: $(STAMP)
 	$(BIN)/kgrec export --out runs/snapshot.npz
 	$(BIN)/python -m bench.learn --snapshot runs/snapshot.npz
+
+# RecBole 1.2.1 (its own virtualenv under ~/.cache/kgrec) on kgrec's exact split, one table of both.
+recbole: $(STAMP)
+	$(BIN)/python -m bench.recbole --split bench/results/learn/split.npz --out bench/results/recbole/ \
+	  --kgrec-results bench/results/learn/kgrec-results.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check kgrec tests bench

@@ -110,6 +110,10 @@ class NeighbourSampler:
         data: The training graph (the model's), edge types in the model's order.
         fanouts: Neighbours drawn per node and relation at each hop, one entry per layer.
         interaction: The interaction edge type; it and its reverse are normalised symmetrically.
+
+    Memory: the CSRs (one int64 source and one float32 weight per edge) and one
+    int64 scratch id map per node type, allocated once; per call, only the sample.
+    One call at a time (the scratch map is shared).
     """
 
     def __init__(self, data: HeteroData, fanouts: Sequence[int], *, interaction: EdgeType = INTERACTION) -> None:

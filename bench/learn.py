@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help=f"at most {QUICK['epochs']} epochs per model")
     parser.add_argument("--only", help="comma-separated case names")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start table")
+    parser.add_argument(
+        "--report-only", action="store_true", help="tables and curves from finished runs; train nothing"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(COMMON["threads"])
@@ -180,11 +183,16 @@ def main(argv: list[str] | None = None) -> None:
     split = _split(args.out / "split.npz", lambda: split_of(snapshot, seed=2020))
     wanted = set(args.only.split(",")) if args.only else None
     cases = [c for c in CASES if wanted is None or c.name in wanted]
-    results = {c.name: run_case(c, snapshot, split, args.out, args.quick) for c in cases}
-    if not args.no_cold:
-        cold_split = _split(args.out / "split-cold.npz", lambda: split_of(snapshot, seed=2020, cold_item_share=0.1))
-        cold = [c for c in COLD_CASES if wanted is None or c.name in wanted]
-        results.update({c.name: run_case(c, snapshot, cold_split, args.out, args.quick) for c in cold})
+    cold = [c for c in COLD_CASES if (wanted is None or c.name in wanted) and not args.no_cold]
+    if args.report_only:
+        results = {
+            c.name: json.loads(p.read_text()) for c in cases + cold if (p := args.out / c.name / "bundle.json").exists()
+        }
+    else:
+        results = {c.name: run_case(c, snapshot, split, args.out, args.quick) for c in cases}
+        if cold:
+            cold_split = _split(args.out / "split-cold.npz", lambda: split_of(snapshot, seed=2020, cold_item_share=0.1))
+            results.update({c.name: run_case(c, snapshot, cold_split, args.out, args.quick) for c in cold})
     all_cases = CASES + COLD_CASES
     (args.out / "tables.md").write_text(tables(results, all_cases), encoding="utf-8")
     (args.out / "kgrec-results.json").write_text(json.dumps(_peer_format(results), indent=2), encoding="utf-8")

@@ -47,7 +47,8 @@ def plot_curves(result: TrainResult, path: Path, *, title: str = "training") -> 
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], *, digits: int = 4) -> str:
     """A Markdown table of ``rows`` (dicts) over ``columns``; floats rounded."""
     head = "| " + " | ".join(columns) + " |"
-    rule = "|" + "|".join("---" if i == 0 else "---:" for i in range(len(columns))) + "|"
+    text = [all(isinstance(r.get(c), str) or r.get(c) is None for r in rows) for c in columns]
+    rule = "|" + "|".join("---" if t else "---:" for t in text) + "|"
     body = ["| " + " | ".join(_cell(r.get(c), digits) for c in columns) + " |" for r in rows]
     return "\n".join([head, rule, *body])
 

@@ -63,8 +63,15 @@ def load_kgrec(path: Path) -> list[Row]:
     if not isinstance(models, dict):
         raise ValueError(f"{path}: expected a 'models' mapping of model name to results")
     return [
-        Row(name, "kgrec", _lower(m["test"]), m.get("epoch_seconds"), m.get("note", "")) for name, m in models.items()
+        Row(name, _library(name, m), _lower(m["test"]), m.get("epoch_seconds"), m.get("note", ""))
+        for name, m in models.items()
     ]
+
+
+def _library(name: str, doc: Mapping[str, Any]) -> str:
+    """``kgrec`` for kgrec's own model; ``kgrec harness`` for baselines re-implemented in kgrec's harness."""
+    kind = doc.get("kind") or ("kgrec" if name.startswith("kgrec") else "baseline")
+    return "kgrec" if kind == "kgrec" else "kgrec harness"
 
 
 def table(rows: Iterable[Row]) -> str:
@@ -83,8 +90,15 @@ def verdicts(kgrec: list[Row], recbole: list[Row]) -> list[str]:
         return ["kgrec results missing: RecBole rows only, no verdict."]
     if not recbole:
         return ["RecBole results missing: no verdict."]
-    best = max(kgrec, key=lambda r: r.test.get("ndcg@10", float("-inf")))
+    own = [r for r in kgrec if r.library == "kgrec"] or kgrec
+    best = max(own, key=lambda r: r.test.get("ndcg@10", float("-inf")))
     out = [f"kgrec best configuration (by test NDCG@10): {best.model}"]
+    cut = [r.model for r in recbole if "time budget" in r.note]
+    if cut:
+        out.append(
+            f"CAUTION: RecBole {', '.join(cut)} stopped on a time budget before converging; "
+            "metric verdicts against them are not established."
+        )
     for metric in GOAL_METRICS:
         top = max(recbole, key=lambda r: r.test.get(metric, float("-inf")))
         mine, theirs = best.test.get(metric), top.test.get(metric)

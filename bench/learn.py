@@ -58,7 +58,9 @@ CASES = [
     Case("pop", "baseline", {"model": "pop"}, "most interacted items first"),
     Case("bprmf", "baseline", {"model": "bprmf"}, "matrix factorisation, BPR"),
     Case("lightgcn", "baseline", {"model": "lightgcn", "layers": 2}, "LightGCN, 2 layers"),
-    Case("kgrec-hybrid", "ablation", {"fusion": "hybrid", "modalities": ["text", "image"]}, "KG + text + image, hybrid"),
+    Case(
+        "kgrec-hybrid", "ablation", {"fusion": "hybrid", "modalities": ["text", "image"]}, "KG + text + image, hybrid"
+    ),
     Case("kgrec-early", "ablation", {"fusion": "early", "modalities": ["text", "image"]}, "KG + text + image, early"),
     Case("kgrec-late", "kgrec", {"fusion": "late", "modalities": ["text", "image"]}, "KG + text + image, late"),
     Case("kgrec-text", "ablation", {"fusion": "hybrid", "modalities": ["text"]}, "KG + text only"),

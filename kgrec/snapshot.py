@@ -97,12 +97,7 @@ class GraphSnapshot:
             arrays[f"e{i}.index"] = np.asarray(index, dtype=np.int64)
             manifest["edges"].append({"type": list(etype), "props": _pack_all(arrays, f"e{i}", props)})
         arrays["manifest"] = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(buf.getvalue())
-        os.replace(tmp, path)
-        return path
+        return save_npz_atomic(path, arrays)
 
     @classmethod
     def load(cls, path: Path | str) -> GraphSnapshot:
@@ -138,6 +133,17 @@ class GraphSnapshot:
         )
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def save_npz_atomic(path: Path | str, arrays: Mapping[str, np.ndarray]) -> Path:
+    """Write ``arrays`` as one ``.npz`` at ``path``, replacing it atomically (no half-written file on a crash)."""
+    path = Path(path)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(buf.getvalue())
+    os.replace(tmp, path)
+    return path
 
 
 def column(values: list[Any]) -> np.ndarray:

@@ -11,8 +11,6 @@ none of them appear in training, validation or test.
 from __future__ import annotations
 
 import hashlib
-import io
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from kgrec.errors import ConfigError
+from kgrec.snapshot import save_npz_atomic
 
 FORMAT = "kgrec-split"
 VERSION = 1
@@ -69,12 +68,7 @@ class Split:
         arrays["item_keys"] = _storable_keys(self.item_keys)
         arrays["seed"] = np.asarray(self.seed, dtype=np.int64)
         arrays["format"] = np.asarray(f"{FORMAT}/{VERSION}")
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(buf.getvalue())
-        os.replace(tmp, path)
-        return path
+        return save_npz_atomic(path, arrays)
 
     @classmethod
     def load(cls, path: Path | str) -> Split:

@@ -9,5 +9,5 @@ WHERE ($label IS NULL OR $label IN labels(i))
   AND ($year_min IS NULL OR i.year >= $year_min)
   AND ($year_max IS NULL OR i.year <= $year_max)
 RETURN i.id AS key, coalesce(i.title, i.name, toString(i.id)) AS title, i.year AS year,
-       COUNT { (i)<-[:RATED]-(:User) } AS ratings
+       COUNT { (i)<-[:RATED]-() } AS ratings
 ORDER BY pos

@@ -1,6 +1,5 @@
-// Whether the user exists, the keys of every item they rated, and of those rated at least $min_rating
-// (or without a rating): explanation paths start from the latter.
+// Whether the user exists, and [item key, rating] of every item they rated (rating null when the
+// relationship has none).
 OPTIONAL MATCH (u:User {id: $user})
 OPTIONAL MATCH (u)-[r:RATED]->(i:Item)
-RETURN u IS NOT NULL AS found, collect(i.id) AS seen,
-       collect(CASE WHEN coalesce(r.rating, $min_rating) >= $min_rating THEN i.id END) AS liked
+RETURN u IS NOT NULL AS found, collect([i.id, r.rating]) AS rated

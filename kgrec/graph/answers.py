@@ -112,10 +112,17 @@ class AnswerGraph:
         """One ``RETURN 1`` round trip (raises :class:`GraphUnavailableError` when Neo4j is down)."""
         self._read("recommend/ping")
 
+    def ratings(self, user: Any) -> dict[Any, float | None] | None:
+        """The items ``user`` rated and their ratings (``None`` where unrated); ``None``: no such user."""
+        row = self._read("recommend/user_seen", user=user)[0]
+        return {key: rating for key, rating in row["rated"] if key is not None} if row["found"] else None
+
     def seen_items(self, user: Any, *, min_rating: float = 3) -> tuple[list[Any], list[Any]] | None:
         """Keys of the items ``user`` rated, and of those rated at least ``min_rating``; ``None``: no such user."""
-        row = self._read("recommend/user_seen", user=user, min_rating=min_rating)[0]
-        return (list(row["seen"]), list(row["liked"])) if row["found"] else None
+        rated = self.ratings(user)
+        if rated is None:
+            return None
+        return list(rated), [k for k, r in rated.items() if r is None or r >= min_rating]
 
     def items(self, keys: list[Any], filters: Filters | None = None) -> list[ItemRow]:
         """The items among ``keys`` that exist and pass ``filters``, in the order of ``keys``."""
@@ -183,6 +190,10 @@ class AnswerGraph:
     def stored_recommendations(self, users: list[Any]) -> list[dict[str, Any]]:
         """The ``RECOMMENDED`` relationships of ``users``: user, item, rank, score, model, explanation."""
         return self._read("recommend/stored", users=list(users))
+
+    def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """The rows of the statement ``cypher/<name>.cypher`` (a read kgrec owns) as plain dicts."""
+        return self._read(name, **params)
 
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         try:

@@ -1,57 +1,120 @@
-"""Explanation paths: real paths in Neo4j from a user to an item, ranked by the learned embeddings.
+"""Explanation paths: real paths in the graph from a user to an item, ranked by what they add to its score.
 
-Candidates come from the graph (:class:`~kgrec.graph.answers.AnswerGraph`):
-three hops user -RATED-> seen film -- mid -- item, where ``mid`` is a
-knowledge-graph node (director, actor, category, genre, ...) or one of the
-users nearest to this user in the learned embedding space; four hops over the
-knowledge graph only for items that no three-hop path reaches. The seen film
-is one of the user's rated films closest (in the learned space) to the user
-(20) or to one of the items (5 each): a heavy rater's hundreds of films would
-otherwise turn every popular genre into thousands of candidate rows.
+Paths are found in the :class:`~kgrec.graph.neighbourhood.Neighbourhood`, an
+in-memory copy of the graph's knowledge-graph hops and ratings, so an answer
+costs no Cypher beyond the user's own ratings. Shapes, at most four hops:
 
-Support of a path: the mean, over its intermediate nodes ``v``, of
-``(cos(u, v) + cos(v, i)) / 2`` with the final learned vectors of the user
-``u``, the node ``v`` and the item ``i``. A node that lies in the direction of
-both the user and the item is one through which the GNN carried the signal that
-makes the score; a popular but unrelated node (a big genre) scores low however
-many paths run through it. A node without a vector (a pruned leaf) adds 0.
-At most one path per ``mid`` node is kept (the best), and the paths returned
-are the best of each kind of middle node first (a user, an entity, a genre),
-then the next best: three paths give three different reasons, ordered by support.
+* three hops user -RATED-> rated film -- mid -- item, where ``mid`` is a
+  knowledge-graph node (director, actor, category, genre, ...) or one of the
+  users nearest to this user in the learned space (``collaborative``);
+* four hops user -RATED-> rated film -- m1 -- m2 -- item over the knowledge
+  graph, for items that no three-hop path reaches.
+
+Support of a path (how much it carries of the model's score): kgrec's GNN is
+linear in its propagation, so a score ``w <u, i>`` splits into what each
+neighbour sends along its edge (:meth:`ModelScores.direct_messages`). A path
+user -> s -> mid -> item is supported by what the rated film ``s`` sends into
+the user's vector, scored against the item (``w <m(s -> u), i>``), plus what
+``mid`` sends into the item's vector, scored against the user
+(``w <u, m(mid -> i)>``). Both are parts of the score that silencing the path's
+nodes removes, so the path ranked first is the one whose nodes the score
+depends on most (the answer benchmark measures it). For a user folded in from
+liked items, a liked film's share of the user vector is its vector over their
+count. Baselines without knowledge-graph propagation fall back to cosine
+similarity along the path.
+
+At most one path per ``mid`` node is kept (through its best-supported rated
+film); the paths returned are the best of each kind of middle node first (a
+user, an entity, a genre), then the next best, ordered by support.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from kgrec.graph.answers import AnswerGraph, node_key
+from kgrec.graph.neighbourhood import INTERACTION, Hop, Neighbourhood
 from kgrec.recommend.model import ModelScores, Node
 from kgrec.recommend.results import Path, PathKind, Step
 from kgrec.recommend.sentences import display_name, sentence
 
 log = logging.getLogger(__name__)
 
+FOUR_HOP_BUDGET = 5000
+"""Most (m2, m1) pairs a four-hop search looks at per item."""
+
+
+@dataclass(frozen=True)
+class _Start:
+    """Where paths begin: the user (or none, for liked items), the films they may start from, their shares."""
+
+    step: Step | None
+    rated: dict[Any, float | None]
+    """Start film -> the user's rating of it (``None`` when unknown)."""
+    vector: np.ndarray
+    """The user's graph vector."""
+    sent: dict[Any, np.ndarray]
+    """Start film -> its direct share of the user's vector."""
+    near: list[Any]
+    """Users a collaborative path may pass through."""
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    support: float
+    start: Any
+    start_hop: Hop
+    """From the start film to the middle node (four hops: to ``m1``)."""
+    middle: tuple[int, ...]
+    """Neighbourhood ids of the middle nodes (one, or ``m1, m2``)."""
+    end_hop: Hop
+    """From the last middle node to the item."""
+    inner_hop: Hop | None = None
+    """Four hops only: from ``m1`` to ``m2``."""
+
+
+class _Via:
+    """(middle node, start film) pairs as flat arrays: the films next to each middle node.
+
+    ``edge`` is the neighbourhood edge from the film to the node, or ``-1`` for
+    a rating hop (film <-RATED- another user).
+    """
+
+    def __init__(self, hood: Neighbourhood, starts: list[Any], mid: np.ndarray, position: np.ndarray, edge: np.ndarray):
+        self.hood, self.starts = hood, starts
+        self.mid, self.position, self.edge = mid, position, edge
+        self.mids = set(mid.tolist())
+
+    def option(self, p: int) -> tuple[Any, Hop]:
+        """The start film of pair ``p`` and its hop to the middle node."""
+        e = int(self.edge[p])
+        hop = self.hood.edge_hop[e] if e >= 0 else Hop(int(self.mid[p]), INTERACTION, False)
+        return self.starts[int(self.position[p])], hop
+
+    def by_mid(self, node: int) -> list[tuple[Any, Hop]]:
+        """The (film, hop) pairs of one middle node."""
+        return [self.option(p) for p in np.flatnonzero(self.mid == node)]
+
 
 class PathFinder:
     """Finds, ranks and words explanation paths.
 
     Args:
-        graph: The graph to read paths from.
-        scores: The trained model (vectors of every node type).
-        types: Relationship types a path may use (the model's relations).
+        hood: Returns the current neighbourhood (loaded from the graph on first use).
+        scores: The trained model.
         neighbours: Nearest users (by embedding) that collaborative paths may go through (default: ``50``).
         per_item: Paths returned per item (default: ``3``).
     """
 
     def __init__(
-        self, graph: AnswerGraph, scores: ModelScores, *, types: list[str], neighbours: int = 50, per_item: int = 3
+        self, hood: Callable[[], Neighbourhood], scores: ModelScores, *, neighbours: int = 50, per_item: int = 3
     ) -> None:
-        self.graph, self.scores, self.types = graph, scores, types
+        self.hood, self.scores = hood, scores
         self.neighbours, self.per_item = neighbours, per_item
-        self.seen_per_user, self.seen_per_item = 20, 5
 
     def for_user(
         self,
@@ -59,135 +122,206 @@ class PathFinder:
         items: list[Any],
         cold: set[Any],
         *,
-        seen: list[Any],
+        starts: dict[Any, float | None],
         user_vector: np.ndarray | None = None,
     ) -> dict[Any, list[Path]]:
-        """Top paths from a known ``user`` (who rated ``seen``) to each of ``items`` (``cold``: no training ratings)."""
-        u = self.scores.user_vector(user) if user_vector is None else user_vector
-        near = [k for k in self.scores.nearest_users(u, self.neighbours + 1) if k != user][: self.neighbours]
-        targets = self.graph.item_links(items, types=self.types, neighbours=near)
-        mids = sorted({r["mid"] for r in targets})
-        candidates = self._seen_candidates(u, seen, items)
-        links = self.graph.user_links(user, candidates, mids, types=self.types, neighbours=near)
-        start = Step("User", user, f"user {user}", "RATED", True)
-        found = self._join(targets, links, start, u, cold)
-        for item in items:
-            if not found.get(item):
-                found[item] = self._four_hops(user, item, u, cold)
-        return found
+        """Top paths from ``user`` (who rated ``starts``, with their ratings) to each of ``items``.
+
+        ``user_vector`` is given for a user the model does not know (folded in from
+        what they rated); ``cold`` are items without training ratings.
+        """
+        keys = list(starts)
+        if user_vector is None:
+            vector = self.scores.user_vector(user)
+            sent = self._sent(("User", user), keys)
+        else:
+            vector = user_vector
+            sent = {k: v / max(len(keys), 1) for k in keys if (v := self._item_vector(k)) is not None}
+        near = [k for k in self.scores.nearest_users(vector, self.neighbours + 1) if k != user][: self.neighbours]
+        start = _Start(Step("User", user, f"user {user}", INTERACTION, True), starts, vector, sent, near)
+        return self._paths(start, items, cold)
 
     def for_liked(self, liked: list[Any], items: list[Any], user_vector: np.ndarray, cold: set[Any]) -> dict:
         """Top paths from a user known only by ``liked`` items (paths start at a liked item)."""
-        targets = self.graph.item_links(items, types=self.types, neighbours=[])
-        links = self.graph.liked_links(liked, sorted({r["mid"] for r in targets}), types=self.types)
-        return self._join(targets, links, None, user_vector, cold)
+        sent = {k: v / max(len(liked), 1) for k in liked if (v := self._item_vector(k)) is not None}
+        start = _Start(None, dict.fromkeys(liked), user_vector, sent, [])
+        return self._paths(start, items, cold)
 
-    def _seen_candidates(self, u: np.ndarray, seen: list[Any], items: list[Any]) -> list[Any]:
-        """The rated items a path may start from: the closest to the user, and to each target, by embedding."""
-        rows = [(k, v) for k in seen if (v := self.scores.unit_vector(("Item", k))) is not None]
-        if len(rows) <= self.seen_per_user:
-            return [k for k, _ in rows] + [k for k in seen if self.scores.unit_vector(("Item", k)) is None]
-        keys, vectors = [k for k, _ in rows], np.stack([v for _, v in rows])
-        picked = {keys[i] for i in np.argsort(-(vectors @ u))[: self.seen_per_user]}
-        for item in items:
-            target = self.scores.unit_vector(("Item", item))
-            if target is not None:
-                picked.update(keys[i] for i in np.argsort(-(vectors @ target))[: self.seen_per_item])
-        return sorted(picked)
+    # -- search ---------------------------------------------------------------------------------
 
-    def support(self, u: np.ndarray, nodes: list[Node], item: Any) -> float:
-        """Mean of ``(cos(u, v) + cos(v, i)) / 2`` over the intermediate ``nodes``."""
-        i = self.scores.unit_vector(("Item", item))
-        un = u / max(float(np.linalg.norm(u)), 1e-12)
-        return float(np.mean([_node_support(self.scores.unit_vector(n), un, i) for n in nodes])) if nodes else 0.0
-
-    def _join(
-        self, targets: list[dict], links: list[dict], start: Step | None, u: np.ndarray, cold: set[Any]
-    ) -> dict[Any, list[Path]]:
-        """Join item-side and user-side halves on their middle node; keep the best seen item per (item, mid)."""
-        by_mid: dict[str, list[dict]] = {}
-        for link in links:
-            by_mid.setdefault(link["mid"], []).append(link)
-        un = u / max(float(np.linalg.norm(u)), 1e-12)
-        node_cache: dict[tuple[Node, Any], float] = {}
-
-        def node_support(node: Node, item: Any) -> float:
-            if (node, item) not in node_cache:
-                node_cache[node, item] = _node_support(
-                    self.scores.unit_vector(node), un, self.scores.unit_vector(("Item", item))
-                )
-            return node_cache[node, item]
-
-        scored: dict[Any, list[tuple[float, dict, dict]]] = {}
-        for row in targets:
-            seen = [s for s in by_mid.get(row["mid"], []) if s["key"] != row["key"]]
-            if not seen:
+    def _paths(self, start: _Start, items: list[Any], cold: set[Any]) -> dict[Any, list[Path]]:
+        hood = self.hood()
+        targets = {item: hood.id_of("Item", item) for item in items}
+        via = self._via(hood, start, hood.around(t for t in targets.values() if t is not None), items)
+        out: dict[Any, list[Path]] = {}
+        for item, target in targets.items():
+            if target is None:
+                out[item] = []
                 continue
-            best = max(seen, key=lambda s: node_support(("Item", s["key"]), row["key"]))
-            mid = node_key(row["mid_labels"], {"id": row["mid_id"], "name": row["mid_name"], "iri": row["mid_iri"]})
-            support = (node_support(("Item", best["key"]), row["key"]) + node_support(mid, row["key"])) / 2
-            scored.setdefault(row["key"], []).append((support, row, best))
-        return {item: self._chosen(rows, start, cold) for item, rows in scored.items()}
+            found = self._three(hood, start, via, item, target)
+            if not found:
+                two_away = hood.around(hood.around([target]).tolist())
+                found = self._four(hood, start, self._via(hood, start, two_away, []), item, target)
+            out[item] = [self._path(hood, start, item, c, item in cold) for c in self._chosen(hood, found)]
+        return out
 
-    def _chosen(self, rows: list[tuple[float, dict, dict]], start: Step | None, cold: set[Any]) -> list[Path]:
-        """The best row per label of middle node first, then the next best; built into paths."""
-        ranked = sorted(rows, key=lambda r: -r[0])
-        chosen, labels = [], set()
-        for r in ranked:
-            label = node_key(
-                r[1]["mid_labels"], {"id": r[1]["mid_id"], "name": r[1]["mid_name"], "iri": r[1]["mid_iri"]}
-            )[0]
-            if label not in labels:
-                chosen.append(r)
-                labels.add(label)
-        chosen += [r for r in ranked if all(r is not c for c in chosen)]
-        picked = sorted(chosen[: self.per_item], key=lambda r: -r[0])
-        return [self._three(row, seen, support, start, cold) for support, row, seen in picked]
+    def _via(self, hood: Neighbourhood, start: _Start, wanted: np.ndarray, items: list[Any]) -> _Via:
+        """Pairs (middle node among ``wanted``, start film next to it); also (near user who rated
+        one of ``items``, start film they rated too)."""
+        keys = list(start.rated)
+        nodes = [hood.id_of("Item", k) for k in keys]
+        known = [j for j, n in enumerate(nodes) if n is not None]
+        owner, edges = hood.edges_into([nodes[j] for j in known], wanted)
+        mids, positions, links = [hood.edge_next[edges]], [np.asarray(known, dtype=np.int64)[owner]], [edges]
+        started, position = set(keys), {k: j for j, k in enumerate(keys)}
+        for other in start.near:
+            node = hood.id_of("User", other)
+            rated = hood.ratings.get(other, {})
+            if node is None or not any(item in rated for item in items):
+                continue
+            shared = [position[k] for k in started & rated.keys()]
+            mids.append(np.full(len(shared), node, dtype=np.int64))
+            positions.append(np.asarray(shared, dtype=np.int64))
+            links.append(np.full(len(shared), -1, dtype=np.int64))
+        return _Via(hood, keys, np.concatenate(mids), np.concatenate(positions), np.concatenate(links))
 
-    def _three(self, row: dict, seen: dict, support: float, start: Step | None, cold: set[Any]) -> Path:
-        item = row["key"]
-        mid = node_key(row["mid_labels"], {"id": row["mid_id"], "name": row["mid_name"], "iri": row["mid_iri"]})
-        steps = [] if start is None else [start]
-        steps += [
-            Step("Item", seen["key"], seen["name"], seen["type"], bool(seen["out"])),
-            Step(
-                mid[0], mid[1], display_name(mid, row["mid_title"] or row["mid_name"]), row["type2"], bool(row["out2"])
-            ),
-            Step("Item", item, str(row["title"]), None, None),
+    def _three(self, hood: Neighbourhood, start: _Start, via: _Via, item: Any, target: int) -> list[_Candidate]:
+        edges = hood.edges(target)
+        end_mid = hood.edge_next[edges]
+        raters = hood.raters.get(item, {})
+        users = [n for u in start.near if u in raters and (n := hood.id_of("User", u)) is not None]
+        end_mid = np.concatenate([end_mid, np.asarray(users, dtype=np.int64)])
+        end_edge = np.concatenate([edges, np.full(len(users), -1, dtype=np.int64)])
+        keep = np.isin(end_mid, via.mid)
+        mids, first_end = np.unique(end_mid[keep], return_index=True)
+        if not len(mids):
+            return []
+        end_edge = end_edge[keep][first_end]
+        share = self._start_array(start, item)
+        mid_support = np.asarray(self._mid_support(hood, start, item, mids.tolist()))
+        pick = np.flatnonzero(np.isin(via.mid, mids))
+        value = share[via.position[pick]]
+        order = np.lexsort((-value, via.mid[pick]))  # by middle node, best start film first
+        best = order[np.unique(via.mid[pick][order], return_index=True)[1]]  # one per middle node, in mids order
+        total = value[best] + mid_support
+        found = []
+        for m in np.argsort(-total)[: 8 * self.per_item]:
+            if not np.isfinite(total[m]):
+                continue
+            s, hop = via.option(int(pick[best[m]]))
+            e = int(end_edge[m])
+            end = _reverse(hood.edge_hop[e], target) if e >= 0 else Hop(target, INTERACTION, True)
+            found.append(_Candidate(float(total[m]), s, hop, (int(mids[m]),), end))
+        return found
+
+    def _four(self, hood: Neighbourhood, start: _Start, via: dict, item: Any, target: int) -> list[_Candidate]:
+        share, found, looked = self._start_support(start, item), [], 0
+        share.pop(item, None)
+        for end in hood.hops[target]:
+            m2 = end.node
+            for inner in hood.hops[m2]:
+                m1 = inner.node
+                looked += 1
+                if m1 == target or m1 not in via.mids or looked > FOUR_HOP_BUDGET:
+                    continue
+                for s, hop in via.by_mid(m1):
+                    if s in share and hood.id_of("Item", s) != m2:
+                        found.append(
+                            _Candidate(share.get(s, 0.0), s, hop, (m1, m2), _reverse(end, target), _reverse(inner, m2))
+                        )
+        if not found:
+            return []
+        mids = self._mid_support(hood, start, item, sorted({c.middle[1] for c in found}))
+        by_m2 = dict(zip(sorted({c.middle[1] for c in found}), mids))
+        return [
+            _Candidate(c.support + by_m2[c.middle[1]], c.start, c.start_hop, c.middle, c.end_hop, c.inner_hop)
+            for c in found
         ]
-        kind: PathKind = "content" if item in cold else ("collaborative" if mid[0] == "User" else "knowledge")
-        return Path(tuple(steps), sentence(steps, seen.get("rating"), cold=item in cold), support, kind)
 
-    def _four_hops(self, user: Any, item: Any, u: np.ndarray, cold: set[Any]) -> list[Path]:
-        paths = []
-        for row in self.graph.paths4(user, item, types=self.types):
-            nodes = [node_key(n["labels"], n) for n in row["nodes"]]
-            steps = [
-                Step(label, key, display_name((label, key), n["title"] or n["name"]), r["type"], r["forward"])
-                for (label, key), n, r in zip(nodes, row["nodes"], row["rels"])
-            ]
-            steps.append(Step("Item", item, row["nodes"][-1]["title"] or str(item), None, None))
-            kind: PathKind = "content" if item in cold else "knowledge"
-            support = self.support(u, nodes[1:-1], item)
-            paths.append(Path(tuple(steps), sentence(steps, row["rating"], cold=item in cold), support, kind))
-        by_mid: dict[Any, Path] = {}
-        for p in sorted(paths, key=lambda p: -p.support):
-            by_mid.setdefault((p.steps[2].key, p.steps[3].key), p)
-        return _diverse(list(by_mid.values()), self.per_item)
+    # -- support --------------------------------------------------------------------------------
+
+    def _start_array(self, start: _Start, item: Any) -> np.ndarray:
+        """:meth:`_start_support` over ``start.rated`` in order (-inf for ``item`` itself: no loops)."""
+        share = self._start_support(start, item)
+        out = np.fromiter((share.get(k, 0.0) for k in start.rated), dtype=np.float64, count=len(start.rated))
+        if item in start.rated:
+            out[list(start.rated).index(item)] = -np.inf
+        return out
+
+    def _start_support(self, start: _Start, item: Any) -> dict[Any, float]:
+        """Start film -> the score its share of the user's vector gives ``item``."""
+        if not start.sent:
+            return {}
+        i, weight = self.scores.graph_item_vector(item)
+        if self.scores.messages is None:  # baselines: cosine of the film and the item
+            unit = i / max(float(np.linalg.norm(i)), 1e-12)
+            return {k: float(v @ unit) / max(float(np.linalg.norm(v)), 1e-12) for k, v in start.sent.items()}
+        keys = list(start.sent)
+        return dict(zip(keys, (np.stack([start.sent[k] for k in keys]) @ i * weight).tolist()))
+
+    def _mid_support(self, hood: Neighbourhood, start: _Start, item: Any, mids: list[int]) -> list[float]:
+        """For each middle node next to ``item``: the score its message into the item gives the user."""
+        nodes = [_model_node(hood, m) for m in mids]
+        sent = self.scores.direct_messages(("Item", item), nodes)
+        if sent is None:  # baselines: cosine of the node and the user
+            u = start.vector / max(float(np.linalg.norm(start.vector)), 1e-12)
+            return [0.0 if (v := self.scores.unit_vector(n)) is None else float(v @ u) for n in nodes]
+        _, weight = self.scores.graph_item_vector(item)
+        return (sent @ start.vector * weight).tolist()
+
+    def _sent(self, user: Node, keys: list[Any]) -> dict[Any, np.ndarray]:
+        sent = self.scores.direct_messages(user, [("Item", k) for k in keys])
+        if sent is None:
+            return {k: v for k in keys if (v := self._item_vector(k)) is not None}
+        return dict(zip(keys, sent))
+
+    def _item_vector(self, key: Any) -> np.ndarray | None:
+        row = self.scores.rows.get("Item", {}).get(key)
+        return None if row is None else self.scores.vectors["Item"][row]
+
+    # -- choosing and wording -------------------------------------------------------------------
+
+    def _chosen(self, hood: Neighbourhood, found: list[_Candidate]) -> list[_Candidate]:
+        """One per last middle node; the best of each label of middle node first, then the next best."""
+        best: dict[tuple[int, ...], _Candidate] = {}
+        for c in sorted(found, key=lambda c: -c.support):
+            best.setdefault(c.middle, c)
+        ranked = list(best.values())
+        chosen, labels = [], set()
+        for c in ranked:
+            label = _label(hood, c.middle[-1])
+            if label not in labels:
+                chosen.append(c)
+                labels.add(label)
+        chosen += [c for c in ranked if all(c is not x for x in chosen)]
+        return sorted(chosen[: self.per_item], key=lambda c: -c.support)
+
+    def _path(self, hood: Neighbourhood, start: _Start, item: Any, c: _Candidate, cold: bool) -> Path:
+        steps = [] if start.step is None else [start.step]
+        steps.append(Step("Item", c.start, hood.item_title(c.start), c.start_hop.rel_type, c.start_hop.forward))
+        hops = [c.inner_hop, c.end_hop] if c.inner_hop is not None else [c.end_hop]
+        for node, hop in zip(c.middle, hops):
+            label, key, name = _ref(hood, node)
+            steps.append(Step(label, key, display_name((label, key), name), hop.rel_type, hop.forward))
+        steps.append(Step("Item", item, hood.item_title(item), None, None))
+        kind: PathKind = "content" if cold else ("collaborative" if steps[-2].label == "User" else "knowledge")
+        return Path(tuple(steps), sentence(steps, start.rated.get(c.start), cold=cold), c.support, kind)
 
 
-def _diverse(paths: list[Path], n: int) -> list[Path]:
-    """The best path through each label of middle node first, then the next best; by support."""
-    ranked = sorted(paths, key=lambda p: -p.support)
-    chosen, labels = [], set()
-    for p in ranked:
-        if p.steps[-2].label not in labels:
-            chosen.append(p)
-            labels.add(p.steps[-2].label)
-    chosen += [p for p in ranked if p not in chosen]
-    return sorted(chosen[:n], key=lambda p: -p.support)
+def _reverse(hop: Hop, origin: int) -> Hop:
+    """``hop`` (seen from ``origin``) as seen from its other end, pointing back at ``origin``."""
+    return Hop(origin, hop.rel_type, not hop.forward)
 
 
-def _node_support(v: np.ndarray | None, un: np.ndarray, i: np.ndarray | None) -> float:
-    """``(cos(u, v) + cos(v, i)) / 2`` for unit vectors; 0 when the node or the item has no vector."""
-    return 0.0 if v is None or i is None else (float(un @ v) + float(v @ i)) / 2
+def _model_node(hood: Neighbourhood, mid: int) -> Node:
+    label, key, _ = _ref(hood, mid)
+    return label, key
+
+
+def _ref(hood: Neighbourhood, node: int) -> tuple[str, Any, str | None]:
+    ref = hood.nodes[node]
+    return ref.label, ref.key, ref.name
+
+
+def _label(hood: Neighbourhood, node: int) -> str:
+    return hood.nodes[node].label

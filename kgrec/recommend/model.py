@@ -52,9 +52,14 @@ class ModelScores:
         with torch.no_grad():
             self.state = self.model.embed()
         self.rows, self.vectors = _node_vectors(self.model, self.state, snapshot)
+        self.state_item = self.state.item.numpy() if hasattr(self.state, "item") else self.vectors["Item"]
+        weights = getattr(self.state, "weights", None)
+        self.graph_weight = None if weights is None else weights[:, 0].numpy()
         self.relation_types = sorted({t[1] for t in snapshot.edges} - {"RECOMMENDED"})
         """Relationship types the model was trained over (explanation paths use only these)."""
         self._unit = {t: _normalise(v) for t, v in self.vectors.items()}
+        self.messages = Messages.of(self.model) if hasattr(self.model, "prop") else None
+        """Per-edge messages of kgrec's GNN (path support); ``None`` for the baselines."""
 
     @classmethod
     def load(cls, path: Path | str, snapshot: Path | str | None = None) -> ModelScores:
@@ -111,6 +116,26 @@ class ModelScores:
         row = self.rows.get(node[0], {}).get(node[1])
         return None if row is None else self._unit[node[0]][row]
 
+    def graph_item_vector(self, item: Any) -> tuple[np.ndarray, float]:
+        """An item's final graph vector and the weight of the graph score in its fused score.
+
+        With late or hybrid fusion an item's score is ``w * <user, item> + sum of
+        per-modality scores``; ``w`` is 1 without them.
+        """
+        row = self.item_index[item]
+        return self.state_item[row], 1.0 if self.graph_weight is None else float(self.graph_weight[row])
+
+    def direct_messages(self, dst: Node, sources: list[Node]) -> np.ndarray | None:
+        """What each of ``sources`` sends straight to its neighbour ``dst`` in the trained GNN.
+
+        Row ``j`` is source ``j``'s share of ``dst``'s final vector over the edges
+        that join them (zero where the training graph has no such edge); ``None``
+        for models without knowledge-graph propagation.
+        """
+        if self.messages is None:
+            return None
+        return self.messages.direct(self.rows, dst, sources)
+
     def user_vector(self, user: Any) -> np.ndarray:
         """The final vector of a known user."""
         return self.vectors["User"][self.rows["User"][user]]
@@ -153,6 +178,82 @@ class ModelScores:
                 state, torch.tensor([self.user_index[user]]), torch.tensor([self.item_index[item]])
             )
         return float(score[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class Messages:
+    """The trained GNN's per-edge messages, for support scores of explanation paths.
+
+    The propagation is linear: a node's final vector is the mean over layers
+    ``0..L`` of its states, and layer ``l+1`` receives from each neighbour ``v``
+    ``c_r * a * h_l(v)`` (``c_r`` the relation's learned vector times its
+    attention, ``a`` the edge's normalised weight). So what ``v`` sends straight
+    to ``dst`` over all layers is ``c_r * a * sum_{l<L} h_l(v) / (L + 1)``: the
+    part of ``dst``'s vector that silencing ``v`` removes first.
+    """
+
+    layers: int
+    offsets: dict[str, int]
+    sent: np.ndarray
+    """``(N, dim)``: ``sum_{l<L} h_l`` of every node (stacked in propagation order)."""
+    coef: np.ndarray
+    """``(edge types, dim)``: attention times relation vector of each relation."""
+    rows_into: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+    """Node type -> CSR of incoming edges: row pointers, source rows, weights, relation indices."""
+
+    @classmethod
+    def of(cls, model: Any) -> Messages:
+        """Run ``model``'s propagation once, recording every layer's input."""
+        prop = model.prop
+        inputs: list[torch.Tensor] = []
+        layer = prop._layer
+
+        def recorded(h: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            inputs.append(torch.cat([h[t] for t in prop.node_types]))
+            return layer(h)
+
+        prop._layer = recorded
+        try:
+            with torch.no_grad():
+                model.embed()
+                coef = prop._coefficients().numpy()
+        finally:
+            del prop._layer
+        dim = coef.shape[1]
+        sent = torch.stack(inputs).sum(0).numpy() if inputs else np.zeros((0, dim), np.float32)
+        rows_into = {}
+        for t, rels in prop.into.items():
+            adj = getattr(prop, f"adj_{t}")
+            relation = torch.tensor(rels, dtype=torch.long)[getattr(prop, f"rel_{t}")]
+            cols = adj.col_indices()
+            rows_into[t] = (
+                adj.crow_indices().numpy(),
+                getattr(prop, f"gather_{t}")[cols].numpy(),
+                adj.values().numpy(),
+                relation[cols].numpy(),
+            )
+        return cls(prop.layers, dict(prop.offsets), sent, coef, rows_into)
+
+    def direct(self, rows: dict[str, dict[Any, int]], dst: Node, sources: list[Node]) -> np.ndarray:
+        """``(len(sources), dim)``: each source's direct message into ``dst`` (see the class)."""
+        out = np.zeros((len(sources), self.coef.shape[1]), dtype=np.float32)
+        row = rows.get(dst[0], {}).get(dst[1])
+        if row is None or dst[0] not in self.rows_into:
+            return out
+        ptr, src, weight, relation = self.rows_into[dst[0]]
+        lo, hi = ptr[row], ptr[row + 1]
+        wanted = np.array(
+            [self.offsets[t] + r if (r := rows.get(t, {}).get(key)) is not None else -1 for t, key in sources],
+            dtype=np.int64,
+        )
+        edge_src = src[lo:hi]
+        by_id = np.argsort(wanted, kind="stable")
+        at = np.searchsorted(wanted[by_id], edge_src).clip(max=len(wanted) - 1)
+        hit = np.flatnonzero(wanted[by_id][at] == edge_src)  # edges from a wanted source (first of repeats)
+        np.add.at(out, by_id[at[hit]], weight[lo + hit, None] * self.coef[relation[lo + hit]])
+        known = wanted >= 0
+        out[known] *= self.sent[wanted[known]] / (self.layers + 1)
+        return out
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ import numpy as np
 
 from kgrec.errors import ConfigError, NotFoundError
 from kgrec.graph.answers import AnswerGraph, Filters, ItemRow
+from kgrec.graph.neighbourhood import Neighbourhood, NeighbourhoodCache
 from kgrec.recommend.explain import PathFinder
 from kgrec.recommend.model import ModelScores
 from kgrec.recommend.results import Explanation, Path, Recommendation, SimilarItem
@@ -43,11 +44,26 @@ class Recommendations:
         graph: The graph (seen items, filters, titles, paths, writes).
         scores: The trained model.
         neighbours: Nearest users that collaborative paths may go through (default: ``50``).
+        max_age: Seconds before the in-memory neighbourhood that paths are found in is read
+            from the graph again (default: ``600``; see :mod:`kgrec.graph.neighbourhood`).
+        min_rating: Ratings from which a film counts as liked: paths start from liked films
+            when the user has at least 5 (default: ``3``).
     """
 
-    def __init__(self, graph: AnswerGraph, scores: ModelScores, *, neighbours: int = 50) -> None:
-        self.graph, self.scores = graph, scores
-        self.paths = PathFinder(graph, scores, types=scores.relation_types, neighbours=neighbours)
+    def __init__(
+        self,
+        graph: AnswerGraph,
+        scores: ModelScores,
+        *,
+        neighbours: int = 50,
+        max_age: float = 600.0,
+        min_rating: float = 3,
+    ) -> None:
+        self.graph, self.scores, self.min_rating = graph, scores, min_rating
+        self.neighbourhood = NeighbourhoodCache(
+            lambda: Neighbourhood.load(graph, scores.relation_types), max_age=max_age
+        )
+        self.paths = PathFinder(self.neighbourhood.get, scores, neighbours=neighbours)
 
     def recommend(
         self, user: Any, k: int = 10, *, filters: Filters | None = None, explain: bool = True
@@ -60,17 +76,14 @@ class Recommendations:
         Raises:
             NotFoundError: ``user`` is not in the graph.
         """
-        seen, liked = self._seen(user)
-        if self.scores.has_user(user):
-            vector, scores = None, self.scores.user_scores(user)
-        else:
-            vector = self.scores.fold_in_vector(seen)
-            scores = self.scores.vector_scores(vector)
-        top = self._top(scores, set(seen), k, filters)
+        rated = self._rated(user)
+        vector, scores = self._user_scores(user, rated)
+        top = self._top(scores, set(rated), k, filters)
         if not explain:
             return self._results(top, scores, {})
         cold = {r.key for r in top if self._cold(r.key)}
-        paths = self.paths.for_user(user, [r.key for r in top], cold, seen=_starts(seen, liked), user_vector=vector)
+        starts = self._starts(rated)
+        paths = self.paths.for_user(user, [r.key for r in top], cold, starts=starts, user_vector=vector)
         return self._results(top, scores, paths)
 
     def recommend_for_items(
@@ -91,21 +104,18 @@ class Recommendations:
         Raises:
             NotFoundError: ``user`` or ``item`` is not in the graph or the model.
         """
-        seen_list, liked = self._seen(user)
-        seen = set(seen_list)
+        rated = self._rated(user)
         rows = self.graph.items([item])
         if not rows or item not in self.scores.item_index:
             where = "the model" if rows else "the graph"
             raise NotFoundError(f"item {item!r} is not in {where}")
-        scores = self.scores.user_scores(user) if self.scores.has_user(user) else None
-        vector = None if scores is not None else self.scores.fold_in_vector(seen_list)
-        scores = self.scores.vector_scores(vector) if scores is None else scores
+        vector, scores = self._user_scores(user, rated)
         score = scores[self.scores.item_index[item]]
-        unseen = np.array([k not in seen for k in self.scores.item_keys])
+        unseen = np.array([k not in rated for k in self.scores.item_keys])
         rank = 1 + int(((scores > score) & unseen).sum())
         cold = self._cold(item)
         cold_set = {item} if cold else set()
-        found = self.paths.for_user(user, [item], cold_set, seen=_starts(seen_list, liked), user_vector=vector)
+        found = self.paths.for_user(user, [item], cold_set, starts=self._starts(rated), user_vector=vector)
         paths = found.get(item, [])
         return Explanation(user, item, rows[0].title, float(score), rank, cold, tuple(paths))
 
@@ -150,11 +160,23 @@ class Recommendations:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _seen(self, user: Any) -> tuple[list[Any], list[Any]]:
-        found = self.graph.seen_items(user)
+    def _rated(self, user: Any) -> dict[Any, float | None]:
+        found = self.graph.ratings(user)
         if found is None:
             raise NotFoundError(f"user {user!r} is not in the graph")
         return found
+
+    def _user_scores(self, user: Any, rated: dict[Any, float | None]) -> tuple[np.ndarray | None, np.ndarray]:
+        """The user's vector when folded in (``None`` for a user the model knows) and every item's score."""
+        if self.scores.has_user(user):
+            return None, self.scores.user_scores(user)
+        vector = self.scores.fold_in_vector(list(rated))
+        return vector, self.scores.vector_scores(vector)
+
+    def _starts(self, rated: dict[Any, float | None]) -> dict[Any, float | None]:
+        """Films a path may start from: those rated ``min_rating`` or more, unless fewer than 5 such."""
+        liked = {k: r for k, r in rated.items() if r is None or r >= self.min_rating}
+        return liked if len(liked) >= 5 else rated
 
     def _cold(self, item: Any) -> bool:
         return not bool(self.scores.trained_items[self.scores.item_index[item]])
@@ -163,12 +185,18 @@ class Recommendations:
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
         skip = seen | set(filters.exclude if filters else ())
+        twins = self.neighbourhood.get().duplicates
+        skip |= {key for s in seen for key in twins.get(s, ())}  # the same film listed under another key
         order = [self.scores.item_keys[i] for i in np.argsort(-scores, kind="stable")]
         order = [key for key in order if key not in skip]
         found: list[ItemRow] = []
+        shown: set[Any] = set()
         start, size = 0, max(4 * k, 50)
         while len(found) < k and start < len(order):
-            found += self.graph.items(order[start : start + size], filters)
+            for row in self.graph.items(order[start : start + size], filters):
+                if row.key not in shown:  # one listing per film: the better-scored one
+                    found.append(row)
+                    shown |= {row.key, *twins.get(row.key, ())}
             start, size = start + size, size * 4
         return found[:k]
 
@@ -184,11 +212,6 @@ class Recommendations:
             )
             for rank, r in enumerate(top, 1)
         ]
-
-
-def _starts(seen: list[Any], liked: list[Any]) -> list[Any]:
-    """Films a path may start from: those the user rated 3 or more, unless they rated fewer than 5 such."""
-    return liked if len(liked) >= 5 else seen
 
 
 def _row(user: Any, rec: Recommendation) -> dict[str, Any]:

@@ -1,0 +1,203 @@
+"""An in-memory copy of the relationships explanation paths walk, read from Neo4j in one pass.
+
+Explanation paths (user -> rated film -> director -> recommended film, or through
+a similar user) are short walks over two kinds of relationships: knowledge-graph
+hops between items and entities, and ratings. Finding them with Cypher on every
+request costs several round trips and thousands of rows per answer; the
+:class:`Neighbourhood` instead streams those relationships once (three
+statements under ``cypher/explain/neighbourhood_*``) and answers "who is next to
+this node" from memory, so a recommendation with explanations needs one or two
+round trips to Neo4j, for what must be current: the user's own ratings and the
+item filters.
+
+Every hop in the neighbourhood is a stored relationship, so every path built from
+it exists in the graph as loaded. The copy is refreshed when it is older than
+``max_age`` seconds (or on :meth:`NeighbourhoodCache.refresh`); a user's own
+ratings are always read live.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kgrec.graph.answers import AnswerGraph, node_key
+
+log = logging.getLogger(__name__)
+
+INTERACTION = "RATED"
+"""The relationship type of ratings (user -> item)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRef:
+    """A node as paths show it: primary label, key and what a person reads."""
+
+    label: str
+    key: Any
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One stored relationship seen from one of its ends: the other end, the type, and its direction."""
+
+    node: int
+    rel_type: str
+    forward: bool
+    """True when the relationship is stored from this end to ``node``."""
+
+
+@dataclass
+class Neighbourhood:
+    """Knowledge-graph hops and ratings, indexed for path search.
+
+    Nodes are numbered ``0..N-1`` (:attr:`nodes`); :meth:`id_of` finds a node's
+    number from its (label, key).
+    """
+
+    nodes: list[NodeRef] = field(default_factory=list)
+    hops: list[list[Hop]] = field(default_factory=list)
+    """Node -> its knowledge-graph hops (ratings are kept apart, in :attr:`ratings` and :attr:`raters`)."""
+    ratings: dict[Any, dict[Any, float | None]] = field(default_factory=dict)
+    """User key -> {item key: rating}."""
+    raters: dict[Any, dict[Any, float | None]] = field(default_factory=dict)
+    """Item key -> {user key: rating}."""
+    duplicates: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
+    """Item key -> the other items with the same title and year (a catalogue listing one film twice)."""
+    loaded_at: float = 0.0
+    _ids: dict[tuple[str, Any], int] = field(default_factory=dict, repr=False)
+    edge_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64), repr=False)
+    """CSR over :attr:`hops`: node ``n``'s hops are edges ``edge_ptr[n]..edge_ptr[n+1]-1``."""
+    edge_next: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    """Edge -> the node it leads to."""
+    edge_hop: list[Hop] = field(default_factory=list, repr=False)
+    """Edge -> its :class:`Hop`."""
+
+    def edges(self, node: int) -> np.ndarray:
+        """The edge numbers of ``node``'s hops."""
+        return np.arange(self.edge_ptr[node], self.edge_ptr[node + 1])
+
+    def edges_into(self, sources: list[int], wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every hop from one of ``sources`` to a node in ``wanted``: (position in ``sources``, edge)."""
+        empty = np.zeros(0, dtype=np.int64)
+        if not sources or not len(wanted):
+            return empty, empty
+        src = np.asarray(sources, dtype=np.int64)
+        lo, hi = self.edge_ptr[src], self.edge_ptr[src + 1]
+        owner = np.repeat(np.arange(len(src)), hi - lo)
+        edges = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)])
+        keep = np.isin(self.edge_next[edges], wanted)
+        return owner[keep], edges[keep]
+
+    def around(self, nodes: Iterable[int]) -> np.ndarray:
+        """The sorted ids of the nodes one hop from any of ``nodes``."""
+        parts = [self.edge_next[self.edge_ptr[n] : self.edge_ptr[n + 1]] for n in nodes]
+        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+    def _index(self) -> None:
+        lengths = [len(h) for h in self.hops]
+        self.edge_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        self.edge_hop = list(itertools.chain.from_iterable(self.hops))
+        self.edge_next = np.fromiter((h.node for h in self.edge_hop), dtype=np.int64, count=len(self.edge_hop))
+
+    def id_of(self, label: str, key: Any) -> int | None:
+        """The number of the node (``label``, ``key``), or ``None`` when it is not in the neighbourhood."""
+        return self._ids.get((label, key))
+
+    def item_title(self, key: Any) -> str:
+        """An item's title (its key as text when it has none or is unknown)."""
+        n = self.id_of("Item", key)
+        name = self.nodes[n].name if n is not None else None
+        return name or str(key)
+
+    @classmethod
+    def load(cls, graph: AnswerGraph, types: Iterable[str]) -> Neighbourhood:
+        """Stream the nodes, the relationships of ``types`` (ratings apart) and the ratings from ``graph``."""
+        started = time.perf_counter()
+        hood = cls()
+        element: dict[str, int] = {}
+        titles: dict[tuple[str, Any], list[Any]] = defaultdict(list)
+        for eid, labels, key_id, name, iri, title, year in _listed(graph.rows("explain/neighbourhood_nodes")):
+            label, key = node_key(labels, {"id": key_id, "name": name, "iri": iri})
+            element[eid] = len(hood.nodes)
+            hood._ids[label, key] = len(hood.nodes)
+            hood.nodes.append(NodeRef(label, key, title or name))
+            hood.hops.append([])
+            if label == "Item" and title:
+                titles[title, year].append(key)
+        kg_types = sorted(set(types) - {INTERACTION})
+        for start, end, rel_type in _listed(graph.rows("explain/neighbourhood_rels", types=kg_types)):
+            a, b = element.get(start), element.get(end)
+            if a is None or b is None or a == b:
+                continue
+            hood.hops[a].append(Hop(b, rel_type, True))
+            hood.hops[b].append(Hop(a, rel_type, False))
+        for user, item, rating in _listed(graph.rows("explain/neighbourhood_ratings")):
+            if user not in hood.ratings:  # users are numbered too (middle nodes of collaborative paths)
+                hood._ids["User", user] = len(hood.nodes)
+                hood.nodes.append(NodeRef("User", user, None))
+                hood.hops.append([])
+            hood.ratings.setdefault(user, {})[item] = rating
+            hood.raters.setdefault(item, {})[user] = rating
+        for keys in titles.values():
+            for key in keys if len(keys) > 1 else ():
+                hood.duplicates[key] = tuple(k for k in keys if k != key)
+        hood._index()
+        hood.loaded_at = time.monotonic()
+        log.info(
+            "neighbourhood: %d nodes, %d hops, %d ratings in %.1f s",
+            len(hood.nodes),
+            sum(map(len, hood.hops)) // 2,
+            sum(map(len, hood.ratings.values())),
+            time.perf_counter() - started,
+        )
+        return hood
+
+
+class NeighbourhoodCache:
+    """The current :class:`Neighbourhood`, loaded on first use and reloaded when older than ``max_age``.
+
+    Thread-safe: concurrent requests wait for one load instead of each starting one.
+
+    Args:
+        load: Builds a fresh neighbourhood (reads Neo4j).
+        max_age: Seconds before the copy is read again (default: ``600``).
+    """
+
+    def __init__(self, load: Callable[[], Neighbourhood], *, max_age: float = 600.0) -> None:
+        self._load, self.max_age = load, max_age
+        self._hood: Neighbourhood | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Neighbourhood:
+        """The neighbourhood, (re)loaded first when missing or stale."""
+        hood = self._hood
+        if hood is not None and time.monotonic() - hood.loaded_at < self.max_age:
+            return hood
+        with self._lock:
+            hood = self._hood
+            if hood is None or time.monotonic() - hood.loaded_at >= self.max_age:
+                hood = self._hood = self._load()
+            return hood
+
+    def refresh(self) -> Neighbourhood:
+        """Read the graph again now (after loading new knowledge or ratings)."""
+        with self._lock:
+            self._hood = self._load()
+            return self._hood
+
+
+
+def _listed(rows: list[dict[str, Any]]) -> Iterable[list[Any]]:
+    """The entries of a statement that returns its records as one list column ``rows``."""
+    for row in rows:
+        yield from row["rows"]

@@ -167,3 +167,69 @@ def test_masking_the_top_path_lowers_the_score(service: Recommendations) -> None
     assert before == pytest.approx(explanation.score, rel=1e-4)
     assert scores.masked_score(1, 102, mids) < before
     assert len(USERS) == 2 * FANS
+
+
+def test_direct_messages_add_up_to_what_propagation_brought(world_scores) -> None:  # noqa: ANN001
+    """Per-edge messages are an exact split: summed over every neighbour they give the final vector
+    minus the node's own input share, ``x / (layers + 1)``, for users and items alike."""
+    import numpy as np
+
+    scores = world_scores
+    model, state = scores.model, scores.state
+    layers = model.prop.layers
+    for label, key, final, ego in (
+        ("User", 1, state.user, state.ego_user),
+        ("Item", 102, state.item, state.ego_item),
+    ):
+        row = scores.rows[label][key]
+        sources = [(t, k) for t, rows in scores.rows.items() for k in rows]
+        sent = scores.direct_messages((label, key), sources)
+        expected = final[row].detach().numpy() - ego[row].detach().numpy() / (layers + 1)
+        np.testing.assert_allclose(sent.sum(0), expected, rtol=1e-4, atol=1e-5)
+        assert np.count_nonzero(np.abs(sent).sum(1)) < len(sources) / 2  # only neighbours send
+
+
+def test_path_support_is_the_score_its_nodes_carry(service: Recommendations) -> None:
+    """A three-hop path's support is what its rated film sends into the user's vector scored against the
+    item, plus what its middle node sends into the item's vector scored against the user."""
+    import numpy as np
+
+    scores = service.scores
+    path = service.explain(1, 102).paths[0]
+    seen, mid = (path.steps[1].label, path.steps[1].key), (path.steps[2].label, path.steps[2].key)
+    item, weight = scores.graph_item_vector(102)
+    user = scores.user_vector(1)
+    expected = weight * (
+        scores.direct_messages(("User", 1), [seen])[0] @ item
+        + user @ scores.direct_messages(("Item", 102), [mid])[0]
+    )
+    assert path.support == pytest.approx(float(expected), rel=1e-4)
+    assert np.isfinite(path.support)
+
+
+def test_a_film_listed_twice_is_recommended_once_and_never_when_its_twin_was_rated(
+    service: Recommendations,
+) -> None:
+    hood = service.neighbourhood.get()
+    saved = dict(hood.duplicates)
+    try:
+        first = [r.item for r in service.recommend(1, k=4, explain=False)]
+        a, b = first[0], first[1]
+        hood.duplicates.update({a: (b,), b: (a,)})  # pretend the two best are one film listed twice
+        again = [r.item for r in service.recommend(1, k=4, explain=False)]
+        assert a in again and b not in again
+        rated = next(iter(service.graph.ratings(1)))
+        hood.duplicates.update({rated: (a,), a: (rated,)})  # and the best is a twin of a film user 1 rated
+        assert a not in [r.item for r in service.recommend(1, k=4, explain=False)]
+    finally:
+        hood.duplicates.clear()
+        hood.duplicates.update(saved)
+
+
+def test_the_neighbourhood_holds_every_knowledge_hop_and_rating_of_the_graph(service: Recommendations) -> None:
+    hood = service.neighbourhood.refresh()
+    lasseter = hood.id_of("Entity", LASSETER)
+    films = {hood.nodes[h.node].key for h in hood.hops[lasseter] if h.rel_type == "DIRECTED_BY" and not h.forward}
+    assert {101, 102, 103, 110} <= films
+    assert hood.ratings[1] == service.graph.ratings(1)
+    assert all(service.graph.has_relationship(("User", u), "RATED", ("Item", 101)) for u in hood.raters[101])

@@ -57,6 +57,20 @@ class Connection:
                 log.info("connected to Neo4j at %s", self.settings.bolt_uri)
             return self._service
 
+    def warm(self) -> None:
+        """Connect and read the neighbourhood explanation paths are found in (a server calls this at
+        start, in the background, so that the first requests do not wait for it)."""
+        try:
+            self.service().neighbourhood.get()
+            log.info("explanation paths ready")
+        except KgrecError as e:
+            log.warning("could not prepare explanation paths yet (%s); the first request will", e)
+
+    def ready(self) -> bool:
+        """Whether the neighbourhood is in memory (explanations answer without reading the graph first)."""
+        service = self._service
+        return service is not None and service.neighbourhood.loaded
+
     def drop(self) -> None:
         """Forget the connection (after Neo4j went away); the next request reconnects."""
         with self._lock:
@@ -83,6 +97,7 @@ def create_app(scores: ModelScores, settings: Settings, *, token: str | None = N
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=conn.warm, name="kgrec-warm", daemon=True).start()
         yield
         conn.close()
 
@@ -104,7 +119,8 @@ def create_app(scores: ModelScores, settings: Settings, *, token: str | None = N
     @app.get("/health", summary="Is the API up, and can it reach Neo4j?")
     def health() -> dict[str, Any]:
         conn.service().graph.ping()
-        return {"status": "ok", "neo4j": "reachable", "model": scores.name}
+        paths = "ready" if conn.ready() else "loading"
+        return {"status": "ok", "neo4j": "reachable", "model": scores.name, "explanations": paths}
 
     @app.get("/users/{user}/recommendations", dependencies=[auth], summary="Top-k items for a user")
     def recommendations(

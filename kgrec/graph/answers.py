@@ -117,6 +117,18 @@ class AnswerGraph:
         row = self._read("recommend/user_seen", user=user)[0]
         return {key: rating for key, rating in row["rated"] if key is not None} if row["found"] else None
 
+    def ratings_and_candidates(
+        self, user: Any, keys: list[Any], filters: Filters | None = None
+    ) -> tuple[dict[Any, float | None] | None, list[ItemRow]]:
+        """In one round trip: :meth:`ratings` of ``user``, and the items among ``keys`` that the
+        user has not rated and that pass ``filters`` (:meth:`items`), in the order of ``keys``."""
+        params = (filters or Filters()).params()
+        row = self._read("recommend/user_candidates", user=user, keys=list(keys), **params)[0]
+        if not row["found"]:
+            return None, []
+        rated = {key: rating for key, rating in row["rated"] if key is not None}
+        return rated, [ItemRow(key, title, year, int(n)) for key, title, year, n in row["items"]]
+
     def seen_items(self, user: Any, *, min_rating: float = 3) -> tuple[list[Any], list[Any]] | None:
         """Keys of the items ``user`` rated, and of those rated at least ``min_rating``; ``None``: no such user."""
         rated = self.ratings(user)

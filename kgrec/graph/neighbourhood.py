@@ -189,12 +189,16 @@ class NeighbourhoodCache:
                 hood = self._hood = self._load()
             return hood
 
+    @property
+    def loaded(self) -> bool:
+        """Whether a neighbourhood is in memory (fresh or not)."""
+        return self._hood is not None
+
     def refresh(self) -> Neighbourhood:
         """Read the graph again now (after loading new knowledge or ratings)."""
         with self._lock:
             self._hood = self._load()
             return self._hood
-
 
 
 def _listed(rows: list[dict[str, Any]]) -> Iterable[list[Any]]:

@@ -57,8 +57,8 @@ class _Start:
     """Start film -> the user's rating of it (``None`` when unknown)."""
     vector: np.ndarray
     """The user's graph vector."""
-    sent: dict[Any, np.ndarray]
-    """Start film -> its direct share of the user's vector."""
+    sent: np.ndarray
+    """``(len(rated), dim)``: each start film's direct share of the user's vector (zero when unknown)."""
     near: list[Any]
     """Users a collaborative path may pass through."""
 
@@ -85,9 +85,17 @@ class _Via:
     """
 
     def __init__(self, hood: Neighbourhood, starts: list[Any], mid: np.ndarray, position: np.ndarray, edge: np.ndarray):
+        order = np.argsort(mid, kind="stable")  # grouped by middle node
         self.hood, self.starts = hood, starts
-        self.mid, self.position, self.edge = mid, position, edge
-        self.mids = set(mid.tolist())
+        self.mid, self.position, self.edge = mid[order], position[order], edge[order]
+        self.unique, first = np.unique(self.mid, return_index=True)
+        self.ptr = np.append(first, len(self.mid))
+        self.mids = set(self.unique.tolist())
+
+    def pairs_of(self, mids: np.ndarray) -> np.ndarray:
+        """The pair numbers of the (sorted, present) middle nodes ``mids``, grouped by node in that order."""
+        at = np.searchsorted(self.unique, mids)
+        return np.concatenate([np.arange(self.ptr[j], self.ptr[j + 1]) for j in at])
 
     def option(self, p: int) -> tuple[Any, Hop]:
         """The start film of pair ``p`` and its hop to the middle node."""
@@ -97,7 +105,8 @@ class _Via:
 
     def by_mid(self, node: int) -> list[tuple[Any, Hop]]:
         """The (film, hop) pairs of one middle node."""
-        return [self.option(p) for p in np.flatnonzero(self.mid == node)]
+        j = int(np.searchsorted(self.unique, node))
+        return [self.option(p) for p in range(self.ptr[j], self.ptr[j + 1])] if node in self.mids else []
 
 
 class PathFinder:
@@ -136,15 +145,14 @@ class PathFinder:
             sent = self._sent(("User", user), keys)
         else:
             vector = user_vector
-            sent = {k: v / max(len(keys), 1) for k in keys if (v := self._item_vector(k)) is not None}
+            sent = self._item_vectors(keys) / max(len(keys), 1)
         near = [k for k in self.scores.nearest_users(vector, self.neighbours + 1) if k != user][: self.neighbours]
         start = _Start(Step("User", user, f"user {user}", INTERACTION, True), starts, vector, sent, near)
         return self._paths(start, items, cold)
 
     def for_liked(self, liked: list[Any], items: list[Any], user_vector: np.ndarray, cold: set[Any]) -> dict:
         """Top paths from a user known only by ``liked`` items (paths start at a liked item)."""
-        sent = {k: v / max(len(liked), 1) for k in liked if (v := self._item_vector(k)) is not None}
-        start = _Start(None, dict.fromkeys(liked), user_vector, sent, [])
+        start = _Start(None, dict.fromkeys(liked), user_vector, self._item_vectors(liked) / max(len(liked), 1), [])
         return self._paths(start, items, cold)
 
     # -- search ---------------------------------------------------------------------------------
@@ -192,14 +200,14 @@ class PathFinder:
         users = [n for u in start.near if u in raters and (n := hood.id_of("User", u)) is not None]
         end_mid = np.concatenate([end_mid, np.asarray(users, dtype=np.int64)])
         end_edge = np.concatenate([edges, np.full(len(users), -1, dtype=np.int64)])
-        keep = np.isin(end_mid, via.mid)
+        keep = np.isin(end_mid, via.unique, assume_unique=False)
         mids, first_end = np.unique(end_mid[keep], return_index=True)
         if not len(mids):
             return []
         end_edge = end_edge[keep][first_end]
         share = self._start_array(start, item)
         mid_support = np.asarray(self._mid_support(hood, start, item, mids.tolist()))
-        pick = np.flatnonzero(np.isin(via.mid, mids))
+        pick = via.pairs_of(mids)
         value = share[via.position[pick]]
         order = np.lexsort((-value, via.mid[pick]))  # by middle node, best start film first
         best = order[np.unique(via.mid[pick][order], return_index=True)[1]]  # one per middle node, in mids order
@@ -216,7 +224,7 @@ class PathFinder:
 
     def _four(self, hood: Neighbourhood, start: _Start, via: dict, item: Any, target: int) -> list[_Candidate]:
         share, found, looked = self._start_support(start, item), [], 0
-        share.pop(item, None)
+        share = {k: v for k, v in share.items() if np.isfinite(v)}
         for end in hood.hops[target]:
             m2 = end.node
             for inner in hood.hops[m2]:
@@ -241,23 +249,22 @@ class PathFinder:
     # -- support --------------------------------------------------------------------------------
 
     def _start_array(self, start: _Start, item: Any) -> np.ndarray:
-        """:meth:`_start_support` over ``start.rated`` in order (-inf for ``item`` itself: no loops)."""
-        share = self._start_support(start, item)
-        out = np.fromiter((share.get(k, 0.0) for k in start.rated), dtype=np.float64, count=len(start.rated))
+        """Per start film (``start.rated`` order): the score its share of the user's vector gives ``item``
+        (-inf for ``item`` itself: a path does not loop)."""
+        i, weight = self.scores.graph_item_vector(item)
+        if self.scores.messages is None:  # baselines: cosine of the film and the item
+            norms = np.maximum(np.linalg.norm(start.sent, axis=1), 1e-12)
+            out = start.sent @ i / norms / max(float(np.linalg.norm(i)), 1e-12)
+        else:
+            out = start.sent @ i * weight
+        out = out.astype(np.float64)
         if item in start.rated:
             out[list(start.rated).index(item)] = -np.inf
         return out
 
     def _start_support(self, start: _Start, item: Any) -> dict[Any, float]:
-        """Start film -> the score its share of the user's vector gives ``item``."""
-        if not start.sent:
-            return {}
-        i, weight = self.scores.graph_item_vector(item)
-        if self.scores.messages is None:  # baselines: cosine of the film and the item
-            unit = i / max(float(np.linalg.norm(i)), 1e-12)
-            return {k: float(v @ unit) / max(float(np.linalg.norm(v)), 1e-12) for k, v in start.sent.items()}
-        keys = list(start.sent)
-        return dict(zip(keys, (np.stack([start.sent[k] for k in keys]) @ i * weight).tolist()))
+        """Start film -> :meth:`_start_array`'s value."""
+        return dict(zip(start.rated, self._start_array(start, item).tolist()))
 
     def _mid_support(self, hood: Neighbourhood, start: _Start, item: Any, mids: list[int]) -> list[float]:
         """For each middle node next to ``item``: the score its message into the item gives the user."""
@@ -269,15 +276,18 @@ class PathFinder:
         _, weight = self.scores.graph_item_vector(item)
         return (sent @ start.vector * weight).tolist()
 
-    def _sent(self, user: Node, keys: list[Any]) -> dict[Any, np.ndarray]:
+    def _sent(self, user: Node, keys: list[Any]) -> np.ndarray:
         sent = self.scores.direct_messages(user, [("Item", k) for k in keys])
-        if sent is None:
-            return {k: v for k in keys if (v := self._item_vector(k)) is not None}
-        return dict(zip(keys, sent))
+        return self._item_vectors(keys) if sent is None else sent
 
-    def _item_vector(self, key: Any) -> np.ndarray | None:
-        row = self.scores.rows.get("Item", {}).get(key)
-        return None if row is None else self.scores.vectors["Item"][row]
+    def _item_vectors(self, keys: list[Any]) -> np.ndarray:
+        """Final vectors of ``keys`` (zero rows for items the model lacks)."""
+        out = np.zeros((len(keys), self.scores.vectors["Item"].shape[1]), dtype=np.float32)
+        for j, key in enumerate(keys):
+            row = self.scores.rows.get("Item", {}).get(key)
+            if row is not None:
+                out[j] = self.scores.vectors["Item"][row]
+        return out
 
     # -- choosing and wording -------------------------------------------------------------------
 

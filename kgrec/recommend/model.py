@@ -49,6 +49,7 @@ class ModelScores:
         self.item_index = {k: i for i, k in enumerate(self.item_keys)}
         self.trained_items = np.zeros(len(self.item_keys), dtype=bool)
         self.trained_items[bundle.split.train[1]] = True
+        self._rated_rows = _rated_rows(bundle.split)
         with torch.no_grad():
             self.state = self.model.embed()
         self.rows, self.vectors = _node_vectors(self.model, self.state, snapshot)
@@ -94,6 +95,11 @@ class ModelScores:
         with torch.no_grad():
             scores = self.model.score_users(self.state, torch.tensor([self.user_index[user]]))
         return scores[0].numpy().astype(np.float64)
+
+    def rated_in_split(self, user: Any) -> set[Any]:
+        """The items the training data had ``user`` rate (train, validation and test alike)."""
+        row = self.user_index.get(user)
+        return set() if row is None else {self.item_keys[i] for i in self._rated_rows.get(row, ())}
 
     def fold_in_vector(self, liked: list[Any]) -> np.ndarray:
         """A new user's vector: the mean of the liked items' final vectors."""
@@ -234,6 +240,14 @@ class Messages:
             )
         return cls(prop.layers, dict(prop.offsets), sent, coef, rows_into)
 
+    def _global(self, rows: dict[str, dict[Any, int]]) -> dict[Node, int]:
+        """(label, key) -> row in the stacked propagation order (built once)."""
+        cached = self.__dict__.get("_global_rows")
+        if cached is None:
+            cached = {(t, k): self.offsets[t] + r for t, by_key in rows.items() for k, r in by_key.items()}
+            object.__setattr__(self, "_global_rows", cached)
+        return cached
+
     def direct(self, rows: dict[str, dict[Any, int]], dst: Node, sources: list[Node]) -> np.ndarray:
         """``(len(sources), dim)``: each source's direct message into ``dst`` (see the class)."""
         out = np.zeros((len(sources), self.coef.shape[1]), dtype=np.float32)
@@ -242,10 +256,8 @@ class Messages:
             return out
         ptr, src, weight, relation = self.rows_into[dst[0]]
         lo, hi = ptr[row], ptr[row + 1]
-        wanted = np.array(
-            [self.offsets[t] + r if (r := rows.get(t, {}).get(key)) is not None else -1 for t, key in sources],
-            dtype=np.int64,
-        )
+        glob = self._global(rows)
+        wanted = np.fromiter((glob.get(n, -1) for n in sources), dtype=np.int64, count=len(sources))
         edge_src = src[lo:hi]
         by_id = np.argsort(wanted, kind="stable")
         at = np.searchsorted(wanted[by_id], edge_src).clip(max=len(wanted) - 1)
@@ -288,6 +300,14 @@ def _node_vectors(model: Any, state: Any, snapshot: GraphSnapshot) -> tuple[dict
         rows[t] = {_plain(k): i for i, k in enumerate(snapshot.node_keys[t][ids])}
         vectors[t] = v.detach().cpu().numpy().astype(np.float32)
     return rows, vectors
+
+
+def _rated_rows(split: Any) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for part in (split.train, split.valid, split.test, split.cold_test):
+        for u, i in zip(*np.asarray(part, dtype=np.int64)):
+            out.setdefault(int(u), []).append(int(i))
+    return out
 
 
 def _with_extra_user(state: Any, vector: torch.Tensor) -> Any:

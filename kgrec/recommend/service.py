@@ -76,9 +76,17 @@ class Recommendations:
         Raises:
             NotFoundError: ``user`` is not in the graph.
         """
-        rated = self._rated(user)
-        vector, scores = self._user_scores(user, rated)
-        top = self._top(scores, set(rated), k, filters)
+        if self.scores.has_user(user):  # one round trip: the user's ratings and the first candidates
+            vector, scores = None, self.scores.user_scores(user)
+            order = self._order(scores, self.scores.rated_in_split(user), filters)
+            rated, first = self.graph.ratings_and_candidates(user, order[: _page(k)], filters)
+            if rated is None:
+                raise NotFoundError(f"user {user!r} is not in the graph")
+            top = self._pick(order, set(rated), k, filters, first)
+        else:
+            rated = self._rated(user)
+            vector, scores = self._user_scores(user, rated)
+            top = self._top(scores, set(rated), k, filters)
         if not explain:
             return self._results(top, scores, {})
         cold = {r.key for r in top if self._cold(r.key)}
@@ -182,18 +190,33 @@ class Recommendations:
         return not bool(self.scores.trained_items[self.scores.item_index[item]])
 
     def _top(self, scores: np.ndarray, seen: set[Any], k: int, filters: Filters | None) -> list[ItemRow]:
-        if k < 1:
-            raise ConfigError(f"k must be at least 1, got {k}")
+        return self._pick(self._order(scores, seen, filters), seen, k, filters, None)
+
+    def _order(self, scores: np.ndarray, seen: set[Any], filters: Filters | None) -> list[Any]:
+        """Item keys best first, without ``seen``, exclusions and the twins of seen films."""
         skip = seen | set(filters.exclude if filters else ())
         twins = self.neighbourhood.get().duplicates
         skip |= {key for s in seen for key in twins.get(s, ())}  # the same film listed under another key
-        order = [self.scores.item_keys[i] for i in np.argsort(-scores, kind="stable")]
-        order = [key for key in order if key not in skip]
+        return [
+            key for key in (self.scores.item_keys[i] for i in np.argsort(-scores, kind="stable")) if key not in skip
+        ]
+
+    def _pick(
+        self, order: list[Any], seen: set[Any], k: int, filters: Filters | None, first: list[ItemRow] | None
+    ) -> list[ItemRow]:
+        """The first ``k`` of ``order`` that exist, pass ``filters`` and are not ``seen`` (or a seen film's twin).
+
+        ``first``: the rows of the first page when already read (with the user's ratings).
+        """
+        if k < 1:
+            raise ConfigError(f"k must be at least 1, got {k}")
+        twins = self.neighbourhood.get().duplicates
         found: list[ItemRow] = []
-        shown: set[Any] = set()
-        start, size = 0, max(4 * k, 50)
+        shown = set(seen) | {key for s in seen for key in twins.get(s, ())}
+        start, size = 0, _page(k)
         while len(found) < k and start < len(order):
-            for row in self.graph.items(order[start : start + size], filters):
+            rows = first if start == 0 and first is not None else self.graph.items(order[start : start + size], filters)
+            for row in rows:
                 if row.key not in shown:  # one listing per film: the better-scored one
                     found.append(row)
                     shown |= {row.key, *twins.get(row.key, ())}
@@ -212,6 +235,11 @@ class Recommendations:
             )
             for rank, r in enumerate(top, 1)
         ]
+
+
+def _page(k: int) -> int:
+    """How many candidates the first read asks the graph about."""
+    return max(4 * k, 50)
 
 
 def _row(user: Any, rec: Recommendation) -> dict[str, Any]:

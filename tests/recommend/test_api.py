@@ -35,6 +35,15 @@ def client(world_graph: AnswerGraph, world_scores, neo4j_settings: Settings, pro
         yield c
 
 
+def test_the_server_prepares_explanation_paths_at_start(client: TestClient) -> None:
+    import time
+
+    deadline = time.monotonic() + 60
+    while (health := client.get("/health").json())["explanations"] != "ready" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert health == {"status": "ok", "neo4j": "reachable", "model": health["model"], "explanations": "ready"}
+
+
 def test_recommendations_with_paths_and_filters(client: TestClient) -> None:
     r = client.get("/users/2/recommendations", params={"k": 3}, headers=AUTH)
     assert r.status_code == 200, r.text

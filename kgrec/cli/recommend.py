@@ -41,7 +41,11 @@ def _service(model_dir: Path) -> Iterator[Any]:
 
     scores = ModelScores.load(model_dir)
     with GraphStore.connect(load_settings()) as store:
-        yield Recommendations(AnswerGraph(store), scores)
+        service = Recommendations(AnswerGraph(store), scores)
+        click.echo("Reading the graph's knowledge hops and ratings for explanation paths ...", err=True)
+        hood = service.neighbourhood.get()
+        click.echo(f"  {len(hood.nodes):,} nodes, {len(hood.edge_hop) // 2:,} knowledge hops", err=True)
+        yield service
 
 
 @click.command()

@@ -81,6 +81,8 @@ class Neighbourhood:
     """Edge -> the node it leads to."""
     edge_hop: list[Hop] = field(default_factory=list, repr=False)
     """Edge -> its :class:`Hop`."""
+    named: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
+    """Node -> whether a person can read it (a name or title; users read as ``user 42``)."""
 
     def edges(self, node: int) -> np.ndarray:
         """The edge numbers of ``node``'s hops."""
@@ -108,6 +110,7 @@ class Neighbourhood:
         self.edge_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         self.edge_hop = list(itertools.chain.from_iterable(self.hops))
         self.edge_next = np.fromiter((h.node for h in self.edge_hop), dtype=np.int64, count=len(self.edge_hop))
+        self.named = np.fromiter((bool(n.name) or n.label == "User" for n in self.nodes), dtype=bool)
 
     def id_of(self, label: str, key: Any) -> int | None:
         """The number of the node (``label``, ``key``), or ``None`` when it is not in the neighbourhood."""

@@ -213,7 +213,7 @@ class PathFinder:
         best = order[np.unique(via.mid[pick][order], return_index=True)[1]]  # one per middle node, in mids order
         total = value[best] + mid_support
         found = []
-        for m in np.argsort(-total)[: 8 * self.per_item]:
+        for m in np.lexsort((-total, ~hood.named[mids]))[: 8 * self.per_item]:  # readable ones first
             if not np.isfinite(total[m]):
                 continue
             s, hop = via.option(int(pick[best[m]]))
@@ -292,11 +292,15 @@ class PathFinder:
     # -- choosing and wording -------------------------------------------------------------------
 
     def _chosen(self, hood: Neighbourhood, found: list[_Candidate]) -> list[_Candidate]:
-        """One per last middle node; the best of each label of middle node first, then the next best."""
+        """One per last middle node; the best of each label of middle node first, then the next best.
+
+        Paths through a node with nothing to read but an id (an unnamed Freebase entity) come
+        only after every path a person can read.
+        """
         best: dict[tuple[int, ...], _Candidate] = {}
         for c in sorted(found, key=lambda c: -c.support):
             best.setdefault(c.middle, c)
-        ranked = list(best.values())
+        ranked = sorted(best.values(), key=lambda c: not _readable(hood, c.middle))
         chosen, labels = [], set()
         for c in ranked:
             label = _label(hood, c.middle[-1])
@@ -331,6 +335,11 @@ def _model_node(hood: Neighbourhood, mid: int) -> Node:
 def _ref(hood: Neighbourhood, node: int) -> tuple[str, Any, str | None]:
     ref = hood.nodes[node]
     return ref.label, ref.key, ref.name
+
+
+def _readable(hood: Neighbourhood, middle: tuple[int, ...]) -> bool:
+    """Whether every middle node has a name (users read as ``user 42``, so they count as named)."""
+    return bool(hood.named[list(middle)].all())
 
 
 def _label(hood: Neighbourhood, node: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,9 +43,10 @@ def _service(model_dir: Path) -> Iterator[Any]:
     scores = ModelScores.load(model_dir)
     with GraphStore.connect(load_settings()) as store:
         service = Recommendations(AnswerGraph(store), scores)
-        click.echo("Reading the graph's knowledge hops and ratings for explanation paths ...", err=True)
-        hood = service.neighbourhood.get()
-        click.echo(f"  {len(hood.nodes):,} nodes, {len(hood.edge_hop) // 2:,} knowledge hops", err=True)
+        if sys.stderr.isatty():  # a few seconds on a large graph: say what is happening (not in pipes)
+            click.echo("Reading the graph's knowledge hops and ratings for explanation paths ...", err=True)
+            hood = service.neighbourhood.get()
+            click.echo(f"  {len(hood.nodes):,} nodes, {len(hood.edge_hop) // 2:,} knowledge hops", err=True)
         yield service
 
 

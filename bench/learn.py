@@ -63,21 +63,37 @@ CASES = [
     ),
     Case("kgrec-early", "ablation", {"fusion": "early", "modalities": ["text", "image"]}, "KG + text + image, early"),
     Case("kgrec-late", "kgrec", {"fusion": "late", "modalities": ["text", "image"]}, "KG + text + image, late"),
-    Case("kgrec-text", "ablation", {"fusion": "hybrid", "modalities": ["text"]}, "KG + text only"),
-    Case("kgrec-image", "ablation", {"fusion": "hybrid", "modalities": ["image"]}, "KG + image only"),
+    Case("kgrec-text", "ablation", {"fusion": "late", "modalities": ["text"]}, "KG + text only, late"),
+    Case("kgrec-image", "ablation", {"fusion": "late", "modalities": ["image"]}, "KG + image only, late"),
     Case("kgrec-nomodal", "ablation", {"fusion": "none"}, "KG, no modalities"),
     Case(
         "kgrec-nokg",
         "ablation",
+        {"fusion": "late", "modalities": ["text", "image"], "kg": False},
+        "text + image, no KG, late",
+    ),
+    Case("kgrec-cf", "ablation", {"fusion": "none", "kg": False}, "interactions only (kgrec's propagation)"),
+    Case(
+        "kgrec-kg-attention",
+        "ablation",
+        {"fusion": "late", "modalities": ["text", "image"], "kg_mode": "attention", "kg_inputs": "learned"},
+        "KG + text + image, late; KG in the attention with learned entities",
+    ),
+    Case(
+        "kgrec-nokg-hybrid",
+        "ablation",
         {"fusion": "hybrid", "modalities": ["text", "image"], "kg": False},
-        "text + image, no KG",
+        "text + image, no KG, hybrid",
     ),
 ]
+_BY_NAME = {c.name: c for c in CASES}
+COLD = {"id_dropout": 0.1}
+"""Cold-start recipe: drop item ids in training so that items are also scored without one."""
 COLD_CASES = [
-    Case("cold-kgrec-hybrid", "cold", CASES[3].settings, "KG + text + image, hybrid"),
-    Case("cold-kgrec-nomodal", "cold", CASES[8].settings, "KG only"),
-    Case("cold-kgrec-nokg", "cold", CASES[9].settings, "text + image only"),
-    Case("cold-lightgcn", "cold", CASES[2].settings, "LightGCN (collaborative only)"),
+    Case("cold-kgrec-hybrid", "cold", {**_BY_NAME["kgrec-hybrid"].settings, **COLD}, "KG + text + image, hybrid"),
+    Case("cold-kgrec-nomodal", "cold", {**_BY_NAME["kgrec-nomodal"].settings, **COLD}, "KG only"),
+    Case("cold-kgrec-nokg", "cold", {**_BY_NAME["kgrec-nokg-hybrid"].settings, **COLD}, "text + image only, hybrid"),
+    Case("cold-lightgcn", "cold", _BY_NAME["lightgcn"].settings, "LightGCN (collaborative only)"),
 ]
 
 

@@ -56,8 +56,29 @@ class TrainConfig(BaseModel):
     """Validate every this many epochs."""
     reg_weight: float = Field(1e-5, ge=0)
     """L2 weight on the batch's ego embeddings."""
-    id_dropout: float = Field(0.1, ge=0, lt=1)
-    """Probability of dropping an item's id embedding per step (teaches cold-start)."""
+    id_dropout: float = Field(0.0, ge=0, lt=1)
+    """Probability of dropping an item's id embedding per step: teaches the model to score items from
+    content and the knowledge graph alone (cold start; the cold-start benchmark uses 0.1). 0 measured
+    best on warm items (runs/exp/FINDINGS.md)."""
+    interaction_share: float = Field(0.5, gt=0, lt=1)
+    """Initial attention share of the interactions among the relations that reach an item
+    (kgrec, ``kg_mode = "attention"`` only)."""
+    kg_inputs: Literal["learned", "zero"] = "zero"
+    """Knowledge-graph nodes' input (kgrec only): a learned embedding each, or zero, so that they only
+    relay their neighbours' signal (item-item smoothing through shared entities, no free parameters).
+    ``zero`` measured better: 13.7k free entity embeddings let the model fit the training interactions
+    in ways that do not generalise (runs/exp/FINDINGS.md)."""
+    kg_mode: Literal["attention", "residual"] = "residual"
+    """How knowledge-graph messages reach items (kgrec only). ``attention``: one softmax over every
+    relation into an item, interactions included (starting at ``interaction_share``); ``residual``:
+    interactions propagate with weight 1, as in LightGCN, and the knowledge-graph relations add a
+    residual of total weight ``kg_gate`` (shared among them by a learned softmax)."""
+    kg_gate: float = Field(0.1, gt=0, lt=1)
+    """Weight of the knowledge-graph messages into items under ``kg_mode = "residual"``: a fixed
+    hyperparameter (a learned gate grew from 0.1 to 0.6 to fit the training data and hurt validation)."""
+    kg_reg: float = Field(0.0, ge=0)
+    """L2 weight on the knowledge-graph side (kgrec only): the mean squared norm of the embeddings of
+    every node type other than users and items, plus the relation vectors' squared distance from 1."""
     batching: Literal["full", "sampled"] = "full"
     """``full``: one pass over the whole graph per batch; ``sampled``: a neighbour-sampled
     subgraph around each batch (kgrec only; for graphs too large for full-batch steps)."""

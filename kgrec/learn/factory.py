@@ -48,4 +48,9 @@ def build_model(config: TrainConfig, split: Split, data: HeteroData | None = Non
         modalities=config.modalities,
         id_dropout=config.id_dropout,
         reg_weight=config.reg_weight,
+        interaction_share=config.interaction_share,
+        kg_reg=config.kg_reg,
+        kg_inputs=config.kg_inputs,
+        kg_mode=config.kg_mode,
+        kg_gate=config.kg_gate,
     )

@@ -62,6 +62,15 @@ class KGRecModel(Recommender):
         modalities: Item modalities to fuse; those absent from ``data`` are ignored.
         id_dropout: Probability of dropping an item's id embedding per training step (default: ``0.1``).
         reg_weight: L2 weight on the batch's ego embeddings (default: ``1e-5``).
+        interaction_share: Initial attention share of the interactions at items (default: ``0.5``).
+        kg_reg: L2 weight on the knowledge-graph side: entity (and other non-user, non-item)
+            embeddings and the relation vectors (default: ``0``).
+        kg_inputs: ``learned``: knowledge-graph nodes start from a learned embedding;
+            ``zero``: they start from zero and only relay their neighbours' signal.
+        kg_mode: ``attention``: one softmax over every relation into an item, interactions
+            included; ``residual``: interactions keep weight 1 (LightGCN) and the
+            knowledge-graph relations add a gated residual (default: ``attention``).
+        kg_gate: The fixed weight of that residual (default: ``0.1``).
         interaction: The interaction edge type (default: ``User-RATED-Item``).
     """
 
@@ -75,16 +84,31 @@ class KGRecModel(Recommender):
         modalities: Sequence[str] = (),
         id_dropout: float = 0.1,
         reg_weight: float = 1e-5,
+        interaction_share: float = 0.5,
+        kg_reg: float = 0.0,
+        kg_inputs: Literal["learned", "zero"] = "learned",
+        kg_mode: Literal["attention", "residual"] = "attention",
+        kg_gate: float = 0.1,
         interaction: EdgeType = INTERACTION,
     ) -> None:
         self.user_t, _, self.item_t = interaction
         self._graph, self._interaction = data, interaction  # kept (not copied) for neighbour samplers
         super().__init__(data[self.user_t].num_nodes, data[self.item_t].num_nodes)
-        self.fusion, self.id_dropout, self.reg_weight = fusion, id_dropout, reg_weight
-        self.emb = nn.ModuleDict({t: nn.Embedding(data[t].num_nodes, dim) for t in data.node_types})
+        self.fusion, self.id_dropout, self.reg_weight, self.kg_reg = fusion, id_dropout, reg_weight, kg_reg
+        learned = [t for t in data.node_types if kg_inputs == "learned" or t in (self.user_t, self.item_t)]
+        self.emb = nn.ModuleDict({t: nn.Embedding(data[t].num_nodes, dim) for t in learned})
+        self.relays = {t: data[t].num_nodes for t in data.node_types if t not in learned}
         for e in self.emb.values():
             nn.init.xavier_normal_(e.weight)
-        self.prop = RelationalPropagation(data, dim, layers=layers, interaction=interaction)
+        self.prop = RelationalPropagation(
+            data,
+            dim,
+            layers=layers,
+            interaction=interaction,
+            interaction_share=interaction_share,
+            kg_mode=kg_mode,
+            kg_gate=kg_gate,
+        )
         for t in data.node_types:  # snapshot ids of each row (kept nodes only, after pruning)
             orig = data[t].orig_id if "orig_id" in data[t] else torch.arange(data[t].num_nodes)
             self.register_buffer(f"orig_{t}", orig, persistent=False)
@@ -121,6 +145,7 @@ class KGRecModel(Recommender):
     def embed(self) -> KGRecState:
         """One full pass: input features, propagation, late-fusion representations."""
         x = {t: e.weight for t, e in self.emb.items()}
+        x.update({t: x[self.user_t].new_zeros(n, x[self.user_t].shape[1]) for t, n in self.relays.items()})
         feats, has = self._features()
         x[self.item_t] = self._item_input(x[self.item_t], self.item_seen, feats, has)
         h = self.prop(x)
@@ -134,6 +159,7 @@ class KGRecModel(Recommender):
         neighbourhood the result equals :meth:`embed` at the seeds.
         """
         x = {t: e.weight.index_select(0, sub.nodes[t]) for t, e in self.emb.items()}
+        x.update({t: x[self.user_t].new_zeros(len(sub.nodes[t]), x[self.user_t].shape[1]) for t in self.relays})
         items = sub.nodes[self.item_t]
         feats, has = self._features(items)
         x[self.item_t] = self._item_input(x[self.item_t], self.item_seen.index_select(0, items), feats, has)
@@ -187,7 +213,14 @@ class KGRecModel(Recommender):
     def regularisation(self, state: KGRecState, users: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
         ego = state.ego_user[users].square().sum() + state.ego_item[pos].square().sum()
         ego = ego + state.ego_item[neg].square().sum()
-        return self.reg_weight * ego / max(1, users.numel())
+        loss = self.reg_weight * ego / max(1, users.numel())
+        return loss + self.kg_reg * self._kg_norm() if self.kg_reg else loss
+
+    def _kg_norm(self) -> Tensor:
+        """Mean squared row norm of every knowledge-graph embedding table, plus the relation vectors' drift from 1."""
+        tables = [e.weight for t, e in self.emb.items() if t not in (self.user_t, self.item_t)]
+        norm = sum((w.square().sum(1).mean() for w in tables), torch.zeros((), device=self.prop.rel_weight.device))
+        return norm + (self.prop.rel_weight - 1).square().sum(1).mean()
 
     def node_ids(self, node_type: str) -> Tensor:
         """Snapshot ids of the rows of ``state.nodes[node_type]``."""

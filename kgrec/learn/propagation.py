@@ -11,6 +11,15 @@ learned per-relation vector (diagonal relation transform, initialised to ones)
 and ``a[t, :]`` a softmax over the relations that reach ``t`` (learned
 attention over relation types). The output is the mean of layers ``0..L``.
 
+With ``kg_mode="residual"`` a node type reached by interactions (items) keeps
+them at weight 1 and takes the knowledge-graph relations as a residual::
+
+    h'[item] = (A_cf @ h[user]) * w_cf + g * sum over KG relations r of  a[r] * (A_r @ h[src(r)])
+
+with ``g`` a fixed gate and ``a`` a softmax among the knowledge-graph relations
+only (no relation vectors on them), so the collaborative propagation stays
+LightGCN's and the knowledge graph cannot take over the items' vectors.
+
 Because ``A_r`` is constant, each relation costs one sparse-dense product
 whose backward pass needs only ``A_r^T``; no per-edge tensors are built.
 Collaborative propagation (users <-> items over training interactions) and
@@ -61,9 +70,13 @@ class RelationalPropagation(nn.Module):
         layers: int = 2,
         interaction: EdgeType = ("User", "RATED", "Item"),
         interaction_share: float = 0.5,
+        kg_mode: str = "attention",
+        kg_gate: float = 0.1,
     ) -> None:
         super().__init__()
-        self.layers = layers
+        if kg_mode not in ("attention", "residual"):
+            raise ValueError(f"kg_mode {kg_mode!r}: expected 'attention' or 'residual'")
+        self.layers, self.kg_mode = layers, kg_mode
         self.node_types = list(data.node_types)
         self.edge_types: list[EdgeType] = list(data.edge_types)
         sizes = [data[t].num_nodes for t in self.node_types]
@@ -79,7 +92,14 @@ class RelationalPropagation(nn.Module):
             self.register_buffer(f"gather_{t}", gather, persistent=False)
             self.register_buffer(f"rel_{t}", rel_of_row, persistent=False)
         self.rel_weight = nn.Parameter(torch.ones(len(self.edge_types), dim))
-        self.rel_logit = nn.Parameter(self._initial_logits(cf, interaction_share))
+        self.is_cf = {i for i, et in enumerate(self.edge_types) if et in cf}
+        if kg_mode == "attention":
+            self.rel_logit = nn.Parameter(self._initial_logits(cf, interaction_share))
+        else:  # attention among knowledge-graph relations only; a gate scales them beside the interactions
+            self.rel_logit = nn.Parameter(torch.zeros(len(self.edge_types)))
+            self.gated = [t for t, rels in self.into.items() if self._split(rels)[0] and self._split(rels)[1]]
+            # a fixed hyperparameter: learned, it grows to fit the training interactions and hurts validation
+            self.register_buffer("kg_gate", torch.tensor(float(kg_gate)), persistent=False)
 
     def _fused(self, data: HeteroData, t: str, rels: list[int], cf: set[EdgeType]) -> tuple[Tensor, Tensor, Tensor]:
         """``[A_r1 | A_r2 | ...]`` over used source rows, their global row ids and relation positions."""
@@ -110,6 +130,40 @@ class RelationalPropagation(nn.Module):
                 for i in has_cf:
                     logits[i] = math.log(share * others / (1 - share))
         return logits
+
+    def _split(self, rels: list[int]) -> tuple[list[int], list[int]]:
+        """Positions (in ``rels``) of the interaction relations and of the knowledge-graph ones."""
+        cf = [p for p, i in enumerate(rels) if i in self.is_cf]
+        return cf, [p for p, i in enumerate(rels) if i not in self.is_cf]
+
+    def shares(self, t: str) -> Tensor:
+        """``(len(into[t]),)``: the scalar weight of each relation into ``t``.
+
+        ``attention``: a softmax over every relation into ``t``. ``residual``: at a node
+        type reached by interactions, those keep weight 1 (LightGCN's propagation)
+        and the knowledge-graph relations share ``gate[t]`` by a softmax among
+        themselves; elsewhere a softmax over the relations, as in ``attention``.
+        """
+        rels = self.into[t]
+        logits = self.rel_logit[rels]
+        if self.kg_mode == "attention" or t not in self.gated:
+            return torch.softmax(logits, 0)
+        _, kg = self._split(rels)
+        out = torch.ones_like(logits)
+        return out.index_put((torch.tensor(kg, device=logits.device),), self.kg_gate * torch.softmax(logits[kg], 0))
+
+    def coefficients_into(self, t: str) -> Tensor:
+        """``(len(into[t]), dim)``: share times relation vector of each relation into ``t``.
+
+        Under ``residual`` only the interaction relations keep a learned vector (the
+        knowledge-graph ones stay ones), so the knowledge graph cannot outgrow its gate.
+        """
+        rels = self.into[t]
+        weight = self.rel_weight[rels]
+        if self.kg_mode == "residual":
+            cf = torch.tensor([i in self.is_cf for i in rels], device=weight.device).unsqueeze(1)
+            weight = torch.where(cf, weight, torch.ones_like(weight))
+        return self.shares(t).unsqueeze(1) * weight
 
     def forward(self, x: dict[str, Tensor]) -> dict[str, Tensor]:
         """Propagate ``x`` (node type -> ``(N_t, dim)``) and return the layer means."""
@@ -147,8 +201,8 @@ class RelationalPropagation(nn.Module):
     def _coefficients(self) -> Tensor:
         """``(edge types, dim)``: attention times relation weight of every relation, by global index."""
         parts, order = [], []
-        for rels in self.into.values():
-            parts.append(torch.softmax(self.rel_logit[rels], 0).unsqueeze(1) * self.rel_weight[rels])
+        for t, rels in self.into.items():
+            parts.append(self.coefficients_into(t))
             order += rels
         position = torch.empty(len(order), dtype=torch.long)
         position[torch.tensor(order, dtype=torch.long)] = torch.arange(len(order))
@@ -158,15 +212,15 @@ class RelationalPropagation(nn.Module):
         """Current attention over incoming relation types per node type (for reports)."""
         out = {}
         for t, rels in self.into.items():
-            a = torch.softmax(self.rel_logit[rels], 0).tolist()
+            a = self.shares(t).tolist()
             out[t] = {f"{self.edge_types[i][0]}-{self.edge_types[i][1]}": round(w, 4) for i, w in zip(rels, a)}
         return out
 
     def _layer(self, h: dict[str, Tensor]) -> dict[str, Tensor]:
         stacked = torch.cat([h[t] for t in self.node_types])
         out: dict[str, Tensor] = {}
-        for t, rels in self.into.items():
-            coef = torch.softmax(self.rel_logit[rels], 0).unsqueeze(1) * self.rel_weight[rels]
+        for t in self.into:
+            coef = self.coefficients_into(t)
             rows = stacked.index_select(0, getattr(self, f"gather_{t}")) * coef[getattr(self, f"rel_{t}")]
             out[t] = _SparseMatmul.apply(getattr(self, f"adj_{t}"), getattr(self, f"adjT_{t}"), rows)
         for t in h:

@@ -13,7 +13,16 @@ from kgrec.learn.factory import build_model, training_graph
 from kgrec.learn.trainer import Trainer
 from tests.learn.toy import COLD, NUM_ITEMS, NUM_USERS, taste, toy_snapshot, toy_split, user_taste
 
-FAST = {"dim": 16, "layers": 2, "lr": 0.02, "batch_size": 64, "epochs": 40, "patience": 40, "eval_every": 5}
+FAST = {
+    "dim": 16,
+    "layers": 2,
+    "lr": 0.02,
+    "batch_size": 64,
+    "epochs": 40,
+    "patience": 40,
+    "eval_every": 5,
+    "id_dropout": 0.1,  # the cold-start recipe: cold films are scored without an id embedding
+}
 
 
 @functools.cache

@@ -88,12 +88,20 @@ CASES = [
 ]
 _BY_NAME = {c.name: c for c in CASES}
 COLD = {"id_dropout": 0.1}
-"""Cold-start recipe: drop item ids in training so that items are also scored without one."""
+"""First cold-start recipe: drop item ids in training so that items are also scored without one."""
+SIM = {"cold_simulation": 0.1}
+"""Cold-start simulation: 10% of rated items per step lose their id *and* their interaction edges."""
 COLD_CASES = [
     Case("cold-kgrec-hybrid", "cold", {**_BY_NAME["kgrec-hybrid"].settings, **COLD}, "KG + text + image, hybrid"),
     Case("cold-kgrec-nomodal", "cold", {**_BY_NAME["kgrec-nomodal"].settings, **COLD}, "KG only"),
     Case("cold-kgrec-nokg", "cold", {**_BY_NAME["kgrec-nokg-hybrid"].settings, **COLD}, "text + image only, hybrid"),
     Case("cold-lightgcn", "cold", _BY_NAME["lightgcn"].settings, "LightGCN (collaborative only)"),
+    Case("cold-sim-late", "cold", {**_BY_NAME["kgrec-late"].settings, **SIM}, "KG + text + image, late; simulated"),
+    Case(
+        "cold-sim-hybrid", "cold", {**_BY_NAME["kgrec-hybrid"].settings, **SIM}, "KG + text + image, hybrid; simulated"
+    ),
+    Case("cold-sim-nomodal", "cold", {**_BY_NAME["kgrec-nomodal"].settings, **SIM}, "KG only; simulated"),
+    Case("cold-sim-nokg", "cold", {**_BY_NAME["kgrec-nokg"].settings, **SIM}, "text + image only, late; simulated"),
 ]
 
 
@@ -136,7 +144,16 @@ def tables(results: dict[str, dict[str, Any]], cases: list[Case]) -> str:
     main = [rows[c.name] for c in cases if c.group in ("baseline", "kgrec") and c.name in rows]
     ablation = [rows[c.name] for c in cases if c.group in ("kgrec", "ablation") and c.name in rows]
     cold = [rows[c.name] for c in cases if c.group == "cold" and c.name in rows]
-    cold_cols = ["model", "what", "recall@20", "ndcg@10", "hit@10", "cold_only/ndcg@10", "cold_only/recall@20"]
+    cold_cols = [
+        "model",
+        "what",
+        "recall@20",
+        "ndcg@10",
+        "hit@10",
+        "cold_only/ndcg@10",
+        "cold_only/recall@20",
+        "warm ndcg@10",
+    ]
     parts = [
         "### kgrec and baselines (test, full ranking)\n\n" + markdown_table(main, cols),
         "### Ablation\n\n" + markdown_table(ablation, cols),
@@ -155,6 +172,7 @@ def _row(case: Case, meta: dict[str, Any]) -> dict[str, Any]:
         "model": case.name,
         "what": case.what,
         **metrics,
+        "warm ndcg@10": meta["metrics"]["test"]["ndcg@10"],
         "s/epoch": round(meta["median_epoch_seconds"], 2),
         "epochs": meta["epochs_run"],
     }
@@ -202,12 +220,16 @@ def main(argv: list[str] | None = None) -> None:
     wanted = set(args.only.split(",")) if args.only else None
     cases = [c for c in CASES if wanted is None or c.name in wanted]
     cold = [c for c in COLD_CASES if (wanted is None or c.name in wanted) and not args.no_cold]
-    if args.report_only:
-        results = {
-            c.name: json.loads(p.read_text()) for c in cases + cold if (p := args.out / c.name / "bundle.json").exists()
+    results = _earlier(args.out / "kgrec-results.json")
+    results.update(
+        {
+            c.name: json.loads(p.read_text())
+            for c in CASES + COLD_CASES
+            if (p := args.out / c.name / "bundle.json").exists()
         }
-    else:
-        results = {c.name: run_case(c, snapshot, split, args.out, args.quick) for c in cases}
+    )
+    if not args.report_only:
+        results.update({c.name: run_case(c, snapshot, split, args.out, args.quick) for c in cases})
         if cold:
             cold_split = _split(args.out / "split-cold.npz", lambda: split_of(snapshot, seed=2020, cold_item_share=0.1))
             results.update({c.name: run_case(c, snapshot, cold_split, args.out, args.quick) for c in cold})
@@ -228,17 +250,41 @@ def _split(path: Path, make) -> Split:  # noqa: ANN001
 
 
 def _peer_format(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    models = {
-        name: {
+    """What ``bench.recbole.compare`` reads (``models``), plus the cold-start runs (``cold_models``)."""
+
+    def entry(meta: dict[str, Any]) -> dict[str, Any]:
+        out = {
             "test": meta["metrics"]["test"],
             "epoch_seconds": meta["median_epoch_seconds"],
             "epochs": meta["epochs_run"],
             "config": meta["config"],
         }
-        for name, meta in results.items()
-        if not name.startswith("cold-")
+        return out | ({"cold": meta["metrics"]["cold"]} if meta["metrics"].get("cold") else {})
+
+    warm = {name: entry(meta) for name, meta in results.items() if not name.startswith("cold-")}
+    cold = {name: entry(meta) for name, meta in results.items() if name.startswith("cold-")}
+    return {"library": "kgrec", "split": "split.npz", "models": warm, "cold_models": cold}
+
+
+def _earlier(path: Path) -> dict[str, dict[str, Any]]:
+    """Results of runs whose bundles are gone, from an earlier ``kgrec-results.json`` (bundle-like form).
+
+    Run folders are not committed, so the committed summary is what keeps a table whole when
+    only some cases are (re)run; a case run again replaces its earlier result.
+    """
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    models = {**data.get("models", {}), **data.get("cold_models", {})}
+    return {
+        name: {
+            "metrics": {"test": m["test"], **({"cold": m["cold"]} if "cold" in m else {})},
+            "median_epoch_seconds": m["epoch_seconds"],
+            "epochs_run": m["epochs"],
+            "config": m["config"],
+        }
+        for name, m in models.items()
     }
-    return {"library": "kgrec", "split": "split.npz", "models": models}
 
 
 if __name__ == "__main__":

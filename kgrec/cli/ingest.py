@@ -16,9 +16,7 @@ from kgrec.settings import load_settings
 @click.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Dataset folder (default: $KGREC_DATA_DIR).")
-@click.option(
-    "--batch-size", default=IngestOptions().batch_size, show_default=True, type=click.IntRange(1, 1_000_000)
-)
+@click.option("--batch-size", default=IngestOptions().batch_size, show_default=True, type=click.IntRange(1, 1_000_000))
 @click.option("--skip-bad-rows", is_flag=True, help="Write good records; report each rejected one.")
 @click.option("--rejects", type=click.Path(path_type=Path), help="Append rejected records to this CSV file.")
 @click.option("--force", is_flag=True, help="Reload sources whose checkpoint says they are up to date.")

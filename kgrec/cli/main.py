@@ -40,8 +40,18 @@ def _register() -> None:
     from kgrec.cli.neo4j import neo4j
     from kgrec.cli.recommend import answer_commands
 
-    for command in (neo4j, ingest, summary, data, features, export, train, evaluate, write_embeddings_cmd,
-                    *answer_commands):
+    for command in (
+        neo4j,
+        ingest,
+        summary,
+        data,
+        features,
+        export,
+        train,
+        evaluate,
+        write_embeddings_cmd,
+        *answer_commands,
+    ):
         cli.add_command(command)
 
 

@@ -60,6 +60,11 @@ class TrainConfig(BaseModel):
     """Probability of dropping an item's id embedding per step: teaches the model to score items from
     content and the knowledge graph alone (cold start; the cold-start benchmark uses 0.1). 0 measured
     best on warm items (runs/exp/FINDINGS.md)."""
+    cold_simulation: float = Field(0.0, ge=0, lt=1)
+    """Share of rated items treated as never rated at each training step (kgrec only): their id
+    embedding is dropped and their interaction edges are hidden from that pass, while their
+    interactions still count in the loss, so new items are scored on the same scale as rated ones
+    (the cold-start recipe; full-batch training only)."""
     interaction_share: float = Field(0.5, gt=0, lt=1)
     """Initial attention share of the interactions among the relations that reach an item
     (kgrec, ``kg_mode = "attention"`` only)."""

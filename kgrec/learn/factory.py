@@ -47,6 +47,7 @@ def build_model(config: TrainConfig, split: Split, data: HeteroData | None = Non
         fusion=config.fusion,
         modalities=config.modalities,
         id_dropout=config.id_dropout,
+        cold_simulation=config.cold_simulation,
         reg_weight=config.reg_weight,
         interaction_share=config.interaction_share,
         kg_reg=config.kg_reg,

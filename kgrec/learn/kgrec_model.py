@@ -12,8 +12,15 @@ per-modality scores under ``late`` or ``hybrid`` fusion
 
 Cold items: an item without training interactions has no trained id embedding,
 so it is represented without one, from its content and its knowledge-graph
-neighbours. During training each item's id embedding is dropped with
-probability ``id_dropout`` so the rest of the model learns to do without it.
+neighbours. Two training options teach the model to do so:
+
+* ``id_dropout`` drops an item's id embedding per step; the item keeps its
+  interaction edges, so it still hears from the users who rated it;
+* ``cold_simulation`` treats a share of the rated items as new at every step
+  (DropoutNet-style): no id embedding *and* no interaction edges in that pass,
+  exactly what a never-rated item has at test time, while their training
+  interactions still count in the loss. Their scores are then learned on the
+  same scale as the warm items they are ranked against.
 """
 
 from __future__ import annotations
@@ -61,6 +68,8 @@ class KGRecModel(Recommender):
         fusion: ``none``, ``early``, ``late`` or ``hybrid`` (default: ``none``).
         modalities: Item modalities to fuse; those absent from ``data`` are ignored.
         id_dropout: Probability of dropping an item's id embedding per training step (default: ``0.1``).
+        cold_simulation: Share of rated items treated as never rated at each training step: id
+            embedding dropped and interaction edges hidden from propagation (default: ``0``).
         reg_weight: L2 weight on the batch's ego embeddings (default: ``1e-5``).
         interaction_share: Initial attention share of the interactions at items (default: ``0.5``).
         kg_reg: L2 weight on the knowledge-graph side: entity (and other non-user, non-item)
@@ -83,6 +92,7 @@ class KGRecModel(Recommender):
         fusion: Fusion = "none",
         modalities: Sequence[str] = (),
         id_dropout: float = 0.1,
+        cold_simulation: float = 0.0,
         reg_weight: float = 1e-5,
         interaction_share: float = 0.5,
         kg_reg: float = 0.0,
@@ -95,6 +105,7 @@ class KGRecModel(Recommender):
         self._graph, self._interaction = data, interaction  # kept (not copied) for neighbour samplers
         super().__init__(data[self.user_t].num_nodes, data[self.item_t].num_nodes)
         self.fusion, self.id_dropout, self.reg_weight, self.kg_reg = fusion, id_dropout, reg_weight, kg_reg
+        self.cold_simulation = cold_simulation
         learned = [t for t in data.node_types if kg_inputs == "learned" or t in (self.user_t, self.item_t)]
         self.emb = nn.ModuleDict({t: nn.Embedding(data[t].num_nodes, dim) for t in learned})
         self.relays = {t: data[t].num_nodes for t in data.node_types if t not in learned}
@@ -147,9 +158,18 @@ class KGRecModel(Recommender):
         x = {t: e.weight for t, e in self.emb.items()}
         x.update({t: x[self.user_t].new_zeros(n, x[self.user_t].shape[1]) for t, n in self.relays.items()})
         feats, has = self._features()
-        x[self.item_t] = self._item_input(x[self.item_t], self.item_seen, feats, has)
-        h = self.prop(x)
+        hidden = self._simulated_cold()
+        seen = self.item_seen if hidden is None else self.item_seen & ~hidden
+        x[self.item_t] = self._item_input(x[self.item_t], seen, feats, has)
+        h = self.prop(x, hidden)
         return self._state(h, x, feats, has)
+
+    def _simulated_cold(self) -> Tensor | None:
+        """Rated items that this training pass treats as new (``cold_simulation``), or ``None``."""
+        if not self.training or self.cold_simulation <= 0:
+            return None
+        draw = torch.rand(self.num_items, device=self.item_seen.device) < self.cold_simulation
+        return draw & self.item_seen
 
     def embed_sampled(self, sub: Subgraph) -> KGRecState:
         """The state of a sampled subgraph's seeds: rows follow ``sub``'s seed order per type.
@@ -173,8 +193,10 @@ class KGRecModel(Recommender):
         """A sampler over this model's training graph, for :meth:`embed_sampled`.
 
         Raises:
-            ConfigError: Not one fan-out per propagation layer.
+            ConfigError: Not one fan-out per propagation layer, or cold-start simulation on (full-batch only).
         """
+        if self.cold_simulation > 0:
+            raise ConfigError("cold_simulation needs full-batch training (batching = 'full')")
         if len(fanouts) != self.prop.layers:
             raise ConfigError(f"fanouts {list(fanouts)}: need one per layer ({self.prop.layers} layers)")
         return NeighbourSampler(self._graph, fanouts, interaction=self._interaction)

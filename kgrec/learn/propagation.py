@@ -26,6 +26,11 @@ Collaborative propagation (users <-> items over training interactions) and
 knowledge-graph propagation (items <-> entities) happen in the same layers, so
 an item's representation mixes who liked it with what it is, and a cold item
 (no interactions) still receives its neighbours' knowledge.
+
+Cold-start simulation: ``forward(x, hidden=mask)`` leaves out the interaction
+edges of the masked items (both directions) for that pass, so those items are
+propagated exactly as a never-rated item is at test time, while everything
+else keeps its edges.
 """
 
 from __future__ import annotations
@@ -93,6 +98,12 @@ class RelationalPropagation(nn.Module):
             self.register_buffer(f"rel_{t}", rel_of_row, persistent=False)
         self.rel_weight = nn.Parameter(torch.ones(len(self.edge_types), dim))
         self.is_cf = {i for i, et in enumerate(self.edge_types) if et in cf}
+        self.item_type = interaction[2]
+        for t in self.into:
+            adj = getattr(self, f"adj_{t}")
+            self.register_buffer(f"cfitem_{t}", self._cf_items(t, *_csr_coords(adj)), persistent=False)
+            rows_t, cols_t = _csr_coords(getattr(self, f"adjT_{t}"))
+            self.register_buffer(f"cfitemT_{t}", self._cf_items(t, cols_t, rows_t), persistent=False)
         if kg_mode == "attention":
             self.rel_logit = nn.Parameter(self._initial_logits(cf, interaction_share))
         else:  # attention among knowledge-graph relations only; a gate scales them beside the interactions
@@ -119,6 +130,15 @@ class RelationalPropagation(nn.Module):
             torch.stack([rows, cols]), vals, (data[t].num_nodes, width), check_invariants=True
         ).coalesce()
         return adj, torch.cat(gathers), torch.cat(owners)
+
+    def _cf_items(self, t: str, dst_rows: Tensor, cols: Tensor) -> Tensor:
+        """Per nonzero of the fused adjacency into ``t``: the item of an interaction edge, else ``-1``."""
+        rels = torch.tensor(self.into[t], dtype=torch.long)[getattr(self, f"rel_{t}")[cols]]
+        cf = torch.tensor([i in self.is_cf for i in range(len(self.edge_types))], dtype=torch.bool)[rels]
+        # users -> item: the destination row is the item; item -> user: the gathered source row
+        into_items = t == self.item_type
+        item = dst_rows if into_items else getattr(self, f"gather_{t}")[cols] - self.offsets[self.item_type]
+        return torch.where(cf, item, torch.full_like(item, -1))
 
     def _initial_logits(self, cf: set[EdgeType], share: float) -> Tensor:
         logits = torch.zeros(len(self.edge_types))
@@ -165,14 +185,38 @@ class RelationalPropagation(nn.Module):
             weight = torch.where(cf, weight, torch.ones_like(weight))
         return self.shares(t).unsqueeze(1) * weight
 
-    def forward(self, x: dict[str, Tensor]) -> dict[str, Tensor]:
-        """Propagate ``x`` (node type -> ``(N_t, dim)``) and return the layer means."""
+    def forward(self, x: dict[str, Tensor], hidden: Tensor | None = None) -> dict[str, Tensor]:
+        """Propagate ``x`` (node type -> ``(N_t, dim)``) and return the layer means.
+
+        Args:
+            x: Input vectors per node type.
+            hidden: ``(num_items,)`` bool: items whose interaction edges are left out of this
+                pass (cold-start simulation; default: none).
+        """
+        adjacency = None if hidden is None else self._without_items(hidden)
         total = dict(x)
         h = x
         for _ in range(self.layers):
-            h = self._layer(h)
+            h = self._layer(h) if adjacency is None else self._layer(h, adjacency)
             total = {t: total[t] + h[t] for t in total}
         return {t: v / (self.layers + 1) for t, v in total.items()}
+
+    def _without_items(self, hidden: Tensor) -> dict[str, tuple[Tensor, Tensor]]:
+        """Node type -> (adjacency, transpose) with the interaction edges of ``hidden`` items zeroed."""
+        out = {}
+        for t in self.into:
+            pair = []
+            for name, items in ((f"adj_{t}", f"cfitem_{t}"), (f"adjT_{t}", f"cfitemT_{t}")):
+                adj, item = getattr(self, name), getattr(self, items)
+                drop = (item >= 0) & hidden[item.clamp(min=0)]
+                values = adj.values().masked_fill(drop, 0.0)
+                pair.append(
+                    torch.sparse_csr_tensor(
+                        adj.crow_indices(), adj.col_indices(), values, adj.shape, check_invariants=False
+                    )
+                )
+            out[t] = (pair[0], pair[1])
+        return out
 
     def forward_sampled(self, x: dict[str, Tensor], sub: Subgraph) -> dict[str, Tensor]:
         """Propagate over a sampled subgraph; ``x`` holds its nodes' inputs, the result its seeds' layer means.
@@ -216,13 +260,16 @@ class RelationalPropagation(nn.Module):
             out[t] = {f"{self.edge_types[i][0]}-{self.edge_types[i][1]}": round(w, 4) for i, w in zip(rels, a)}
         return out
 
-    def _layer(self, h: dict[str, Tensor]) -> dict[str, Tensor]:
+    def _layer(
+        self, h: dict[str, Tensor], adjacency: dict[str, tuple[Tensor, Tensor]] | None = None
+    ) -> dict[str, Tensor]:
         stacked = torch.cat([h[t] for t in self.node_types])
         out: dict[str, Tensor] = {}
         for t in self.into:
             coef = self.coefficients_into(t)
             rows = stacked.index_select(0, getattr(self, f"gather_{t}")) * coef[getattr(self, f"rel_{t}")]
-            out[t] = _SparseMatmul.apply(getattr(self, f"adj_{t}"), getattr(self, f"adjT_{t}"), rows)
+            adj, adj_t = (getattr(self, f"adj_{t}"), getattr(self, f"adjT_{t}")) if adjacency is None else adjacency[t]
+            out[t] = _SparseMatmul.apply(adj, adj_t, rows)
         for t in h:
             out.setdefault(t, torch.zeros_like(h[t]))
         return out
@@ -240,6 +287,13 @@ class _SparseMatmul(torch.autograd.Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[None, None, Tensor]:
         (adj_t,) = ctx.saved_tensors
         return None, None, torch.sparse.mm(adj_t, grad)
+
+
+def _csr_coords(adj: Tensor) -> tuple[Tensor, Tensor]:
+    """Row and column index of every stored value of a CSR tensor, in storage order."""
+    crow = adj.crow_indices()
+    rows = torch.repeat_interleave(torch.arange(crow.numel() - 1), crow.diff())
+    return rows, adj.col_indices()
 
 
 def csr(adj: Tensor) -> Tensor:

@@ -214,9 +214,9 @@ class Messages:
         inputs: list[torch.Tensor] = []
         layer = prop._layer
 
-        def recorded(h: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        def recorded(h: dict[str, torch.Tensor], *rest: Any) -> dict[str, torch.Tensor]:
             inputs.append(torch.cat([h[t] for t in prop.node_types]))
-            return layer(h)
+            return layer(h, *rest)
 
         prop._layer = recorded
         try:
@@ -274,11 +274,11 @@ def _silenced(prop: torch.nn.Module, rows: torch.Tensor) -> Iterator[None]:
     layer = prop._layer
     types = prop.node_types
 
-    def masked_layer(h: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def masked_layer(h: dict[str, torch.Tensor], *rest: Any) -> dict[str, torch.Tensor]:
         stacked = torch.cat([h[t] for t in types]).clone()
         stacked[rows] = 0
         parts = torch.split(stacked, [h[t].shape[0] for t in types])
-        return layer(dict(zip(types, parts)))
+        return layer(dict(zip(types, parts)), *rest)
 
     prop._layer = masked_layer
     try:

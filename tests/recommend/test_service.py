@@ -200,8 +200,7 @@ def test_path_support_is_the_score_its_nodes_carry(service: Recommendations) -> 
     item, weight = scores.graph_item_vector(102)
     user = scores.user_vector(1)
     expected = weight * (
-        scores.direct_messages(("User", 1), [seen])[0] @ item
-        + user @ scores.direct_messages(("Item", 102), [mid])[0]
+        scores.direct_messages(("User", 1), [seen])[0] @ item + user @ scores.direct_messages(("Item", 102), [mid])[0]
     )
     assert path.support == pytest.approx(float(expected), rel=1e-4)
     assert np.isfinite(path.support)

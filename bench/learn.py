@@ -2,7 +2,7 @@
 
 One command::
 
-    python -m bench.learn [--snapshot S] [--out bench/results/learn] [--quick]
+    python -m bench.learn [--snapshot S] [--out bench/results/learn] [--quick] [--seeds 2021,2022]
 
 Every model is trained by the same harness (:func:`kgrec.learn.run.train_run`:
 same sampler, same early stopping on validation NDCG@10, same full-ranking
@@ -16,6 +16,11 @@ repeated, so an interrupted benchmark resumes where it stopped. Results:
 ``<out>/kgrec-results.json`` (the format ``bench.recbole.compare`` reads),
 ``<out>/tables.md`` (baselines, ablation, cold start) and
 ``<out>/curves.png`` (validation NDCG@10 per epoch of every model).
+
+``--seeds`` trains the main models again with other model seeds (same split:
+only initialisation, negatives and dropout change) and adds a seed-spread
+table, mean and standard deviation over the seeds, so that a gap between two
+models can be read against what a reseed alone moves.
 """
 
 from __future__ import annotations
@@ -87,6 +92,8 @@ CASES = [
     ),
 ]
 _BY_NAME = {c.name: c for c in CASES}
+SEED_CASES = ("lightgcn", "bprmf", "kgrec-late", "kgrec-text", "kgrec-nomodal", "kgrec-nokg", "kgrec-cf")
+"""The models the seed-spread table reruns under other seeds."""
 COLD = {"id_dropout": 0.1}
 """First cold-start recipe: drop item ids in training so that items are also scored without one."""
 SIM = {"cold_simulation": 0.1}
@@ -137,8 +144,37 @@ def _progress(name: str):  # noqa: ANN202
     return report
 
 
+def seeded(seeds: list[int], wanted: set[str] | None) -> list[Case]:
+    """The seed-spread reruns: ``name@seed`` for every seed and every (wanted) model of :data:`SEED_CASES`."""
+    return [
+        Case(f"{name}@{seed}", "seed", {**_BY_NAME[name].settings, "seed": seed}, _BY_NAME[name].what)
+        for name in SEED_CASES
+        for seed in seeds
+        if wanted is None or name in wanted or f"{name}@{seed}" in wanted
+    ]
+
+
+def spread_table(results: dict[str, dict[str, Any]]) -> str:
+    """Mean and standard deviation over the seeds run of each model in :data:`SEED_CASES`."""
+    rows = []
+    for name in SEED_CASES:
+        runs = [meta for key, meta in results.items() if key == name or key.startswith(f"{name}@")]
+        if len(runs) < 2:
+            continue
+        row: dict[str, Any] = {"model": name, "seeds": len(runs)}
+        for metric in ("ndcg@10", "recall@20"):
+            values = torch.tensor([r["metrics"]["test"][metric] for r in runs], dtype=torch.float64)
+            row[f"{metric} mean"], row[f"{metric} sd"] = float(values.mean()), float(values.std())
+            row[f"{metric} min-max"] = f"{float(values.min()):.4f}-{float(values.max()):.4f}"
+        rows.append(row)
+    if not rows:
+        return ""
+    cols = ["model", "seeds", *(f"{m} {s}" for m in ("ndcg@10", "recall@20") for s in ("mean", "sd", "min-max"))]
+    return "### Seed spread (same split; model seeds 2020 and the reruns)\n\n" + markdown_table(rows, cols)
+
+
 def tables(results: dict[str, dict[str, Any]], cases: list[Case]) -> str:
-    """The Markdown tables: baselines and kgrec, ablation, cold start."""
+    """The Markdown tables: baselines and kgrec, ablation, cold start, seed spread."""
     rows = {c.name: _row(c, results[c.name]) for c in cases if c.name in results}
     cols = ["model", "what", *METRICS, "s/epoch", "epochs"]
     main = [rows[c.name] for c in cases if c.group in ("baseline", "kgrec") and c.name in rows]
@@ -163,6 +199,9 @@ def tables(results: dict[str, dict[str, Any]], cases: list[Case]) -> str:
             "### Cold start: 10% of items never seen in training (ranked among all items)\n\n"
             + markdown_table(cold, cold_cols)
         )
+    spread = spread_table(results)
+    if spread:
+        parts.append(spread)
     return "\n\n".join(parts) + "\n"
 
 
@@ -208,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help=f"at most {QUICK['epochs']} epochs per model")
     parser.add_argument("--only", help="comma-separated case names")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start table")
+    parser.add_argument("--seeds", default="", help="comma-separated extra model seeds for the seed-spread table")
     parser.add_argument(
         "--report-only", action="store_true", help="tables and curves from finished runs; train nothing"
     )
@@ -220,6 +260,7 @@ def main(argv: list[str] | None = None) -> None:
     wanted = set(args.only.split(",")) if args.only else None
     cases = [c for c in CASES if wanted is None or c.name in wanted]
     cold = [c for c in COLD_CASES if (wanted is None or c.name in wanted) and not args.no_cold]
+    reseeded = seeded([int(x) for x in args.seeds.split(",") if x.strip()], wanted)
     results = _earlier(args.out / "kgrec-results.json")
     results.update(
         {
@@ -229,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         }
     )
     if not args.report_only:
-        results.update({c.name: run_case(c, snapshot, split, args.out, args.quick) for c in cases})
+        results.update({c.name: run_case(c, snapshot, split, args.out, args.quick) for c in cases + reseeded})
         if cold:
             cold_split = _split(args.out / "split-cold.npz", lambda: split_of(snapshot, seed=2020, cold_item_share=0.1))
             results.update({c.name: run_case(c, snapshot, cold_split, args.out, args.quick) for c in cold})
@@ -261,9 +302,10 @@ def _peer_format(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
         }
         return out | ({"cold": meta["metrics"]["cold"]} if meta["metrics"].get("cold") else {})
 
-    warm = {name: entry(meta) for name, meta in results.items() if not name.startswith("cold-")}
+    warm = {name: entry(meta) for name, meta in results.items() if not name.startswith("cold-") and "@" not in name}
     cold = {name: entry(meta) for name, meta in results.items() if name.startswith("cold-")}
-    return {"library": "kgrec", "split": "split.npz", "models": warm, "cold_models": cold}
+    seeds = {name: entry(meta) for name, meta in results.items() if "@" in name}
+    return {"library": "kgrec", "split": "split.npz", "models": warm, "cold_models": cold, "seed_models": seeds}
 
 
 def _earlier(path: Path) -> dict[str, dict[str, Any]]:
@@ -275,7 +317,7 @@ def _earlier(path: Path) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return {}
     data = json.loads(path.read_text())
-    models = {**data.get("models", {}), **data.get("cold_models", {})}
+    models = {**data.get("models", {}), **data.get("cold_models", {}), **data.get("seed_models", {})}
     return {
         name: {
             "metrics": {"test": m["test"], **({"cold": m["cold"]} if "cold" in m else {})},

@@ -65,6 +65,11 @@ class TrainConfig(BaseModel):
     embedding is dropped and their interaction edges are hidden from that pass, while their
     interactions still count in the loss, so new items are scored on the same scale as rated ones
     (the cold-start recipe; full-batch training only)."""
+    new_item_ridge: float = Field(0.0, ge=0)
+    """Ridge strength of the new-item map fitted after training (kgrec only; ``0``: none). Never-rated
+    items then get vectors predicted from their content and knowledge-graph neighbours on the rated
+    items' scale, so they can enter a top-k: smaller values show new items more often, at a cost to
+    the ranking of known ones (the trade-off is measured in the README)."""
     interaction_share: float = Field(0.5, gt=0, lt=1)
     """Initial attention share of the interactions among the relations that reach an item
     (kgrec, ``kg_mode = "attention"`` only)."""

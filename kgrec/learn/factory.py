@@ -48,6 +48,7 @@ def build_model(config: TrainConfig, split: Split, data: HeteroData | None = Non
         modalities=config.modalities,
         id_dropout=config.id_dropout,
         cold_simulation=config.cold_simulation,
+        new_item_ridge=config.new_item_ridge,
         reg_weight=config.reg_weight,
         interaction_share=config.interaction_share,
         kg_reg=config.kg_reg,

@@ -19,12 +19,17 @@ neighbours. Two training options teach the model to do so:
 * ``cold_simulation`` treats a share of the rated items as new at every step
   (DropoutNet-style): no id embedding *and* no interaction edges in that pass,
   exactly what a never-rated item has at test time, while their training
-  interactions still count in the loss. Their scores are then learned on the
-  same scale as the warm items they are ranked against.
+  interactions still count in the loss.
+
+Both teach the model to *order* new items; to *mix* them into a top-k among
+rated items, ``new_item_ridge > 0`` fits a :class:`~kgrec.learn.new_items.NewItemMap`
+after training (:meth:`KGRecModel.fit_new_items`), which gives never-rated items
+vectors on the rated items' scale.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -37,6 +42,7 @@ from kgrec.errors import ConfigError
 from kgrec.learn.data import INTERACTION
 from kgrec.learn.fusion import EarlyFusion, LateFusion, Standardise
 from kgrec.learn.neighbours import NeighbourSampler, Subgraph
+from kgrec.learn.new_items import NewItemMap
 from kgrec.learn.propagation import RelationalPropagation
 from kgrec.learn.recommender import Recommender
 from kgrec.types import EdgeType
@@ -56,6 +62,8 @@ class KGRecState:
     weights: Tensor | None
     nodes: dict[str, Tensor]
     """Final vectors of every node type (entities, genres, ...), for explanations."""
+    new: Tensor | None = None
+    """``(I, dim)``: never-rated items' predicted vectors (rows of rated items unused), with a new-item map."""
 
 
 class KGRecModel(Recommender):
@@ -70,6 +78,8 @@ class KGRecModel(Recommender):
         id_dropout: Probability of dropping an item's id embedding per training step (default: ``0.1``).
         cold_simulation: Share of rated items treated as never rated at each training step: id
             embedding dropped and interaction edges hidden from propagation (default: ``0``).
+        new_item_ridge: Ridge strength of the new-item map fitted after training; ``0`` leaves
+            never-rated items with their propagated vectors (default: ``0``).
         reg_weight: L2 weight on the batch's ego embeddings (default: ``1e-5``).
         interaction_share: Initial attention share of the interactions at items (default: ``0.5``).
         kg_reg: L2 weight on the knowledge-graph side: entity (and other non-user, non-item)
@@ -93,6 +103,7 @@ class KGRecModel(Recommender):
         modalities: Sequence[str] = (),
         id_dropout: float = 0.1,
         cold_simulation: float = 0.0,
+        new_item_ridge: float = 0.0,
         reg_weight: float = 1e-5,
         interaction_share: float = 0.5,
         kg_reg: float = 0.0,
@@ -131,6 +142,8 @@ class KGRecModel(Recommender):
         self.early = EarlyFusion(dims, dim) if fusion in ("early", "hybrid") and dims else None
         gate = "attention" if fusion == "hybrid" else "weights"
         self.late = LateFusion(dims, dim, gate=gate) if fusion in ("late", "hybrid") and dims else None
+        width = dim + sum(d + 1 for d in dims.values())
+        self.new_items = NewItemMap(width, dim, new_item_ridge) if new_item_ridge > 0 else None
 
     def _register_modalities(self, data: HeteroData, modalities: Sequence[str]) -> list[str]:
         kept = []
@@ -162,7 +175,70 @@ class KGRecModel(Recommender):
         seen = self.item_seen if hidden is None else self.item_seen & ~hidden
         x[self.item_t] = self._item_input(x[self.item_t], seen, feats, has)
         h = self.prop(x, hidden)
-        return self._state(h, x, feats, has)
+        state = self._state(h, x, feats, has)
+        if self.new_items is not None and bool(self.new_items.fitted) and not self.training:
+            new = self.new_items(self._new_item_inputs(h[self.item_t], feats, has))
+            state = dataclasses.replace(state, new=new)
+        return state
+
+    def _new_item_inputs(self, item: Tensor, feats: dict[str, Tensor], has: dict[str, Tensor]) -> Tensor:
+        """What a new item has: its vector without interaction edges, its modality vectors and their bits."""
+        parts = [item]
+        for m in self.modalities:
+            parts += [feats[m], has[m].unsqueeze(1).to(item.dtype)]
+        return torch.cat(parts, dim=1)
+
+    @torch.no_grad()
+    def fit_new_items(self, *, share: float = 0.1, passes: int = 40, seed: int = 0) -> int:
+        """Fit the new-item map on the rated items; returns how many rated items it was fitted on.
+
+        Each pass hides a random ``share`` of the rated items (no id, no interaction
+        edges, as a new item); a rated item's input is the mean of its vectors in the
+        passes that hid it, its target its vector in the full pass.
+        """
+        if self.new_items is None:
+            raise ConfigError("new_item_ridge is 0: this model has no new-item map")
+        was_training = self.training
+        self.eval()
+        feats, has = self._features()
+        target = self._effective(self._pass(torch.zeros_like(self.item_seen), feats, has), feats, has)
+        total = torch.zeros_like(target)
+        count = torch.zeros(self.num_items, device=target.device)
+        gen = torch.Generator(device="cpu").manual_seed(seed)
+        for _ in range(passes):
+            hidden = (torch.rand(self.num_items, generator=gen) < share).to(self.item_seen.device) & self.item_seen
+            vectors = self._pass(hidden, feats, has)
+            total += vectors * hidden.unsqueeze(1)
+            count += hidden.to(count.dtype)
+        rows = count > 0
+        inputs = self._new_item_inputs(total[rows] / count[rows].unsqueeze(1), *self._rows(feats, has, rows))
+        self.new_items.fit(inputs, target[rows])
+        self.train(was_training)
+        return int(rows.sum())
+
+    def _pass(self, hidden: Tensor, feats: dict[str, Tensor], has: dict[str, Tensor]) -> Tensor:
+        """Item vectors of one propagation with ``hidden`` items as new (no id, no interaction edges)."""
+        x = {t: e.weight for t, e in self.emb.items()}
+        x.update({t: x[self.user_t].new_zeros(n, x[self.user_t].shape[1]) for t, n in self.relays.items()})
+        x[self.item_t] = self._item_input(x[self.item_t], self.item_seen & ~hidden, feats, has)
+        return self.prop(x, hidden)[self.item_t]
+
+    def _effective(self, item: Tensor, feats: dict[str, Tensor], has: dict[str, Tensor]) -> Tensor:
+        """``(I, dim)``: the one vector per item whose dot product with a user is the item's score.
+
+        Fusion weights are per item (never per user), so ``sum_k w_k <u, v_k> = <u, sum_k w_k v_k>``.
+        """
+        if self.late is None:
+            return item
+        content = self.late.representations(feats)
+        weights = self.late.weights(item, content, has)
+        return (weights.unsqueeze(2) * torch.stack([item, *content], dim=1)).sum(1)
+
+    @staticmethod
+    def _rows(
+        feats: dict[str, Tensor], has: dict[str, Tensor], rows: Tensor
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        return {m: v[rows] for m, v in feats.items()}, {m: v[rows] for m, v in has.items()}
 
     def _simulated_cold(self) -> Tensor | None:
         """Rated items that this training pass treats as new (``cold_simulation``), or ``None``."""
@@ -225,12 +301,18 @@ class KGRecModel(Recommender):
         u = state.user[users]
         sources = [state.item[items], *(z[items] for z in state.content)]
         scores = torch.stack([(u * v).sum(-1) for v in sources], dim=1)
-        return _combine(scores, None if state.weights is None else state.weights[items])
+        combined = _combine(scores, None if state.weights is None else state.weights[items])
+        if state.new is None:
+            return combined
+        return torch.where(self.item_seen[items], combined, (u * state.new[items]).sum(-1))
 
     def score_users(self, state: KGRecState, users: Tensor) -> Tensor:
         u = state.user[users]
         scores = torch.stack([u @ v.T for v in [state.item, *state.content]], dim=2)
-        return _combine(scores, None if state.weights is None else state.weights.unsqueeze(0))
+        combined = _combine(scores, None if state.weights is None else state.weights.unsqueeze(0))
+        if state.new is None:
+            return combined
+        return torch.where(self.item_seen.unsqueeze(0), combined, u @ state.new.T)
 
     def regularisation(self, state: KGRecState, users: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
         ego = state.ego_user[users].square().sum() + state.ego_item[pos].square().sum()

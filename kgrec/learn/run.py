@@ -76,6 +76,9 @@ def train_run(
     model = build_model(config, split, data).to(device)
     started = time.perf_counter()
     result = Trainer(model, split, config, checkpoint=out / "checkpoint.pt", on_epoch=on_epoch).fit()
+    if getattr(model, "new_items", None) is not None:
+        fitted = model.fit_new_items(seed=config.seed)
+        log.info("new-item map fitted on %d rated items (ridge %g)", fitted, config.new_item_ridge)
     train_seconds = time.perf_counter() - started
     evaluator = Evaluator(split)
     test = evaluator.evaluate(model, "test")

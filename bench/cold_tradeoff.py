@@ -1,0 +1,100 @@
+"""How far new items get into a top-10 among rated ones, and what it costs the rated ones.
+
+The cold-start split's "all items" metrics rank a user's never-rated items among
+every item, so a model can raise them just by pushing new items up, at the
+expense of the known items a user would also pick. This table reads both sides
+for one trained cold-start model and a range of new-item map strengths
+(:class:`kgrec.learn.new_items.NewItemMap`, fitted after training, no retraining):
+
+* new items ranked among all items (NDCG@10, Hit@10, share of top-10 slots);
+* new items ranked among themselves (``cold_only``);
+* warm test items ranked among all items, new ones included (the cost).
+
+Used by ``python -m bench.learn`` (the ``cold-sim-late`` run); rows are kept in
+``kgrec-results.json`` so ``--report-only`` can redraw the table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from kgrec.learn.bundle import load_bundle
+from kgrec.learn.config import TrainConfig
+from kgrec.learn.evaluator import Evaluator
+from kgrec.learn.factory import build_model, training_graph
+from kgrec.learn.kgrec_model import KGRecModel
+from kgrec.learn.report import markdown_table
+from kgrec.snapshot import GraphSnapshot
+
+RIDGES = (0.0, 3000.0, 1000.0, 300.0, 100.0)
+"""Map strengths measured (0: no map)."""
+COLUMNS = (
+    "ridge",
+    "new: ndcg@10",
+    "new: hit@10",
+    "new: top-10 share",
+    "new among new: ndcg@10",
+    "warm: ndcg@10",
+    "warm change",
+)
+
+
+def tradeoff(snapshot: GraphSnapshot, bundle_dir: Path, ridges: tuple[float, ...] = RIDGES) -> list[dict[str, Any]]:
+    """One row per map strength for the cold-start model in ``bundle_dir``."""
+    bundle = load_bundle(bundle_dir, snapshot)
+    evaluator = Evaluator(bundle.split)
+    rows, base = [], None
+    for ridge in ridges:
+        model = _with_map(bundle, snapshot, ridge)
+        with torch.no_grad():
+            state = model.embed()
+        cold, warm = evaluator.evaluate(model, "cold", state), evaluator.evaluate(model, "test", state)
+        base = warm["ndcg@10"] if base is None else base
+        rows.append(
+            {
+                "ridge": "no map" if ridge == 0 else f"{ridge:g}",
+                "new: ndcg@10": cold["ndcg@10"],
+                "new: hit@10": cold["hit@10"],
+                "new: top-10 share": _new_share_of_top10(model, state, bundle.split),
+                "new among new: ndcg@10": cold["cold_only/ndcg@10"],
+                "warm: ndcg@10": warm["ndcg@10"],
+                "warm change": f"{(warm['ndcg@10'] / base - 1) * 100:+.1f}%",
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict[str, Any]], name: str) -> str:
+    """The Markdown section."""
+    return f"### New items in a top-10 among rated ones ({name}, new-item map after training)\n\n" + markdown_table(
+        rows, list(COLUMNS)
+    )
+
+
+def _with_map(bundle: Any, snapshot: GraphSnapshot, ridge: float) -> KGRecModel:
+    config = TrainConfig(**{**bundle.config.model_dump(), "new_item_ridge": ridge})
+    model = build_model(config, bundle.split, training_graph(snapshot, bundle.split, config))
+    missing, unexpected = model.load_state_dict(bundle.model.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("new_items.") for k in missing):
+        raise RuntimeError(f"{bundle.path}: weights do not fit (missing {missing}, unexpected {unexpected})")
+    assert isinstance(model, KGRecModel)
+    model.eval()
+    if ridge > 0:
+        model.fit_new_items(seed=config.seed)
+    return model
+
+
+def _new_share_of_top10(model: KGRecModel, state: Any, split: Any) -> float:
+    """Share of the users' top-10 slots (train and validation items masked) held by never-rated items."""
+    with torch.no_grad():
+        scores = model.score_users(state, torch.arange(split.num_users))
+    seen = np.concatenate([split.train, split.valid], axis=1)
+    scores[torch.as_tensor(seen[0]), torch.as_tensor(seen[1])] = -torch.inf
+    top = scores.topk(10, dim=1).indices.numpy()
+    new = np.zeros(split.num_items, dtype=bool)
+    new[split.cold_items] = True
+    return float(new[top].mean())

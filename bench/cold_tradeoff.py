@@ -10,7 +10,7 @@ for one trained cold-start model and a range of new-item map strengths
 * new items ranked among themselves (``cold_only``);
 * warm test items ranked among all items, new ones included (the cost).
 
-Used by ``python -m bench.learn`` (the ``cold-sim-late`` run); rows are kept in
+Used by ``python -m bench.learn`` (``TRADEOFF_CASES``); rows are kept in
 ``kgrec-results.json`` so ``--report-only`` can redraw the table.
 """
 
@@ -33,6 +33,7 @@ from kgrec.snapshot import GraphSnapshot
 RIDGES = (0.0, 3000.0, 1000.0, 300.0, 100.0)
 """Map strengths measured (0: no map)."""
 COLUMNS = (
+    "model",
     "ridge",
     "new: ndcg@10",
     "new: hit@10",
@@ -68,11 +69,10 @@ def tradeoff(snapshot: GraphSnapshot, bundle_dir: Path, ridges: tuple[float, ...
     return rows
 
 
-def table(rows: list[dict[str, Any]], name: str) -> str:
-    """The Markdown section."""
-    return f"### New items in a top-10 among rated ones ({name}, new-item map after training)\n\n" + markdown_table(
-        rows, list(COLUMNS)
-    )
+def table(rows: list[dict[str, Any]]) -> str:
+    """The Markdown section (rows carry the model's name under ``model``)."""
+    head = "### New items in a top-10 among rated ones (cold-start split, new-item map fitted after training)"
+    return head + "\n\n" + markdown_table(rows, list(COLUMNS))
 
 
 def _with_map(bundle: Any, snapshot: GraphSnapshot, ridge: float) -> KGRecModel:

@@ -93,8 +93,8 @@ CASES = [
     ),
 ]
 _BY_NAME = {c.name: c for c in CASES}
-TRADEOFF_CASE = "cold-sim-late"
-"""The cold-start run whose new-item map trade-off is measured (bench/cold_tradeoff.py)."""
+TRADEOFF_CASES = ("cold-kgrec-late", "cold-sim-late")
+"""The cold-start runs whose new-item map trade-off is measured (bench/cold_tradeoff.py)."""
 SEED_CASES = ("lightgcn", "bprmf", "kgrec-late", "kgrec-text", "kgrec-nomodal", "kgrec-nokg", "kgrec-cf")
 """The models the seed-spread table reruns under other seeds."""
 COLD = {"id_dropout": 0.1}
@@ -106,6 +106,7 @@ COLD_CASES = [
     Case("cold-kgrec-nomodal", "cold", {**_BY_NAME["kgrec-nomodal"].settings, **COLD}, "KG only"),
     Case("cold-kgrec-nokg", "cold", {**_BY_NAME["kgrec-nokg-hybrid"].settings, **COLD}, "text + image only, hybrid"),
     Case("cold-lightgcn", "cold", _BY_NAME["lightgcn"].settings, "LightGCN (collaborative only)"),
+    Case("cold-kgrec-late", "cold", _BY_NAME["kgrec-late"].settings, "KG + text + image, late; no cold recipe"),
     Case("cold-sim-late", "cold", {**_BY_NAME["kgrec-late"].settings, **SIM}, "KG + text + image, late; simulated"),
     Case(
         "cold-sim-hybrid", "cold", {**_BY_NAME["kgrec-hybrid"].settings, **SIM}, "KG + text + image, hybrid; simulated"
@@ -281,9 +282,9 @@ def main(argv: list[str] | None = None) -> None:
     tradeoff = _tradeoff(snapshot, args.out)
     text = tables(results, all_cases)
     if tradeoff:
-        text += "\n" + cold_tradeoff.table(tradeoff, TRADEOFF_CASE) + "\n"
+        text += "\n" + cold_tradeoff.table(tradeoff) + "\n"
     (args.out / "tables.md").write_text(text, encoding="utf-8")
-    summary = _peer_format(results) | ({"new_item_tradeoff": {TRADEOFF_CASE: tradeoff}} if tradeoff else {})
+    summary = _peer_format(results) | ({"new_item_tradeoff": tradeoff} if tradeoff else {})
     (args.out / "kgrec-results.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     plot(args.out, all_cases)
     print((args.out / "tables.md").read_text())
@@ -299,13 +300,17 @@ def _split(path: Path, make) -> Split:  # noqa: ANN001
 
 
 def _tradeoff(snapshot: GraphSnapshot, out: Path) -> list[dict[str, Any]]:
-    """The new-item trade-off rows: measured from the cold-start bundle when present, else the committed ones."""
-    if (out / TRADEOFF_CASE / "bundle.json").exists():
-        print(f"[{TRADEOFF_CASE}] new-item map trade-off ...", file=sys.stderr, flush=True)
-        return cold_tradeoff.tradeoff(snapshot, out / TRADEOFF_CASE)
+    """The new-item trade-off rows: measured from the cold-start bundles when present, else the committed ones."""
     summary = out / "kgrec-results.json"
-    earlier = json.loads(summary.read_text()).get("new_item_tradeoff", {}) if summary.exists() else {}
-    return list(earlier.get(TRADEOFF_CASE, []))
+    earlier = json.loads(summary.read_text()).get("new_item_tradeoff", []) if summary.exists() else []
+    rows = []
+    for name in TRADEOFF_CASES:
+        if (out / name / "bundle.json").exists():
+            print(f"[{name}] new-item map trade-off ...", file=sys.stderr, flush=True)
+            rows += [{"model": name, **row} for row in cold_tradeoff.tradeoff(snapshot, out / name)]
+        else:
+            rows += [row for row in earlier if isinstance(row, dict) and row.get("model") == name]
+    return rows
 
 
 def _peer_format(results: dict[str, dict[str, Any]]) -> dict[str, Any]:

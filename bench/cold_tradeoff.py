@@ -98,3 +98,29 @@ def _new_share_of_top10(model: KGRecModel, state: Any, split: Any) -> float:
     new = np.zeros(split.num_items, dtype=bool)
     new[split.cold_items] = True
     return float(new[top].mean())
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Known items' NDCG@10 against new items' Hit@10, one line per model through its ridges."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for name in dict.fromkeys(r["model"] for r in rows):
+        mine = [r for r in rows if r["model"] == name]
+        xs, ys = [r["new: hit@10"] for r in mine], [r["warm: ndcg@10"] for r in mine]
+        ax.plot(xs, ys, "o-", label=name)
+        for r, x, y in zip(mine, xs, ys):
+            ax.annotate(r["ridge"], (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set(
+        xlabel="new items: Hit@10 among all items",
+        ylabel="known items: test NDCG@10",
+        title="New-item map: showing new items vs ranking known ones",
+    )
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

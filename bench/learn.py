@@ -283,6 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     text = tables(results, all_cases)
     if tradeoff:
         text += "\n" + cold_tradeoff.table(tradeoff) + "\n"
+        cold_tradeoff.plot(tradeoff, args.out / "new-items.png")
     (args.out / "tables.md").write_text(text, encoding="utf-8")
     summary = _peer_format(results) | ({"new_item_tradeoff": tradeoff} if tradeoff else {})
     (args.out / "kgrec-results.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -59,12 +59,12 @@ class TrainConfig(BaseModel):
     id_dropout: float = Field(0.0, ge=0, lt=1)
     """Probability of dropping an item's id embedding per step: teaches the model to score items from
     content and the knowledge graph alone (cold start; the cold-start benchmark uses 0.1). 0 measured
-    best on warm items (runs/exp/FINDINGS.md)."""
+    best on warm items (README, learning results)."""
     cold_simulation: float = Field(0.0, ge=0, lt=1)
     """Share of rated items treated as never rated at each training step (kgrec only): their id
     embedding is dropped and their interaction edges are hidden from that pass, while their
-    interactions still count in the loss, so new items are scored on the same scale as rated ones
-    (the cold-start recipe; full-batch training only)."""
+    interactions still count in the loss. Improves the ranking of new items among themselves, at a
+    cost to known items (README: cold start); full-batch training only."""
     new_item_ridge: float = Field(0.0, ge=0)
     """Ridge strength of the new-item map fitted after training (kgrec only; ``0``: none). Never-rated
     items then get vectors predicted from their content and knowledge-graph neighbours on the rated
@@ -77,7 +77,7 @@ class TrainConfig(BaseModel):
     """Knowledge-graph nodes' input (kgrec only): a learned embedding each, or zero, so that they only
     relay their neighbours' signal (item-item smoothing through shared entities, no free parameters).
     ``zero`` measured better: 13.7k free entity embeddings let the model fit the training interactions
-    in ways that do not generalise (runs/exp/FINDINGS.md)."""
+    in ways that do not generalise (README, learning results)."""
     kg_mode: Literal["attention", "residual"] = "residual"
     """How knowledge-graph messages reach items (kgrec only). ``attention``: one softmax over every
     relation into an item, interactions included (starting at ``interaction_share``); ``residual``:

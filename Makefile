@@ -62,7 +62,7 @@ bench: $(STAMP)
 # (make demo) for the snapshot. Then the peer library on the identical split.
 bench-learn: $(STAMP)
 	$(BIN)/kgrec export --out runs/snapshot.npz
-	$(BIN)/python -m bench.learn --snapshot runs/snapshot.npz
+	$(BIN)/python -m bench.learn --snapshot runs/snapshot.npz --seeds 2021,2022
 
 # RecBole 1.2.1 (its own virtualenv under ~/.cache/kgrec) on kgrec's exact split, one table of both.
 recbole: $(STAMP)

@@ -112,6 +112,8 @@ COLD_CASES = [
         "cold-sim-hybrid", "cold", {**_BY_NAME["kgrec-hybrid"].settings, **SIM}, "KG + text + image, hybrid; simulated"
     ),
     Case("cold-sim-nomodal", "cold", {**_BY_NAME["kgrec-nomodal"].settings, **SIM}, "KG only; simulated"),
+    Case("cold-sim-text", "cold", {**_BY_NAME["kgrec-text"].settings, **SIM}, "KG + text only, late; simulated"),
+    Case("cold-sim-image", "cold", {**_BY_NAME["kgrec-image"].settings, **SIM}, "KG + image only, late; simulated"),
     Case("cold-sim-nokg", "cold", {**_BY_NAME["kgrec-nokg"].settings, **SIM}, "text + image only, late; simulated"),
 ]
 

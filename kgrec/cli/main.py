@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 import click
 
@@ -30,6 +31,8 @@ def cli(verbose: int) -> None:
     """kgrec: knowledge-graph recommendations backed by Neo4j."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not verbose:  # torch-geometric's import-time deprecation notice is not the user's to act on
+        warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated", category=FutureWarning)
 
 
 def _register() -> None:

@@ -93,7 +93,7 @@ CASES = [
     ),
 ]
 _BY_NAME = {c.name: c for c in CASES}
-TRADEOFF_CASES = ("cold-kgrec-late", "cold-sim-late")
+TRADEOFF_CASES = ("cold-kgrec-text", "cold-sim-text", "cold-kgrec-late")
 """The cold-start runs whose new-item map trade-off is measured (bench/cold_tradeoff.py)."""
 SEED_CASES = ("lightgcn", "bprmf", "kgrec-late", "kgrec-text", "kgrec-nomodal", "kgrec-nokg", "kgrec-cf")
 """The models the seed-spread table reruns under other seeds."""
@@ -107,6 +107,7 @@ COLD_CASES = [
     Case("cold-kgrec-nokg", "cold", {**_BY_NAME["kgrec-nokg-hybrid"].settings, **COLD}, "text + image only, hybrid"),
     Case("cold-lightgcn", "cold", _BY_NAME["lightgcn"].settings, "LightGCN (collaborative only)"),
     Case("cold-kgrec-late", "cold", _BY_NAME["kgrec-late"].settings, "KG + text + image, late; no cold recipe"),
+    Case("cold-kgrec-text", "cold", _BY_NAME["kgrec-text"].settings, "KG + text only, late; no cold recipe"),
     Case("cold-sim-late", "cold", {**_BY_NAME["kgrec-late"].settings, **SIM}, "KG + text + image, late; simulated"),
     Case(
         "cold-sim-hybrid", "cold", {**_BY_NAME["kgrec-hybrid"].settings, **SIM}, "KG + text + image, hybrid; simulated"

@@ -30,7 +30,7 @@ from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.report import markdown_table
 from kgrec.snapshot import GraphSnapshot
 
-RIDGES = (0.0, 3000.0, 1000.0, 300.0, 100.0)
+RIDGES = (0.0, 3000.0, 1000.0, 300.0, 100.0, 30.0)
 """Map strengths measured (0: no map)."""
 COLUMNS = (
     "model",

@@ -69,7 +69,13 @@ CASES = [
     ),
     Case("kgrec-early", "ablation", {"fusion": "early", "modalities": ["text", "image"]}, "KG + text + image, early"),
     Case("kgrec-late", "kgrec", {"fusion": "late", "modalities": ["text", "image"]}, "KG + text + image, late"),
-    Case("kgrec-text", "ablation", {"fusion": "late", "modalities": ["text"]}, "KG + text only, late"),
+    Case("kgrec-text", "kgrec", {"fusion": "late", "modalities": ["text"]}, "KG + text, late (the default)"),
+    Case(
+        "kgrec-text-sim",
+        "ablation",
+        {"fusion": "late", "modalities": ["text"], "cold_simulation": 0.1},
+        "KG + text, late; cold-start simulation 0.1",
+    ),
     Case("kgrec-image", "ablation", {"fusion": "late", "modalities": ["image"]}, "KG + image only, late"),
     Case("kgrec-nomodal", "ablation", {"fusion": "none"}, "KG, no modalities"),
     Case(
@@ -95,7 +101,16 @@ CASES = [
 _BY_NAME = {c.name: c for c in CASES}
 TRADEOFF_CASES = ("cold-kgrec-text", "cold-sim-text", "cold-kgrec-late")
 """The cold-start runs whose new-item map trade-off is measured (bench/cold_tradeoff.py)."""
-SEED_CASES = ("lightgcn", "bprmf", "kgrec-late", "kgrec-text", "kgrec-nomodal", "kgrec-nokg", "kgrec-cf")
+SEED_CASES = (
+    "lightgcn",
+    "bprmf",
+    "kgrec-late",
+    "kgrec-text",
+    "kgrec-text-sim",
+    "kgrec-nomodal",
+    "kgrec-nokg",
+    "kgrec-cf",
+)
 """The models the seed-spread table reruns under other seeds."""
 COLD = {"id_dropout": 0.1}
 """First cold-start recipe: drop item ids in training so that items are also scored without one."""

@@ -84,7 +84,7 @@ def table(rows: Iterable[Row]) -> str:
     return "\n".join(lines)
 
 
-DEFAULT_MODEL = "kgrec-late"
+DEFAULT_MODEL = "kgrec-text"
 """The configuration ``configs/train.toml`` ships: judged on its own beside the best one."""
 
 

@@ -34,8 +34,9 @@ class TrainConfig(BaseModel):
     """Which model: kgrec's GNN, or a baseline (``lightgcn``, ``bprmf``, ``pop``)."""
     fusion: Literal["none", "early", "late", "hybrid"] = "late"
     """How item modalities are fused (kgrec only); ``none`` ignores modalities. ``late`` measured best (README)."""
-    modalities: list[str] = ["text", "image"]
-    """Item modalities to use (kgrec only); those the graph lacks are skipped with a warning."""
+    modalities: list[str] = ["text"]
+    """Item modalities to use (kgrec only); those the graph lacks are skipped with a warning. Text alone
+    measured best: posters add nothing for known items and hurt the ranking of new ones (README)."""
     kg: bool = True
     """Use the knowledge-graph relationships (kgrec only); ``false`` keeps interactions only."""
     loss: Literal["bpr", "bce"] = "bpr"

@@ -78,12 +78,12 @@ def test_losing_on_one_metric_or_on_time_is_missed(tmp_path: Path, recbole_rows:
 def test_the_default_configuration_is_judged_beside_a_better_ablation(
     tmp_path: Path, recbole_rows: list[compare.Row]
 ) -> None:
-    mine = kgrec_rows(tmp_path, {"kgrec-cf": (0.27, 0.32, 1.0), "kgrec-late": (0.24, 0.31, 2.0)})
+    mine = kgrec_rows(tmp_path, {"kgrec-cf": (0.27, 0.32, 1.0), "kgrec-text": (0.24, 0.31, 2.0)})
     lines = compare.verdicts(mine, recbole_rows)
     assert lines[0].endswith(": kgrec-cf")
-    assert lines[4] == "kgrec default configuration (configs/train.toml): kgrec-late"
-    assert lines[5].startswith("MISSED ndcg@10: kgrec kgrec-late 0.2400 vs best RecBole KGAT 0.2500")
-    assert lines[6].startswith("MET recall@20: kgrec kgrec-late 0.3100")
+    assert lines[4] == "kgrec default configuration (configs/train.toml): kgrec-text"
+    assert lines[5].startswith("MISSED ndcg@10: kgrec kgrec-text 0.2400 vs best RecBole KGAT 0.2500")
+    assert lines[6].startswith("MET recall@20: kgrec kgrec-text 0.3100")
     assert len(compare.verdicts(mine[1:], recbole_rows)) == 4  # the default is the best: no second block
 
 

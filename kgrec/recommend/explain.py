@@ -294,13 +294,16 @@ class PathFinder:
     def _chosen(self, hood: Neighbourhood, found: list[_Candidate]) -> list[_Candidate]:
         """One per last middle node; the best of each label of middle node first, then the next best.
 
-        Paths through a node with nothing to read but an id (an unnamed Freebase entity) come
-        only after every path a person can read.
+        Paths through a node with nothing to read but an id (an unnamed Freebase entity) are
+        used only when there are not enough paths a person can read.
         """
         best: dict[tuple[int, ...], _Candidate] = {}
         for c in sorted(found, key=lambda c: -c.support):
             best.setdefault(c.middle, c)
         ranked = sorted(best.values(), key=lambda c: not _readable(hood, c.middle))
+        readable = [c for c in ranked if _readable(hood, c.middle)]
+        if len(readable) >= self.per_item:
+            ranked = readable
         chosen, labels = [], set()
         for c in ranked:
             label = _label(hood, c.middle[-1])

@@ -92,6 +92,12 @@ CASES = [
         "KG + text + image, late; KG in the attention with learned entities",
     ),
     Case(
+        "kgrec-kg-learned",
+        "ablation",
+        {"fusion": "late", "modalities": ["text"], "kg_inputs": "learned"},
+        "KG + text, late; entities with learned embeddings",
+    ),
+    Case(
         "kgrec-nokg-hybrid",
         "ablation",
         {"fusion": "hybrid", "modalities": ["text", "image"], "kg": False},

@@ -136,6 +136,18 @@ COLD_CASES = [
     Case("cold-sim-nomodal", "cold", {**_BY_NAME["kgrec-nomodal"].settings, **SIM}, "KG only; simulated"),
     Case("cold-sim-text", "cold", {**_BY_NAME["kgrec-text"].settings, **SIM}, "KG + text only, late; simulated"),
     Case("cold-sim-image", "cold", {**_BY_NAME["kgrec-image"].settings, **SIM}, "KG + image only, late; simulated"),
+    Case(
+        "cold-sim-text-nokg",
+        "cold",
+        {"fusion": "late", "modalities": ["text"], "kg": False, **SIM},
+        "text only, no KG, late; simulated",
+    ),
+    Case(
+        "cold-kgrec-text-nokg",
+        "cold",
+        {"fusion": "late", "modalities": ["text"], "kg": False},
+        "text only, no KG, late; no cold recipe",
+    ),
     Case("cold-sim-nokg", "cold", {**_BY_NAME["kgrec-nokg"].settings, **SIM}, "text + image only, late; simulated"),
 ]
 

@@ -10,7 +10,7 @@ for one trained cold-start model and a range of new-item map strengths
 * new items ranked among themselves (``cold_only``);
 * warm test items ranked among all items, new ones included (the cost).
 
-Used by ``python -m bench.learn`` (``TRADEOFF_CASES``); rows are kept in
+Used by ``python -m bench.learn`` (``bench.learn_cases.TRADEOFF_CASES``); rows are kept in
 ``kgrec-results.json`` so ``--report-only`` can redraw the table.
 """
 

@@ -30,13 +30,13 @@ import json
 import logging
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from bench import cold_tradeoff
+from bench.learn_cases import BY_NAME, CASES, COLD_CASES, COMMON, METRICS, QUICK, SEED_CASES, TRADEOFF_CASES, Case
 from kgrec.learn.config import TrainConfig
 from kgrec.learn.report import markdown_table
 from kgrec.learn.run import split_of, train_run
@@ -44,112 +44,6 @@ from kgrec.learn.split import Split
 from kgrec.snapshot import GraphSnapshot
 
 log = logging.getLogger("bench.learn")
-
-COMMON: dict[str, Any] = {"lr": 5e-3, "batch_size": 8192, "epochs": 150, "patience": 10, "dim": 64, "threads": 1}
-QUICK: dict[str, Any] = {"epochs": 8, "patience": 3}
-METRICS = ("recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit@10", "hit@20", "mrr@10")
-
-
-@dataclass(frozen=True)
-class Case:
-    """One training configuration of the benchmark."""
-
-    name: str
-    group: str
-    settings: dict[str, Any]
-    what: str
-
-
-CASES = [
-    Case("pop", "baseline", {"model": "pop"}, "most interacted items first"),
-    Case("bprmf", "baseline", {"model": "bprmf"}, "matrix factorisation, BPR"),
-    Case("lightgcn", "baseline", {"model": "lightgcn", "layers": 2}, "LightGCN, 2 layers"),
-    Case(
-        "kgrec-hybrid", "ablation", {"fusion": "hybrid", "modalities": ["text", "image"]}, "KG + text + image, hybrid"
-    ),
-    Case("kgrec-early", "ablation", {"fusion": "early", "modalities": ["text", "image"]}, "KG + text + image, early"),
-    Case("kgrec-late", "kgrec", {"fusion": "late", "modalities": ["text", "image"]}, "KG + text + image, late"),
-    Case("kgrec-text", "kgrec", {"fusion": "late", "modalities": ["text"]}, "KG + text, late (the default)"),
-    Case(
-        "kgrec-text-sim",
-        "ablation",
-        {"fusion": "late", "modalities": ["text"], "cold_simulation": 0.1},
-        "KG + text, late; cold-start simulation 0.1",
-    ),
-    Case("kgrec-image", "ablation", {"fusion": "late", "modalities": ["image"]}, "KG + image only, late"),
-    Case("kgrec-nomodal", "ablation", {"fusion": "none"}, "KG, no modalities"),
-    Case(
-        "kgrec-nokg",
-        "ablation",
-        {"fusion": "late", "modalities": ["text", "image"], "kg": False},
-        "text + image, no KG, late",
-    ),
-    Case("kgrec-cf", "ablation", {"fusion": "none", "kg": False}, "interactions only (kgrec's propagation)"),
-    Case(
-        "kgrec-kg-attention",
-        "ablation",
-        {"fusion": "late", "modalities": ["text", "image"], "kg_mode": "attention", "kg_inputs": "learned"},
-        "KG + text + image, late; KG in the attention with learned entities",
-    ),
-    Case(
-        "kgrec-kg-learned",
-        "ablation",
-        {"fusion": "late", "modalities": ["text"], "kg_inputs": "learned"},
-        "KG + text, late; entities with learned embeddings",
-    ),
-    Case(
-        "kgrec-nokg-hybrid",
-        "ablation",
-        {"fusion": "hybrid", "modalities": ["text", "image"], "kg": False},
-        "text + image, no KG, hybrid",
-    ),
-]
-_BY_NAME = {c.name: c for c in CASES}
-TRADEOFF_CASES = ("cold-kgrec-text", "cold-sim-text", "cold-kgrec-late")
-"""The cold-start runs whose new-item map trade-off is measured (bench/cold_tradeoff.py)."""
-SEED_CASES = (
-    "lightgcn",
-    "bprmf",
-    "kgrec-late",
-    "kgrec-text",
-    "kgrec-text-sim",
-    "kgrec-nomodal",
-    "kgrec-nokg",
-    "kgrec-cf",
-)
-"""The models the seed-spread table reruns under other seeds."""
-COLD = {"id_dropout": 0.1}
-"""First cold-start recipe: drop item ids in training so that items are also scored without one."""
-SIM = {"cold_simulation": 0.1}
-"""Cold-start simulation: 10% of rated items per step lose their id *and* their interaction edges."""
-COLD_CASES = [
-    Case("cold-kgrec-hybrid", "cold", {**_BY_NAME["kgrec-hybrid"].settings, **COLD}, "KG + text + image, hybrid"),
-    Case("cold-kgrec-nomodal", "cold", {**_BY_NAME["kgrec-nomodal"].settings, **COLD}, "KG only"),
-    Case("cold-kgrec-nokg", "cold", {**_BY_NAME["kgrec-nokg-hybrid"].settings, **COLD}, "text + image only, hybrid"),
-    Case("cold-lightgcn", "cold", _BY_NAME["lightgcn"].settings, "LightGCN (collaborative only)"),
-    Case("cold-kgrec-late", "cold", _BY_NAME["kgrec-late"].settings, "KG + text + image, late; no cold recipe"),
-    Case("cold-kgrec-text", "cold", _BY_NAME["kgrec-text"].settings, "KG + text only, late; no cold recipe"),
-    Case("cold-sim-late", "cold", {**_BY_NAME["kgrec-late"].settings, **SIM}, "KG + text + image, late; simulated"),
-    Case(
-        "cold-sim-hybrid", "cold", {**_BY_NAME["kgrec-hybrid"].settings, **SIM}, "KG + text + image, hybrid; simulated"
-    ),
-    Case("cold-sim-nomodal", "cold", {**_BY_NAME["kgrec-nomodal"].settings, **SIM}, "KG only; simulated"),
-    Case("cold-sim-text", "cold", {**_BY_NAME["kgrec-text"].settings, **SIM}, "KG + text only, late; simulated"),
-    Case("cold-sim-image", "cold", {**_BY_NAME["kgrec-image"].settings, **SIM}, "KG + image only, late; simulated"),
-    Case(
-        "cold-sim-text-nokg",
-        "cold",
-        {"fusion": "late", "modalities": ["text"], "kg": False, **SIM},
-        "text only, no KG, late; simulated",
-    ),
-    Case(
-        "cold-kgrec-text-nokg",
-        "cold",
-        {"fusion": "late", "modalities": ["text"], "kg": False},
-        "text only, no KG, late; no cold recipe",
-    ),
-    Case("cold-sim-nokg", "cold", {**_BY_NAME["kgrec-nokg"].settings, **SIM}, "text + image only, late; simulated"),
-]
 
 
 def run_case(case: Case, snapshot: GraphSnapshot, split: Split, out: Path, quick: bool) -> dict[str, Any]:
@@ -187,7 +81,7 @@ def _progress(name: str):  # noqa: ANN202
 def seeded(seeds: list[int], wanted: set[str] | None) -> list[Case]:
     """The seed-spread reruns: ``name@seed`` for every seed and every (wanted) model of :data:`SEED_CASES`."""
     return [
-        Case(f"{name}@{seed}", "seed", {**_BY_NAME[name].settings, "seed": seed}, _BY_NAME[name].what)
+        Case(f"{name}@{seed}", "seed", {**BY_NAME[name].settings, "seed": seed}, BY_NAME[name].what)
         for name in SEED_CASES
         for seed in seeds
         if wanted is None or name in wanted or f"{name}@{seed}" in wanted

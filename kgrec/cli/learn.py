@@ -76,6 +76,8 @@ def train(
     _record_snapshot(out, snapshot or out / "snapshot.npz")
     epochs = f"best epoch {result.best_epoch + 1} of {result.epochs}"
     click.echo(f"{epochs}, median {result.median_epoch_seconds:.2f} s/epoch")
+    if config.model == "kgrec" and config.new_item_ridge > 0:
+        click.echo(f"new-item map: ridge {config.new_item_ridge:g}, never-rated items scored on the rated items' scale")
     _print_metrics("test", result.test)
     if result.cold:
         _print_metrics("cold items", result.cold)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, BinaryIO, TextIO, cast
@@ -23,6 +24,9 @@ _OPENERS: dict[str, Callable[..., IO[bytes]]] = {
 
 SUFFIXES = tuple(_OPENERS)
 """The suffixes read as compressed files."""
+
+DECOMPRESS_ERRORS: tuple[type[Exception], ...] = (EOFError, OSError, lzma.LZMAError, zlib.error)
+"""What reading a damaged or truncated compressed file raises (``gzip.BadGzipFile`` is an ``OSError``)."""
 
 
 def is_compressed(path: Path) -> bool:

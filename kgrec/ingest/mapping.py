@@ -27,15 +27,19 @@ class _Columns:
     problems: list[str | None]
 
     def take(self, field: Field_ | Key) -> list[Any]:
-        if field.column not in self.frame.columns:
-            raise KeyError(field.column)
-        values, errs = convert(self.frame[field.column], field)
+        values, errs = convert(self.column(field.column), field)
         if not any(errs):
             return values
         for i, e in enumerate(errs):
             if e and self.problems[i] is None:
                 self.problems[i] = f"column {field.column!r}: {e}" if "column" not in e else e
         return values
+
+    def column(self, name: str | None) -> pd.Series:
+        """A column by name; one that no record of the chunk has (JSON fields are optional) is all empty."""
+        if name in self.frame.columns:
+            return self.frame[name]
+        return pd.Series([""] * len(self.frame), index=self.frame.index, dtype=object)
 
 
 def map_chunk(
@@ -95,12 +99,12 @@ def _rel_columns(cols: _Columns, r: RelMap) -> _RelParts:
     props = {name: cols.take(f) for name, f in r.properties.items()}
     types = None
     if r.type_column:
-        types = cols.frame[r.type_column].fillna("").astype(str).str.strip().tolist()
+        types = cols.column(r.type_column).fillna("").astype(str).str.strip().tolist()
         for i, value in enumerate(types):
             if not value and cols.problems[i] is None:
                 cols.problems[i] = f"column {r.type_column!r}: missing relationship type"
     if r.end_flag_columns:
-        flags = [cols.frame[c].fillna("").astype(str).str.strip().str.lower().tolist() for c in r.end_flag_columns]
+        flags = [cols.column(c).fillna("").astype(str).str.strip().str.lower().tolist() for c in r.end_flag_columns]
         end = [[name for name, col in zip(r.end_flag_columns, flags) if col[i] in _FLAG_ON] for i in range(n)]
     else:
         end = cols.take(r.end)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import string
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Literal, get_args
 
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from kgrec.errors import SpecError
 from kgrec.features.encoder import Modality, encoder_info
 from kgrec.graph.names import check_label, check_property, check_rel_type
+from kgrec.schema import SchemaDecl, SchemaPart
 
 ValueType = Literal["str", "int", "float", "bool", "date", "datetime"]
 
@@ -99,6 +100,10 @@ class NodeMap(_HasProperties):
     key: Key
     labels: list[str] = []
     """Extra labels set on every node."""
+    create: bool = True
+    """Create nodes that are missing (default). ``false``: only add properties and
+    labels to nodes already in the graph (e.g. a tags table for artists loaded by
+    another table); records naming a missing node are counted and reported, not errors."""
 
     @field_validator("label")
     @classmethod
@@ -154,11 +159,22 @@ class RelMap(_HasProperties):
     end: Endpoint
     end_flag_columns: list[str] = []
     """One relationship per column whose value is ``1``; the end key is the column name."""
+    count: str | None = None
+    """Property that receives how many records of this table state each relationship
+    (e.g. ``count = "times"`` for repeated listens, or a user tagging an artist with
+    several tags). The value is set, not added: re-runs, ``--force`` reloads and
+    resumed runs give the same count. Counted per table: two tables counting into the
+    same property of the same relationship leave the last one's count."""
 
     @field_validator("type")
     @classmethod
     def _type(cls, v: str | None) -> str | None:
         return None if v is None else check_rel_type(v)
+
+    @field_validator("count")
+    @classmethod
+    def _count(cls, v: str | None) -> str | None:
+        return None if v is None else check_property(v)
 
     @field_validator("types", mode="before")
     @classmethod
@@ -173,29 +189,62 @@ class RelMap(_HasProperties):
             raise ValueError("'end.column' is required unless 'end_flag_columns' is given")
         if self.start.column is None:
             raise ValueError("'start.column' is required")
+        if self.count is not None and self.count in self.properties:
+            raise ValueError(f"'count' names {self.count!r}, which is also in 'properties'")
         return self
 
 
 class Table(_Strict):
-    """A delimited text (CSV/TSV/...) or JSON file and what its records become."""
+    """A delimited text (CSV/TSV/...) or JSON file and what its records become.
+
+    Files as spreadsheet programs export them are read as they are: a UTF-8
+    byte-order mark is dropped, CRLF line ends are fine, quoted fields may hold
+    the delimiter and line breaks, and header names are stripped of surrounding
+    spaces. A ``.gz``, ``.bz2`` or ``.xz`` file is decompressed while reading.
+    Every column the maps name must be in the header (or ``columns``): a missing
+    one is an error on line 1, listing the columns found, before any record is read.
+    """
 
     file: str
+    """Path under the spec's dataset folder, with its compression suffix if any (``ratings.csv.gz``)."""
     format: Literal["csv", "json", "jsonl"] = "csv"
     delimiter: str = ","
+    """One character (``"\\t"`` for tab-separated files)."""
     header: bool = True
     """The first line names the columns."""
     columns: list[str] | None = None
     """Column names (required without a header; renames the header's columns otherwise)."""
     encoding: str = "utf-8"
+    """Text encoding (``utf-8`` also reads a file starting with a byte-order mark)."""
     quotechar: str = '"'
+    """Character that quotes fields holding the delimiter, line breaks or itself (doubled).
+    ``""`` turns quoting off: every character is data and a record is one line, which reads
+    files with bare quotes in values, such as ``"Weird Al" Yankovic`` in Last.fm's tab-separated
+    ``artists.dat``."""
     comment: str | None = None
     nodes: list[NodeMap] = []
     relationships: list[RelMap] = []
 
-    @field_validator("delimiter", "quotechar")
+    @field_validator("delimiter")
     @classmethod
     def _one_char(cls, v: str) -> str:
         return _one_char(v)
+
+    @field_validator("quotechar")
+    @classmethod
+    def _quote(cls, v: str) -> str:
+        return v if v == "" else _one_char(v)
+
+    def used_columns(self) -> list[str]:
+        """The columns (fields) the node and relationship maps read, in first-use order."""
+        used: dict[str, None] = {}
+        for m in self.nodes:
+            used.update(dict.fromkeys([m.key.column or "", *(f.column for f in m.properties.values())]))
+        for r in self.relationships:
+            names = [r.start.column or "", r.end.column or "", r.type_column or "", *r.end_flag_columns]
+            used.update(dict.fromkeys([*names, *(f.column for f in r.properties.values())]))
+        used.pop("", None)
+        return list(used)
 
     @model_validator(mode="after")
     def _columns(self) -> Table:
@@ -210,8 +259,14 @@ class Link(_Strict):
     """Links source entities to catalogue items (entity key -> item key)."""
 
     file: str | None = None
-    """A CSV file with one row per (item, entity) pair."""
+    """A CSV file with one row per (item, entity) pair (``.gz``/``.bz2``/``.xz``: decompressed while reading)."""
     delimiter: str = ","
+    header: bool = True
+    """The first line names the columns (as for ``[[tables]]``)."""
+    columns: list[str] | None = None
+    """Column names (required without a header; renames the header's columns otherwise)."""
+    encoding: str = "utf-8"
+    """Text encoding (``utf-8`` also reads a file starting with a byte-order mark)."""
     item_column: str | None = None
     entity_column: str | None = None
     entity_prefix: str = ""
@@ -236,6 +291,8 @@ class Link(_Strict):
             raise ValueError("give exactly one of 'file' or 'predicate'")
         if self.file is not None and (self.item_column is None or self.entity_column is None):
             raise ValueError("'item_column' and 'entity_column' are required with 'file'")
+        if self.file is not None and not self.header and not self.columns:
+            raise ValueError("'columns' is required when 'header' is false")
         return self
 
 
@@ -366,6 +423,24 @@ class Spec(_Strict):
     link: Link | None = None
     features: list[Feature] = []
     """Modality features computed from nodes or files (``kgrec features``; ingestion skips them)."""
+    schema_: SchemaDecl = Field(SchemaDecl(), alias="schema")
+    """``[schema]``: this source's part of the graph schema (users, items, relationship roles and
+    phrases; see :mod:`kgrec.schema`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def schema_part(self) -> SchemaPart:
+        """The declarations and the node keys this spec's mappings use, in mapping order."""
+        keys: list[tuple[str, str]] = []
+        for t in self.tables:
+            keys += [(n.label, n.key.property) for n in t.nodes]
+            for r in t.relationships:
+                keys += [(r.start.label, r.start.property), (r.end.label, r.end.property)]
+        keys += [(r.entity_label, "iri") for r in self.rdf]
+        if self.link is not None:
+            keys.append((self.link.item.label, self.link.item.property))
+        keys += [(f.label, f.key) for f in self.features]
+        return SchemaPart(self.name, self.schema_, tuple(dict.fromkeys(keys)))
 
     @model_validator(mode="after")
     def _something(self) -> Spec:
@@ -402,6 +477,33 @@ def load_spec(path: Path | str) -> Spec:
 
 def _problem(err: dict) -> str:  # type: ignore[type-arg]
     if err["type"] == "extra_forbidden":
-        return "unknown key"
+        model = _model_at(Spec, list(err["loc"])[:-1])
+        return f"unknown key (valid: {', '.join(model.model_fields)})" if model else "unknown key"
     msg = str(err["msg"])
     return msg.removeprefix("Value error, ")
+
+
+def _model_at(model: type[BaseModel], loc: list[str | int]) -> type[BaseModel] | None:
+    """The model class found by following ``loc`` (keys, list indexes, dict keys) from ``model``."""
+    annotation: object = model
+    for part in loc:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(str(part))
+            if info is None:
+                return None
+            annotation = info.annotation
+        else:  # inside a list, dict or optional: the element type
+            annotation = _element(annotation)
+    annotation = _element(annotation) if not isinstance(annotation, type) else annotation
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _element(annotation: object) -> object:
+    """The model inside ``X | None``, ``list[X]`` or ``dict[str, X]`` (else ``annotation``)."""
+    for arg in reversed(get_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        inner = _element(arg) if get_args(arg) else None
+        if inner is not None and isinstance(inner, type) and issubclass(inner, BaseModel):
+            return inner
+    return annotation

@@ -4,6 +4,10 @@ Tokenising is done by Python's streaming ``csv`` reader, which knows the exact
 line and field count of every record (pandas pads short rows silently); each
 chunk then becomes a pandas ``DataFrame`` of strings, converted column-wise by
 :mod:`kgrec.ingest.mapping`. Memory use is bounded by the chunk size.
+
+Files are read as spreadsheet programs write them: a UTF-8 byte-order mark is
+dropped, header names are stripped, and compressed files (``.gz``, ``.bz2``,
+``.xz``) are decompressed on the fly (:mod:`kgrec.ingest.compressed`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import TextIO
 import pandas as pd
 
 from kgrec.errors import BadRecord, InputDataError
+from kgrec.ingest.compressed import DECOMPRESS_ERRORS, is_compressed, open_text
 from kgrec.ingest.spec import Table
 
 LINE = "__line__"
@@ -57,16 +62,32 @@ def read_table(
         from kgrec.errors import DataNotFoundError
 
         raise DataNotFoundError(f"{path}: no such file")
-    if table.format == "csv":
-        yield from _read_csv(path, table, chunk_size, skip, stop)
-    else:
-        yield from _read_json(path, table, chunk_size, skip, stop)
+    reader = _read_csv if table.format == "csv" else _read_json
+    if not is_compressed(path):
+        yield from reader(path, table, chunk_size, skip, stop)
+        return
+    try:
+        yield from reader(path, table, chunk_size, skip, stop)
+    except DECOMPRESS_ERRORS as e:
+        raise InputDataError([BadRecord(str(path), None, f"cannot decompress: {e}")]) from e
+
+
+def text_encoding(encoding: str) -> str:
+    """The codec to read ``encoding`` with: UTF-8 files may start with a byte-order mark, which is dropped."""
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+
+
+def csv_options(table: Table) -> dict[str, object]:
+    """Keyword arguments of ``csv.reader`` for ``table`` (``quotechar = ""``: no quoting)."""
+    if not table.quotechar:
+        return {"delimiter": table.delimiter, "quoting": csv.QUOTE_NONE, "strict": True}
+    return {"delimiter": table.delimiter, "quotechar": table.quotechar, "strict": True}
 
 
 def _read_csv(path: Path, table: Table, chunk_size: int, skip: int, stop: int | None) -> Iterator[Chunk]:
-    unquoted = not _contains(path, table.encoding, table.quotechar)
-    with path.open("r", encoding=table.encoding, errors="surrogateescape", newline="") as f:
-        reader = csv.reader(f, delimiter=table.delimiter, quotechar=table.quotechar, strict=True)
+    unquoted = not table.quotechar or not _contains(path, table.encoding, table.quotechar)
+    with open_text(path, encoding=text_encoding(table.encoding), errors="surrogateescape") as f:
+        reader = csv.reader(f, **csv_options(table))  # type: ignore[call-overload]
         columns = _columns(path, table, reader)
         if unquoted:
             yield from _read_lines(f, path, table, columns, reader.line_num + 1, chunk_size, skip, stop)
@@ -189,7 +210,7 @@ def _plain(records: list[list[str] | BadRecord], width: int, table: Table) -> bo
 
 def _tokenise(block: list[str], line: int, path: Path, table: Table) -> list[list[str] | BadRecord]:
     """Split the lines of ``block`` (the first is line ``line``); a line csv rejects becomes a BadRecord."""
-    opts = {"delimiter": table.delimiter, "quotechar": table.quotechar, "strict": True}
+    opts = csv_options(table)
     try:
         return list(csv.reader(block, **opts))  # type: ignore[arg-type]
     except csv.Error:
@@ -205,24 +226,51 @@ def _tokenise(block: list[str], line: int, path: Path, table: Table) -> list[lis
 
 def _contains(path: Path, encoding: str, char: str) -> bool:
     """Whether the decoded text of ``path`` holds ``char`` anywhere (read in blocks)."""
-    with path.open("r", encoding=encoding, errors="surrogateescape", newline="") as f:
+    with open_text(path, encoding=text_encoding(encoding), errors="surrogateescape") as f:
         return any(char in block for block in iter(lambda: f.read(1 << 22), ""))
 
 
 def _columns(path: Path, table: Table, reader: csv._reader) -> list[str]:  # type: ignore[name-defined]
-    if not table.header:
-        return list(table.columns or [])
+    """The record's column names (header, stripped, or ``columns``); every column the spec uses must be there."""
+    columns = header_columns(path, reader, header=table.header, columns=table.columns)
+    check_columns(path, columns, table.used_columns())
+    return columns
+
+
+def header_columns(path: Path, reader: csv._reader, *, header: bool, columns: list[str] | None) -> list[str]:  # type: ignore[name-defined]
+    """Read the header line (when there is one) and return the column names to use.
+
+    Raises:
+        InputDataError: On line 1: an empty file, or a header whose width differs from ``columns``.
+    """
+    if not header:
+        return list(columns or [])
     try:
-        header = next(reader)
+        names = [name.strip() for name in next(reader)]
     except StopIteration as e:
         raise InputDataError([BadRecord(str(path), 1, "empty file: expected a header line")]) from e
-    if table.columns is None:
-        return header
-    if len(header) != len(table.columns):
+    except csv.Error as e:
+        raise InputDataError([BadRecord(str(path), 1, f"unparsable header: {e}")]) from e
+    if columns is None:
+        return names
+    if len(names) != len(columns):
         raise InputDataError(
-            [BadRecord(str(path), 1, f"header has {len(header)} columns, the spec names {len(table.columns)}")]
+            [BadRecord(str(path), 1, f"header has {len(names)} columns, the spec names {len(columns)}")]
         )
-    return list(table.columns)
+    return list(columns)
+
+
+def check_columns(path: Path, found: list[str], used: list[str]) -> None:
+    """Raise on line 1 when a column the spec uses is not among the file's columns.
+
+    Raises:
+        InputDataError: Naming the missing columns and listing those found.
+    """
+    missing = [c for c in used if c not in found]
+    if missing:
+        names = ", ".join(repr(c) for c in missing)
+        shown = ", ".join(repr(c) for c in found) or "none"
+        raise InputDataError([BadRecord(str(path), 1, f"missing column(s) {names}; the file has: {shown}")])
 
 
 def _field_count(fields: list[str], expected: int) -> str:
@@ -274,7 +322,7 @@ def _read_json(path: Path, table: Table, chunk_size: int, skip: int, stop: int |
 
 def _json_items(path: Path, table: Table) -> Iterator[tuple[int, object]]:
     if table.format == "jsonl":
-        with path.open("r", encoding=table.encoding) as f:
+        with open_text(path, encoding=text_encoding(table.encoding), newline=None) as f:
             for n, text in enumerate(f, start=1):
                 if text.strip():
                     try:
@@ -283,7 +331,8 @@ def _json_items(path: Path, table: Table) -> Iterator[tuple[int, object]]:
                         yield n, BadRecord(str(path), n, f"invalid JSON: {e.msg}", text[:500])
         return
     try:
-        data = json.loads(path.read_text(encoding=table.encoding))
+        with open_text(path, encoding=text_encoding(table.encoding), newline=None) as f:
+            data = json.loads(f.read())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         line = getattr(e, "lineno", None)
         raise InputDataError([BadRecord(str(path), line, f"invalid JSON: {e}")]) from e

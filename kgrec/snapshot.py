@@ -46,12 +46,15 @@ class GraphSnapshot:
             (default: none).
         edge_props: Edge type -> property -> numeric array aligned with the
             edge's columns (default: none).
+        schema: The graph's declared schema as plain JSON (``kgrec.schema.GraphSchema.to_json``);
+            empty for a snapshot made without one (default: empty).
     """
 
     node_keys: dict[NodeType, np.ndarray]
     edges: dict[EdgeType, np.ndarray]
     node_props: dict[NodeType, dict[str, np.ndarray]] = field(default_factory=dict)
     edge_props: dict[EdgeType, dict[str, np.ndarray]] = field(default_factory=dict)
+    schema: dict[str, Any] = field(default_factory=dict)
 
     def num_nodes(self, label: NodeType) -> int:
         """Number of nodes of type ``label``."""
@@ -86,7 +89,7 @@ class GraphSnapshot:
         """Write the snapshot to ``path`` (one ``.npz``, replaced atomically) and return it."""
         path = Path(path)
         arrays: dict[str, np.ndarray] = {}
-        manifest = {"format": FORMAT, "version": VERSION, "nodes": [], "edges": []}
+        manifest = {"format": FORMAT, "version": VERSION, "nodes": [], "edges": [], "schema": self.schema}
         for i, (label, keys) in enumerate(sorted(self.node_keys.items())):
             props = self.node_props.get(label, {})
             manifest["nodes"].append(
@@ -120,7 +123,7 @@ class GraphSnapshot:
                 edges[etype] = npz[f"e{i}.index"]
                 if e["props"]:
                     edge_props[etype] = {p: _unpack(npz, ref) for p, ref in e["props"].items()}
-        return cls(node_keys, edges, node_props, edge_props)
+        return cls(node_keys, edges, node_props, edge_props, manifest.get("schema", {}))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, GraphSnapshot):
@@ -130,6 +133,7 @@ class GraphSnapshot:
             and _same_map(self.edges, other.edges)
             and _same_nested(self.node_props, other.node_props)
             and _same_nested(self.edge_props, other.edge_props)
+            and self.schema == other.schema
         )
 
     __hash__ = None  # type: ignore[assignment]

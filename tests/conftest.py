@@ -74,3 +74,16 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+FILM_SPECS = ("movielens-100k", "dbpedia-films")
+"""Shipped specs whose ``[schema]`` the hand-built film graphs of the tests share."""
+
+
+def declare_schema(store: GraphStore, *specs: str) -> None:
+    """Record the ``[schema]`` of shipped specs (default: :data:`FILM_SPECS`), as ``kgrec ingest`` does."""
+    from kgrec.graph.declared import record_part
+    from kgrec.ingest.spec import load_spec
+
+    for name in specs or FILM_SPECS:
+        record_part(store, load_spec(REPO / "ingest" / f"{name}.toml").schema_part())

@@ -1,4 +1,4 @@
-// Which feat_* vector properties items carry (schema lookup, no scan of values).
+// Which feat_* vector properties nodes of $label carry (schema lookup, no scan of values).
 CALL db.schema.nodeTypeProperties() YIELD nodeLabels, propertyName
-WHERE 'Item' IN nodeLabels AND propertyName STARTS WITH 'feat_'
+WHERE $label IN nodeLabels AND propertyName STARTS WITH 'feat_'
 RETURN DISTINCT propertyName AS property

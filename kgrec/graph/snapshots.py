@@ -1,29 +1,80 @@
-"""The snapshot kgrec trains on: which properties and vectors the learning side gets."""
+"""The snapshot kgrec trains on, as the graph's declared schema says.
+
+Node types and their keys, the interaction relationship (with its weight and
+time properties when declared), the relationships to leave out, and the item
+vectors all come from :func:`kgrec.graph.declared.read_schema`. A relationship
+joining users and items that is not declared stops the export: used as
+knowledge it would hold every test interaction (a leak).
+"""
 
 from __future__ import annotations
 
+from kgrec.errors import ConfigError
 from kgrec.graph import cypher
-from kgrec.graph.export import DEFAULT_KEYS, ProgressFactory, export_snapshot
+from kgrec.graph.declared import read_schema
+from kgrec.graph.export import ProgressFactory, export_snapshot
 from kgrec.graph.store import GraphStore
+from kgrec.schema import GraphSchema
 from kgrec.snapshot import GraphSnapshot
 
 MODALITIES = ("text", "image", "audio")
-"""Item modalities whose vectors (``Item.feat_<modality>``) are exported when present."""
-
-ANSWER_TYPES = ("RECOMMENDED",)
-"""kgrec's own answers in the graph: never training data (that would leak the model's output into its input)."""
+"""Item modalities whose vectors (``feat_<modality>`` on items) are exported when present."""
 
 
-def export_training_snapshot(store: GraphStore, *, progress: ProgressFactory | None = None) -> GraphSnapshot:
-    """Export users, items, entities and genres, ratings with value and time, item titles and feature vectors."""
-    present = {r["property"] for r in store.query(cypher.statement("graph/item_vector_properties"))}
+def export_training_snapshot(
+    store: GraphStore, *, schema: GraphSchema | None = None, progress: ProgressFactory | None = None
+) -> GraphSnapshot:
+    """Export what the schema declares: nodes, knowledge and social relationships, interactions, item vectors.
+
+    Args:
+        store: The graph.
+        schema: Its schema (default: the one recorded by ``kgrec ingest``).
+        progress: Makes a progress bar per label and relationship group.
+
+    Raises:
+        ConfigError: No interaction type declared or none in the graph, or an undeclared
+            relationship joins users and items.
+    """
+    schema = schema or read_schema(store)
+    check_interactions(store, schema)
+    items, interaction = schema.items, schema.interaction
+    present = {r["property"] for r in store.query(cypher.statement("graph/item_vector_properties"), label=items)}
     vectors = [f"feat_{m}" for m in MODALITIES if f"feat_{m}" in present]
-    return export_snapshot(
+    weights = [p for p in (interaction.weight, interaction.timestamp) if p]
+    snapshot = export_snapshot(
         store,
-        DEFAULT_KEYS,
-        node_props={"Item": ["title"]},
-        edge_props={"RATED": ["rating", "timestamp"]},
-        vectors={"Item": vectors} if vectors else None,
-        exclude_types=ANSWER_TYPES,
+        schema.node_types(),
+        node_props={items: [schema.node(items).name or "title"]},
+        edge_props={schema.interaction_type or "": weights},
+        vectors={items: vectors} if vectors else None,
+        exclude_types=schema.excluded_types(),
         progress=progress,
     )
+    return GraphSnapshot(snapshot.node_keys, snapshot.edges, snapshot.node_props, snapshot.edge_props, schema.to_json())
+
+
+def check_interactions(store: GraphStore, schema: GraphSchema) -> None:
+    """Stop, in one line, where training would go wrong: no interactions, or interactions used as knowledge.
+
+    Raises:
+        ConfigError: As :func:`export_training_snapshot` says.
+    """
+    types = [r["type"] for r in store.query(cypher.statement("graph/rel_types"))]
+    users, items = schema.users, schema.items
+    between = [t for t in types if store.links_between(users, t, items)]
+    for t in between:
+        if t not in schema.relationships and schema.role(t) == "knowledge":
+            raise ConfigError(
+                f"relationship {t} joins {users} and {items} but its role is not declared: add "
+                f'[schema.relationships.{t}] with role = "interaction" (what users do with items) or '
+                f'role = "exclude" to a spec file and run `kgrec ingest` on it again'
+            )
+    found = schema.interaction_type
+    if found is None:
+        hint = f" ({', '.join(between)} joins them)" if between else ""
+        raise ConfigError(
+            f"no interaction type declared: add [schema.relationships.<TYPE>] with role = \"interaction\" "
+            f"for the relationship from {users} to {items}{hint}"
+        )
+    if found not in between:
+        raise ConfigError(f"the graph has no {users}-{found}->{items} interactions (declared in the schema)")

@@ -25,7 +25,7 @@ from kgrec.settings import Settings
 log = logging.getLogger(__name__)
 
 STATIC_SCHEMA = ("schema/checkpoint_unit", "schema/item_title", "schema/entity_name", "schema/names_fulltext")
-INTERNAL_LABELS = frozenset({"KgrecCheckpoint"})
+INTERNAL_LABELS = frozenset({"KgrecCheckpoint", "KgrecSchema"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +116,19 @@ class GraphStore:
         for name in STATIC_SCHEMA:
             self._run(cypher.statement(name))
         self._run("CALL db.awaitIndexes(300)")
+
+    def declare(self, source: str, part: str) -> None:
+        """Record one source's part of the declared schema (JSON text from :mod:`kgrec.schema`)."""
+        self._write_query(cypher.statement("schema/declare_source"), source=source, part=part)
+
+    def declared(self) -> dict[str, str]:
+        """Source -> its recorded schema part (JSON text)."""
+        return {r["source"]: r["part"] for r in self._run(cypher.statement("schema/declared"))}
+
+    def links_between(self, a: str, rel_type: str, b: str) -> bool:
+        """Whether some ``rel_type`` relationship joins an ``a`` node and a ``b`` node (either way)."""
+        names = {"A": check_label(a), "TYPE": check_rel_type(rel_type), "B": check_label(b)}
+        return bool(self._run(cypher.render("graph/links_between", names=names))[0]["found"])
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -257,14 +270,19 @@ def _write_batch(tx: ManagedTransaction, batch: Batch, checkpoint: Checkpoint | 
 def _write_nodes(tx: ManagedTransaction, group: NodeGroup, counts: WriteCounts) -> None:
     labels = tuple(check_label(x) for x in group.labels)
     text = cypher.render(
-        "graph/merge_nodes",
+        "graph/merge_nodes" if group.create else "ingest/update_nodes",
         names={"LABEL": check_label(group.key.label), "KEY": check_property(group.key.property)},
         raw={
             "SET_LABELS": cypher.set_labels(labels),
             "SET_PROPS": cypher.set_props("n", _prop_names(group.rows)),
         },
     )
-    summary = tx.run(text, rows=group.rows).consume()
+    result = tx.run(text, rows=group.rows)
+    if not group.create:
+        missing = len(group.rows) - int(result.single(strict=True)["updated"])
+        if missing:
+            counts.nodes_missing[group.key.label] = counts.nodes_missing.get(group.key.label, 0) + missing
+    summary = result.consume()
     label = group.key.label
     counts.nodes_created[label] = counts.nodes_created.get(label, 0) + summary.counters.nodes_created
     counts.properties_set += summary.counters.properties_set

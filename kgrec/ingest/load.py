@@ -35,8 +35,11 @@ from typing import Protocol, TypeVar
 
 from kgrec.errors import BadRecord, DataNotFoundError, InputDataError
 from kgrec.graph.batch import Batch, NodeKey, WriteCounts
+from kgrec.graph.declared import check_part, record_part
 from kgrec.graph.store import Checkpoint, GraphStore
 from kgrec.ingest import rdf as rdf_io
+from kgrec.ingest.compressed import open_binary
+from kgrec.ingest.counts import RelCounts
 from kgrec.ingest.link import LinkMap, read_link_file
 from kgrec.ingest.mapping import map_chunk
 from kgrec.ingest.pairs import PairCheck
@@ -149,6 +152,7 @@ class Ingestor:
             InputDataError: A file is malformed (and ``skip_bad`` is off); nothing was written.
         """
         spec = load_spec(spec_path)
+        check_part(self._store, spec.schema_part())
         root = self._data_dir / spec.dataset
         report = IngestReport(spec.name)
         link = self._link(spec, root)
@@ -168,6 +172,7 @@ class Ingestor:
             report.shared_links = link.shared()
             self._write_link(spec, link, report.counts)
         self._write_rejects(report.bad)
+        record_part(self._store, spec.schema_part())
         return report
 
     # -- planning -------------------------------------------------------------------------------
@@ -215,14 +220,16 @@ class Ingestor:
             for batch, _ in plan.content.batches(self._opt.batch_size):
                 unit.pairs.add(batch)
             return unit
-        if unit.skip and (not self._opt.skip_bad or unit.resumes_create):
+        if unit.skip and (not self._opt.skip_bad or unit.resumes_create or _counts(plan)):
             for batch, bad, _ in self._mapped(plan, 0, unit.skip):  # already written: checked, not kept
                 unit.pairs.add(batch)
+                unit.counts.add(batch)
                 unit.bad += [] if self._opt.skip_bad else bad
         done = unit.skip
         for batch, bad, records in self._mapped(plan, unit.skip, None):
             done += records
             unit.pairs.add(batch)
+            unit.counts.add(batch)
             unit.bad += bad
             unit.batches.append((batch, done, bad), len(batch))
         return unit
@@ -283,7 +290,8 @@ class Ingestor:
             for batch, done in content.batches(self._opt.batch_size, unit.skip):
                 yield batch, done, []
             return
-        yield from unit.batches
+        for batch, done, bad in unit.batches:
+            yield unit.counts.fill(batch), done, bad
 
     def _write_link(self, spec: Spec, link: LinkMap, counts: WriteCounts) -> None:
         group = link.item_nodes()
@@ -390,11 +398,18 @@ class _Unit:
     up_to_date: bool = False
     bad: list[BadRecord] = field(default_factory=list)
     pairs: PairCheck = field(default_factory=PairCheck)
+    counts: RelCounts = field(default_factory=RelCounts)
+    """Records per relationship, for relationship maps with ``count``."""
 
     @property
     def resumes_create(self) -> bool:
         """A resumed load whose earlier batches were created, not merged."""
         return self.skip > 0 and self.checkpoint is not None and self.checkpoint.create
+
+
+def _counts(plan: _Plan) -> bool:
+    """Whether a table plan counts records per relationship (so a resumed load must count the written part too)."""
+    return plan.table is not None and any(r.count for r in plan.table.relationships)
 
 
 def _existing(path: Path) -> Path:
@@ -420,7 +435,7 @@ _CONTENT_LINE = re.compile(rb"(?m)^[^\S\n]*\S")
 def _count_lines(path: Path) -> int:
     """Non-blank lines: the record count when no field spans lines (for progress bars)."""
     count, tail = 0, b""
-    with path.open("rb") as f:
+    with open_binary(path) as f:
         for block in iter(lambda: f.read(1 << 22), b""):
             block = tail + block
             cut = block.rfind(b"\n") + 1
@@ -459,6 +474,7 @@ def load_report_json(report: IngestReport) -> str:
             "nodes_created": report.counts.nodes_created,
             "relationships_created": report.counts.rels_created,
             "relationships_skipped": report.counts.rels_skipped,
+            "nodes_missing": report.counts.nodes_missing,
         },
         indent=2,
     )

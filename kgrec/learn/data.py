@@ -6,7 +6,7 @@
 * every node type of the snapshot, with ``num_nodes`` (node ids are the
   snapshot's, so they are deterministic);
 * every relationship type, plus a reverse edge type ``rev_<TYPE>`` for each;
-* the interaction relationship (``User -RATED-> Item`` by default) holds the
+* the interaction relationship (the schema's; ``data.interaction`` names it) holds the
   **training interactions only**: validation, test and cold-start interactions
   never reach the model's graph;
 * item modality features ``x_<modality>`` (``float32``, zeros where missing) and
@@ -27,6 +27,7 @@ from torch_geometric.data import HeteroData
 
 from kgrec.errors import ConfigError
 from kgrec.learn.split import Split
+from kgrec.schema import GraphSchema
 from kgrec.snapshot import GraphSnapshot
 from kgrec.types import EdgeType
 
@@ -53,23 +54,48 @@ class Coverage:
         return self.present / self.total if self.total else 0.0
 
 
-def interactions_of(snapshot: GraphSnapshot, etype: EdgeType = INTERACTION) -> np.ndarray:
-    """The ``(2, E)`` user/item id pairs of the interaction relationship.
+def interaction_type(snapshot: GraphSnapshot) -> EdgeType:
+    """The interaction edge type the snapshot's schema declares (``User-RATED-Item`` without a schema)."""
+    if not snapshot.schema:
+        return INTERACTION
+    return GraphSchema.from_json(snapshot.schema).edge_type()
+
+
+def interactions_of(snapshot: GraphSnapshot, etype: EdgeType | None = None) -> np.ndarray:
+    """The ``(2, E)`` user/item id pairs that count as positives.
+
+    Every interaction is a positive unless the schema declares a ``min_weight``: then
+    interactions whose weight is below it (or missing) are left out.
+
+    Args:
+        snapshot: The exported graph.
+        etype: The interaction edge type (default: :func:`interaction_type`).
 
     Raises:
-        ConfigError: The snapshot has no such relationship.
+        ConfigError: The snapshot has no such relationship, or no positive is left.
     """
+    etype = etype or interaction_type(snapshot)
     if etype not in snapshot.edges:
         known = ", ".join("-".join(t) for t in sorted(snapshot.edges)) or "none"
         raise ConfigError(f"the graph has no {'-'.join(etype)} interactions (edge types: {known})")
-    return np.asarray(snapshot.edges[etype], dtype=np.int64)
+    pairs = np.asarray(snapshot.edges[etype], dtype=np.int64)
+    decl = GraphSchema.from_json(snapshot.schema).interaction if snapshot.schema else None
+    if decl is None or decl.min_weight is None or decl.weight is None:
+        return pairs
+    weight = snapshot.edge_props.get(etype, {}).get(decl.weight)
+    if weight is None:
+        raise ConfigError(f"{etype[1]}.{decl.weight}: the declared weight was not exported")
+    kept = pairs[:, np.asarray(weight, dtype=np.float64) >= decl.min_weight]
+    if not kept.shape[1]:
+        raise ConfigError(f"no {etype[1]} interaction has {decl.weight} >= {decl.min_weight:g} (min_weight)")
+    return kept
 
 
 def to_hetero(
     snapshot: GraphSnapshot,
     split: Split,
     *,
-    interaction: EdgeType = INTERACTION,
+    interaction: EdgeType | None = None,
     kg: bool = True,
     modalities: Sequence[str] = (),
     min_degree: int = 2,
@@ -79,7 +105,7 @@ def to_hetero(
     Args:
         snapshot: The exported graph.
         split: The split whose ``train`` interactions replace the snapshot's.
-        interaction: The interaction edge type (default: ``User-RATED-Item``).
+        interaction: The interaction edge type (default: the snapshot's, :func:`interaction_type`).
         kg: Keep the knowledge-graph relationships (default: ``True``); without
             them the graph holds users, items and training interactions only.
         modalities: Item modalities to attach, e.g. ``("text", "image")``.
@@ -92,6 +118,7 @@ def to_hetero(
     Raises:
         ConfigError: The split was made over other users or items than the snapshot's.
     """
+    interaction = interaction or interaction_type(snapshot)
     user_t, _, item_t = interaction
     _check_keys(snapshot, split, user_t, item_t)
     data = HeteroData()
@@ -111,6 +138,7 @@ def to_hetero(
         data[d, REVERSE_PREFIX + r, s].edge_index = index.flip(0)
     for m in modalities:
         _attach_modality(data, snapshot, item_t, m)
+    data.interaction = interaction
     return data
 
 

@@ -7,7 +7,7 @@ from torch_geometric.data import HeteroData
 
 from kgrec.learn.bpr_mf import BPRMF
 from kgrec.learn.config import TrainConfig
-from kgrec.learn.data import to_hetero
+from kgrec.learn.data import INTERACTION, interaction_type, to_hetero
 from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.lightgcn import LightGCN
 from kgrec.learn.popularity import Popularity
@@ -19,7 +19,7 @@ from kgrec.snapshot import GraphSnapshot
 def training_graph(snapshot: GraphSnapshot, split: Split, config: TrainConfig) -> HeteroData:
     """The graph ``config`` trains on (knowledge graph and modalities as configured)."""
     modalities = config.modalities if config.fusion != "none" else []
-    return to_hetero(snapshot, split, kg=config.kg, modalities=modalities)
+    return to_hetero(snapshot, split, interaction=interaction_type(snapshot), kg=config.kg, modalities=modalities)
 
 
 def build_model(config: TrainConfig, split: Split, data: HeteroData | None = None) -> Recommender:
@@ -55,4 +55,5 @@ def build_model(config: TrainConfig, split: Split, data: HeteroData | None = Non
         kg_inputs=config.kg_inputs,
         kg_mode=config.kg_mode,
         kg_gate=config.kg_gate,
+        interaction=tuple(getattr(data, "interaction", INTERACTION)),
     )

@@ -16,7 +16,7 @@ import torch
 
 from kgrec.learn.bundle import save_bundle
 from kgrec.learn.config import TrainConfig
-from kgrec.learn.data import coverage, interactions_of
+from kgrec.learn.data import coverage, interaction_type, interactions_of
 from kgrec.learn.evaluator import Evaluator
 from kgrec.learn.factory import build_model, training_graph
 from kgrec.learn.report import write_report
@@ -42,9 +42,10 @@ class RunResult:
 
 def split_of(snapshot: GraphSnapshot, *, seed: int = 2020, cold_item_share: float = 0.0) -> Split:
     """The RecBole-protocol split of the snapshot's interactions (see :func:`make_split`)."""
+    users, _, items = interaction_type(snapshot)
     return make_split(
-        snapshot.node_keys["User"],
-        snapshot.node_keys["Item"],
+        snapshot.node_keys[users],
+        snapshot.node_keys[items],
         interactions_of(snapshot),
         seed=seed,
         cold_item_share=cold_item_share,

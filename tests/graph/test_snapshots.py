@@ -7,6 +7,7 @@ import pytest
 
 from kgrec.graph.snapshots import export_training_snapshot
 from kgrec.graph.store import GraphStore
+from tests.conftest import declare_schema
 
 pytestmark = pytest.mark.neo4j
 
@@ -22,6 +23,7 @@ CREATE (u:User {id: 1}), (v:User {id: 2}),
 
 def test_recommendations_written_by_kgrec_are_never_training_data(store: GraphStore) -> None:
     store.query(GRAPH)
+    declare_schema(store)
     snap = export_training_snapshot(store)
     assert sorted(t[1] for t in snap.edges) == ["DIRECTED_BY", "RATED"]
     rated = ("User", "RATED", "Item")
@@ -32,6 +34,7 @@ def test_recommendations_written_by_kgrec_are_never_training_data(store: GraphSt
 
 def test_item_vectors_come_along_when_present(store: GraphStore) -> None:
     store.query(GRAPH)
+    declare_schema(store)
     store.set_vectors("Item", "id", "feat_text", [(10, [1.0, 0.0, 0.5])])
     snap = export_training_snapshot(store)
     text = snap.node_props["Item"]["feat_text"]

@@ -22,6 +22,7 @@ import numpy as np
 
 from kgrec.graph.batch import Batch, NodeGroup, NodeKey, RelGroup
 from kgrec.graph.store import GraphStore
+from tests.conftest import declare_schema
 
 FANS = 10
 USERS = list(range(1, 2 * FANS + 1))
@@ -70,6 +71,7 @@ def ratings(seed: int = 7) -> list[tuple[int, int, int]]:
 def load_world(store: GraphStore) -> None:
     """Write the world into an empty graph, with text vectors and their index."""
     store.apply_schema([USER_KEY, ITEM_KEY, ENTITY_KEY, GENRE_KEY])
+    declare_schema(store)
     films = ANIMATED + NOIR
     items = [
         {"key": f, "props": {"title": title(f), "year": 1990 + f % 100 if f < 200 else 1940 + f % 100}} for f in films

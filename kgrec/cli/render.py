@@ -44,6 +44,8 @@ def ingest_report(report: IngestReport) -> None:
         click.echo("  relationships created: " + ", ".join(f"{k} {v:,}" for k, v in sorted(c.rels_created.items())))
     for t, n in sorted(c.rels_skipped.items()):
         click.echo(f"  warning: {n:,} {t} relationship(s) skipped: an endpoint node does not exist", err=True)
+    for label, n in sorted(c.nodes_missing.items()):
+        click.echo(f"  {n:,} {label} update(s) skipped: no such node (the table only updates, create = false)")
     if report.shared_links:
         click.echo(f"  {len(report.shared_links)} entities are linked to several items (each item gets their facts)")
     for b in report.bad[:20]:

@@ -30,6 +30,8 @@ class NodeGroup:
     key: NodeKey
     labels: tuple[str, ...] = ()
     rows: list[Row] = field(default_factory=list)
+    create: bool = True
+    """``MERGE`` the nodes (default); ``False``: only update nodes that exist (missing ones are counted)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,9 @@ class RelGroup:
     rows: list[Row] | list[list[Any]] = field(default_factory=list)
     columns: tuple[str, ...] | None = None
     """Property names of list rows (``None``: the rows are dicts)."""
+    count: str | None = None
+    """Property that ingestion fills, before writing, with how many records of the unit state each row's
+    relationship (``None``: not counted)."""
 
 
 @dataclass(slots=True)
@@ -72,6 +77,8 @@ class WriteCounts:
     properties_set: int = 0
     rels_skipped: dict[str, int] = field(default_factory=dict)
     """Relationships not written because an endpoint did not exist, by type."""
+    nodes_missing: dict[str, int] = field(default_factory=dict)
+    """Update-only node rows whose node did not exist (nothing written), by label."""
 
     def add(self, other: WriteCounts) -> None:
         """Add ``other`` into this one."""
@@ -79,6 +86,7 @@ class WriteCounts:
             (self.nodes_created, other.nodes_created),
             (self.rels_created, other.rels_created),
             (self.rels_skipped, other.rels_skipped),
+            (self.nodes_missing, other.nodes_missing),
         ):
             for k, v in theirs.items():
                 mine[k] = mine.get(k, 0) + v

@@ -11,11 +11,13 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from kgrec.errors import BadRecord, InputDataError
 from kgrec.graph.batch import NodeGroup, NodeKey
+from kgrec.ingest.compressed import DECOMPRESS_ERRORS, open_text
 from kgrec.ingest.spec import Link
+from kgrec.ingest.tables import check_columns, header_columns, text_encoding
 
 
 @dataclass(slots=True)
@@ -50,35 +52,62 @@ class LinkMap:
 
 
 def read_link_file(path: Path, link: Link) -> LinkMap:
-    """Read a link file (CSV/TSV with a header naming ``item_column`` and ``entity_column``).
+    """Read a link file (CSV/TSV with one row per (item, entity) pair; compressed by suffix).
+
+    The columns come from the header (names stripped, a byte-order mark dropped)
+    or, with ``header = false``, from ``columns``.
 
     Raises:
-        InputDataError: Naming each bad line.
+        InputDataError: Naming each bad line (a missing column: line 1, listing the columns found).
     """
     assert link.item_column and link.entity_column
     lm = LinkMap(NodeKey(link.item.label, link.item.property), link.store_as)
     bad: list[BadRecord] = []
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f, delimiter=link.delimiter)
-        missing = {link.item_column, link.entity_column} - set(reader.fieldnames or [])
-        if missing:
-            raise InputDataError([BadRecord(str(path), 1, f"missing column(s) {sorted(missing)} in the header")])
-        for row in reader:
-            item, entity = (
-                (row.get(link.item_column) or "").strip(),
-                (row.get(link.entity_column) or "").strip(),
-            )
-            if not item or not entity:
-                bad.append(BadRecord(str(path), reader.line_num, "empty item or entity"))
-                continue
-            key = _item_key(item, link.item.type)
-            if key is None:
-                bad.append(BadRecord(str(path), reader.line_num, f"item key is not an integer: {item!r}"))
-                continue
-            lm.add(link.entity_prefix + entity, key)
+    try:
+        with open_text(path, encoding=text_encoding(link.encoding)) as f:
+            bad = _read_pairs(f, path, link, lm)
+    except DECOMPRESS_ERRORS as e:
+        raise InputDataError([BadRecord(str(path), None, f"cannot decompress: {e}")]) from e
+    except UnicodeDecodeError as e:
+        raise InputDataError([BadRecord(str(path), None, f"not {link.encoding} text: {e.reason}")]) from e
     if bad:
         raise InputDataError(bad)
     return lm
+
+
+def _read_pairs(f: TextIO, path: Path, link: Link, lm: LinkMap) -> list[BadRecord]:
+    """Add every (entity, item) pair of the open file ``f`` to ``lm``; return the bad lines."""
+    assert link.item_column and link.entity_column
+    reader = csv.reader(f, delimiter=link.delimiter, strict=True)
+    columns = header_columns(path, reader, header=link.header, columns=link.columns)
+    check_columns(path, columns, [link.item_column, link.entity_column])
+    at_item, at_entity = columns.index(link.item_column), columns.index(link.entity_column)
+    bad: list[BadRecord] = []
+    line = reader.line_num + 1
+    while True:
+        try:
+            fields = next(reader, None)
+        except csv.Error as e:
+            bad.append(BadRecord(str(path), line, f"unparsable record: {e}"))
+            line = reader.line_num + 1
+            continue
+        start, line = line, reader.line_num + 1
+        if fields is None:
+            return bad
+        if not fields:
+            continue
+        if len(fields) != len(columns):
+            bad.append(BadRecord(str(path), start, f"expected {len(columns)} fields, found {len(fields)}"))
+            continue
+        item, entity = fields[at_item].strip(), fields[at_entity].strip()
+        if not item or not entity:
+            bad.append(BadRecord(str(path), start, "empty item or entity"))
+            continue
+        key = _item_key(item, link.item.type)
+        if key is None:
+            bad.append(BadRecord(str(path), start, f"item key is not an integer: {item!r}"))
+            continue
+        lm.add(link.entity_prefix + entity, key)
 
 
 def _item_key(value: str, kind: str) -> Any:

@@ -76,7 +76,7 @@ def _prop_rows(columns: dict[str, list[Any]], n: int) -> list[dict[str, Any]]:
 
 
 def _node_group(m: NodeMap, keys: list[Any], props: list[dict[str, Any]], good: list[bool]) -> NodeGroup:
-    group = NodeGroup(NodeKey(m.label, m.key.property), tuple(m.labels))
+    group = NodeGroup(NodeKey(m.label, m.key.property), tuple(m.labels), create=m.create)
     group.rows.extend({"key": k, "props": p} for k, p, ok in zip(keys, props, good) if ok)
     return group
 
@@ -113,7 +113,7 @@ def _rel_columns(cols: _Columns, r: RelMap) -> _RelParts:
 
 def _rel_groups(r: RelMap, parts: _RelParts, good: list[bool], link: LinkMap | None) -> list[RelGroup]:
     linked = link is not None and (r.start.linked or r.end.linked)
-    if r.type is not None and not r.end_flag_columns and not linked:
+    if r.type is not None and not r.end_flag_columns and not linked and r.count is None:
         return _plain_rel_group(r, parts, good)
     groups: dict[tuple[NodeKey, str, NodeKey, bool, bool], list[Row]] = defaultdict(list)
     excluded = set(r.exclude_types)
@@ -137,7 +137,7 @@ def _rel_groups(r: RelMap, parts: _RelParts, good: list[bool], link: LinkMap | N
                         else ((s_key, s_val, s_create), (e_key, e_val, e_create))
                     )
                     groups[(a[0], rel_type, b[0], a[2], b[2])].append({"start": a[1], "end": b[1], "props": props[i]})
-    return [RelGroup(s, t, e, cs, ce, rows) for (s, t, e, cs, ce), rows in groups.items()]
+    return [RelGroup(s, t, e, cs, ce, rows, count=r.count) for (s, t, e, cs, ce), rows in groups.items()]
 
 
 def _plain_rel_group(r: RelMap, parts: _RelParts, good: list[bool]) -> list[RelGroup]:

@@ -18,8 +18,10 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionE
 
 from kgrec.errors import GraphUnavailableError, KgrecError
 from kgrec.graph import cypher
+from kgrec.graph.declared import read_schema
 from kgrec.graph.names import check_label, check_property, check_rel_type
 from kgrec.graph.store import GraphStore, credentials
+from kgrec.schema import GraphSchema
 from kgrec.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,13 @@ class AnswerGraph:
 
     def __init__(self, store: GraphStore) -> None:
         self.store = store
+        self._schema: GraphSchema | None = None
+
+    def schema(self) -> GraphSchema:
+        """The graph's declared schema (read once; see :func:`kgrec.graph.declared.read_schema`)."""
+        if self._schema is None:
+            self._schema = read_schema(self.store)
+        return self._schema
 
     def ping(self) -> None:
         """One ``RETURN 1`` round trip (raises :class:`GraphUnavailableError` when Neo4j is down)."""

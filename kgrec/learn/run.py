@@ -22,6 +22,7 @@ from kgrec.learn.factory import build_model, training_graph
 from kgrec.learn.report import write_report
 from kgrec.learn.split import Split, make_split
 from kgrec.learn.trainer import EpochLog, Trainer, resolve_device
+from kgrec.schema import GraphSchema
 from kgrec.snapshot import GraphSnapshot
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,17 @@ def split_of(snapshot: GraphSnapshot, *, seed: int = 2020, cold_item_share: floa
         seed=seed,
         cold_item_share=cold_item_share,
     )
+
+
+def graph_identity(snapshot: GraphSnapshot) -> dict[str, Any]:
+    """What a bundle records of the graph it was trained on: schema fingerprint, sources, counts."""
+    schema = GraphSchema.from_json(snapshot.schema) if snapshot.schema else None
+    return {
+        "schema_fingerprint": schema.fingerprint() if schema else None,
+        "datasets": list(schema.datasets) if schema else [],
+        "nodes": {t: len(k) for t, k in sorted(snapshot.node_keys.items())},
+        "interactions": int(interactions_of(snapshot).shape[1]),
+    }
 
 
 def train_run(
@@ -96,6 +108,7 @@ def train_run(
         "device": str(device),
         "coverage": [asdict(c) for c in coverage(data, config.modalities)] if data is not None else [],
         "diagnostics": model.diagnostics() if hasattr(model, "diagnostics") else {},
+        "graph": graph_identity(snapshot),
     }
     save_bundle(out, model.cpu(), config, split, snapshot, meta)
     write_report(out, result, meta)

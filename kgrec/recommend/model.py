@@ -24,6 +24,7 @@ import torch
 
 from kgrec.errors import NotFoundError, NotTrainedError
 from kgrec.learn.bundle import Bundle, load_bundle
+from kgrec.schema import GraphSchema
 from kgrec.snapshot import GraphSnapshot
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,23 @@ class ModelScores:
             raise NotTrainedError(f"{path}: its snapshot {snapshot} is missing")
         snap = GraphSnapshot.load(snapshot)
         return cls(load_bundle(path, snap), snap)
+
+    def check_graph(self, schema: GraphSchema) -> None:
+        """Refuse to answer over a graph other than the one the model was trained on.
+
+        Raises:
+            NotTrainedError: The graph's declared schema or sources differ from the bundle's.
+        """
+        trained = self.bundle.meta.get("graph") or {}
+        where = self.bundle.path
+        if trained.get("schema_fingerprint") is None:
+            raise NotTrainedError(f"{where}: trained by an older kgrec that did not record its graph; retrain it")
+        if trained["schema_fingerprint"] != schema.fingerprint() or set(trained["datasets"]) != set(schema.datasets):
+            raise NotTrainedError(
+                f"{where} was trained on another graph ({', '.join(trained['datasets'])}; this one holds "
+                f"{', '.join(schema.datasets)}): pass --model (or KGREC_MODEL) a model trained on this graph, "
+                f"or train one with `kgrec train --out DIR`"
+            )
 
     # -- scores ---------------------------------------------------------------------------------
 

@@ -60,6 +60,8 @@ class Recommendations:
         min_rating: float = 3,
     ) -> None:
         self.graph, self.scores, self.min_rating = graph, scores, min_rating
+        self.schema = graph.schema()
+        scores.check_graph(self.schema)
         self.neighbourhood = NeighbourhoodCache(
             lambda: Neighbourhood.load(graph, scores.relation_types), max_age=max_age
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import click
@@ -9,6 +11,7 @@ import click
 from kgrec.cli import render
 from kgrec.data import resolve_data_dir
 from kgrec.graph.store import GraphStore
+from kgrec.ingest.check import validate_spec
 from kgrec.ingest.load import IngestOptions, Ingestor, load_report_json
 from kgrec.settings import load_settings
 
@@ -23,6 +26,9 @@ from kgrec.settings import load_settings
 @click.option("--reset", is_flag=True, help="Delete the whole graph first.")
 @click.option("--json", "as_json", is_flag=True, help="Print reports as JSON.")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+@click.option(
+    "--dry-run", is_flag=True, help="Read and check every file of every spec; no database, nothing written."
+)
 def ingest(
     specs: tuple[Path, ...],
     data_dir: Path | None,
@@ -33,9 +39,17 @@ def ingest(
     reset: bool,
     as_json: bool,
     no_progress: bool,
+    dry_run: bool,
 ) -> None:
-    """Load knowledge sources into Neo4j as the SPEC files (ingest/*.toml) declare."""
+    """Load knowledge sources into Neo4j as the SPEC files (ingest/*.toml) declare.
+
+    With --dry-run, check them instead: every bad record is reported as
+    file:line: reason, and the exit code is 1 when any spec failed.
+    """
     settings = load_settings(data_dir=data_dir)
+    if dry_run:
+        _dry_run(specs, resolve_data_dir(settings), batch_size, as_json)
+        return
     options = IngestOptions(batch_size=batch_size, skip_bad=skip_bad_rows, rejects=rejects, force=force)
     progress = render.silent if (no_progress or as_json) else render.progress_bar
     with GraphStore.connect(settings) as store:
@@ -51,6 +65,17 @@ def ingest(
             render.graph_summary(store.counts())
     if any_bad and rejects is not None:
         click.echo(f"rejected records written to {rejects}", err=True)
+
+
+def _dry_run(specs: tuple[Path, ...], data_dir: Path, batch_size: int, as_json: bool) -> None:
+    checks = [validate_spec(spec, data_dir, chunk_size=batch_size) for spec in specs]
+    if as_json:
+        click.echo(json.dumps([c.as_dict() for c in checks], indent=2))
+    else:
+        for c in checks:
+            render.spec_check(c)
+    if not all(c.ok for c in checks):
+        sys.exit(1)
 
 
 @click.command()

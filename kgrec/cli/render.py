@@ -8,6 +8,7 @@ import click
 from tqdm import tqdm
 
 from kgrec.graph.store import GraphCounts
+from kgrec.ingest.check import SpecCheck
 from kgrec.ingest.load import IngestReport, Progress, silent
 
 __all__ = ["graph_summary", "ingest_report", "progress_bar", "silent"]
@@ -52,6 +53,14 @@ def ingest_report(report: IngestReport) -> None:
         click.echo(f"  rejected: {b}", err=True)
     if len(report.bad) > 20:
         click.echo(f"  ... and {len(report.bad) - 20:,} more rejected record(s)", err=True)
+
+
+def spec_check(check: SpecCheck) -> None:
+    """Print what checking one spec found: every bad record as ``file:line: reason`` (on stderr)."""
+    state = "ok" if check.ok else f"{len(check.errors):,} error(s)"
+    click.echo(f"{check.spec}: {check.records:,} records, {state}")
+    for b in check.errors:
+        click.echo(str(b), err=True)
 
 
 def graph_summary(counts: GraphCounts) -> None:

@@ -27,6 +27,8 @@ class LinkMap:
     item: NodeKey
     store_as: str | None
     targets: dict[str, list[Any]] = field(default_factory=dict)
+    records: int = 0
+    """Lines of the link file read (good and bad)."""
 
     def items_of(self, entity: str) -> list[Any]:
         """Items linked to ``entity`` (empty when it is not a catalogue item)."""
@@ -96,6 +98,7 @@ def _read_pairs(f: TextIO, path: Path, link: Link, lm: LinkMap) -> list[BadRecor
             return bad
         if not fields:
             continue
+        lm.records += 1
         if len(fields) != len(columns):
             bad.append(BadRecord(str(path), start, f"expected {len(columns)} fields, found {len(fields)}"))
             continue

@@ -38,6 +38,7 @@ from kgrec.graph.batch import Batch, NodeKey, WriteCounts
 from kgrec.graph.declared import check_part, record_part
 from kgrec.graph.store import Checkpoint, GraphStore
 from kgrec.ingest import rdf as rdf_io
+from kgrec.ingest import rdf_read, rdf_stream
 from kgrec.ingest.compressed import open_binary
 from kgrec.ingest.counts import RelCounts
 from kgrec.ingest.link import LinkMap, read_link_file
@@ -159,7 +160,8 @@ class Ingestor:
         plans = [self._plan_table(spec, root, t, link) for t in spec.tables]
         plans += [self._plan_rdf(spec, root, r, link) for r in spec.rdf]
         if spec.link is not None and spec.link.predicate is not None:
-            link = next((p.link for p in plans if p.content is not None and p.link is not None), None)
+            rdf_plans = (p for p in plans if p.content is not None or p.stream is not None)
+            link = next((p.link for p in rdf_plans if p.link is not None), None)
         self._store.apply_schema(_node_keys(spec, link))
         with Spool(self._opt.memory_rows, self._opt.spill_dir) as spool, _fewer_gc_passes():
             units = [self._prepare(plan, spool) for plan in plans]
@@ -191,6 +193,9 @@ class Ingestor:
 
     def _plan_rdf(self, spec: Spec, root: Path, rdf: Rdf, link: LinkMap | None) -> _Plan:
         path = _existing(root / rdf.file)
+        fmt = rdf_read.rdf_format(path, rdf.format)
+        if fmt in rdf_read.STREAMED:
+            return self._plan_stream(spec, path, fmt, rdf, link)
         graph = rdf_io.parse(path, rdf)
         if spec.link is not None and spec.link.predicate is not None:
             link = rdf_io.link_from_predicate(graph, spec.link)
@@ -200,6 +205,12 @@ class Ingestor:
         unit = f"{spec.name}/{rdf.file}"
         fp = _fingerprint(path, rdf.model_dump_json() + (spec.link.model_dump_json() if spec.link else ""))
         return _Plan(unit, fp, path, content=content, link=link, total=content.rows)
+
+    def _plan_stream(self, spec: Spec, path: Path, fmt: str, rdf: Rdf, link: LinkMap | None) -> _Plan:
+        source = rdf_stream.StreamSource.open(path, fmt, rdf, spec.link, link)
+        unit = f"{spec.name}/{rdf.file}"
+        spec_part = rdf_stream.FINGERPRINT + rdf.model_dump_json() + (spec.link.model_dump_json() if spec.link else "")
+        return _Plan(unit, _fingerprint(path, spec_part), path, link=source.link, stream=source)
 
     # -- the one conversion pass ---------------------------------------------------------------
 
@@ -220,6 +231,8 @@ class Ingestor:
             for batch, _ in plan.content.batches(self._opt.batch_size):
                 unit.pairs.add(batch)
             return unit
+        if plan.stream is not None:
+            return self._prepare_stream(plan.stream, unit)
         if unit.skip and (not self._opt.skip_bad or unit.resumes_create or _counts(plan)):
             for batch, bad, _ in self._mapped(plan, 0, unit.skip):  # already written: checked, not kept
                 unit.pairs.add(batch)
@@ -232,6 +245,17 @@ class Ingestor:
             unit.counts.add(batch)
             unit.bad += bad
             unit.batches.append((batch, done, bad), len(batch))
+        return unit
+
+    def _prepare_stream(self, source: rdf_stream.StreamSource, unit: _Unit) -> _Unit:
+        """Convert a streamed RDF file: every batch is checked, those not written yet are kept."""
+        for batch, part, done in source.batches(self._opt.batch_size, unit.skip, self._opt.spill_dir):
+            unit.pairs.add(batch)
+            if part is not None:
+                unit.batches.append((part, done, []), len(part))
+        unit.plan.total = source.stats.rows
+        if source.stats.skipped_blank:
+            log.warning("%s: skipped %d triple(s) with blank nodes", source.path, source.stats.skipped_blank)
         return unit
 
     def _mapped(self, plan: _Plan, skip: int, stop: int | None) -> Iterator[tuple[Batch, list[BadRecord], int]]:
@@ -382,6 +406,7 @@ class _Plan:
     path: Path
     table: Table | None = None
     content: rdf_io.RdfContent | None = None
+    stream: rdf_stream.StreamSource | None = None
     link: LinkMap | None = None
     total: int | None = None
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -31,24 +31,14 @@ from rdflib import RDF, BNode, Literal, URIRef
 from kgrec.errors import BadRecord, InputDataError
 from kgrec.graph.batch import Batch, NodeGroup, NodeKey, RelGroup, Row
 from kgrec.graph.names import check_rel_type, lower_snake, upper_snake
+from kgrec.ingest import rdf_read
+from kgrec.ingest.compressed import open_binary, open_text
 from kgrec.ingest.link import LinkMap
 from kgrec.ingest.spec import Link, Rdf
 
 log = logging.getLogger(__name__)
 
 IRI_KEY = "iri"
-_SUFFIX_FORMATS = {
-    ".ttl": "turtle",
-    ".nt": "nt",
-    ".nq": "nquads",
-    ".rdf": "xml",
-    ".owl": "xml",
-    ".xml": "xml",
-    ".jsonld": "json-ld",
-    ".json": "json-ld",
-    ".trig": "trig",
-    ".n3": "n3",
-}
 _QUAD_FORMATS = {"nquads", "trig"}
 _LINE_FORMATS = {"nt", "nquads"}
 
@@ -100,18 +90,22 @@ def _append(batch: Batch, group: NodeGroup | RelGroup, rows: list[Row]) -> None:
         batch.rels.append(RelGroup(group.start, group.type, group.end, group.create_start, group.create_end, rows))
 
 
-def parse(path: Path, rdf: Rdf) -> rdflib.Graph:
-    """Parse ``path``; a syntax error names the file and line.
+def parse(path: Path, rdf: Rdf, base_iri: str | None = None) -> rdflib.Graph:
+    """Parse ``path`` whole with rdflib (streamed formats are first checked strictly by pyoxigraph).
+
+    A syntax error names the file and line. Relative IRIs resolve against
+    ``base_iri`` (default: the file's ``file:`` URI).
 
     Raises:
         InputDataError: The file is not valid RDF in its format.
     """
-    fmt = rdf.format or _SUFFIX_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise InputDataError([BadRecord(str(path), None, "unknown RDF format: set 'format' in the spec")])
+    fmt = rdf_read.rdf_format(path, rdf.format)
+    if fmt in rdf_read.STREAMED:
+        rdf_read.scan(path, fmt, base_iri=base_iri)
     graph: rdflib.Graph = rdflib.Dataset() if fmt in _QUAD_FORMATS else rdflib.Graph()
     try:
-        graph.parse(path, format=fmt)
+        with open_binary(path) as f:
+            graph.parse(file=f, format=fmt, publicID=base_iri or path.resolve().as_uri())
     except Exception as e:  # rdflib raises many unrelated types for syntax errors
         line = _line_of(e) or (_first_bad_line(path, fmt) if fmt in _LINE_FORMATS else None)
         raise InputDataError([BadRecord(str(path), line, f"invalid {fmt} RDF: {_short(e)}")]) from e
@@ -120,7 +114,7 @@ def parse(path: Path, rdf: Rdf) -> rdflib.Graph:
 
 def _first_bad_line(path: Path, fmt: str) -> int | None:
     """Line-based formats report no line on error: find it by parsing line by line."""
-    with path.open(encoding="utf-8", errors="replace") as f:
+    with open_text(path, encoding="utf-8", errors="replace") as f:
         for n, text in enumerate(f, start=1):
             if text.strip() and not text.lstrip().startswith("#"):
                 try:
@@ -138,12 +132,16 @@ def _line_of(e: Exception) -> int | None:
     getline = getattr(e, "getLineNumber", None)
     if callable(getline):
         return int(getline())
-    m = re.search(r"line (\d+)", str(e))
+    m = re.search(r"line (\d+)", str(e)) or _SAX_PLACE.match(str(e))
     return int(m.group(1)) if m else None
 
 
+_SAX_PLACE = re.compile(r"^\S+?:(\d+):\d+: ")
+"""How rdflib's RDF/XML parser starts a message: ``<system id>:<line>:<column>: ``."""
+
+
 def _short(e: Exception) -> str:
-    text = " ".join(str(e).split())
+    text = _SAX_PLACE.sub("", " ".join(str(e).split()))
     return text[:300] or type(e).__name__
 
 
@@ -162,7 +160,7 @@ def link_from_predicate(graph: rdflib.Graph, link: Link) -> LinkMap:
 
 def convert_graph(graph: rdflib.Graph, rdf: Rdf, link: LinkMap | None) -> RdfContent:
     """Turn the parsed graph into node and relationship groups."""
-    cfg = _Config.build(graph, rdf, link)
+    cfg = Config.build(lambda name: _expand(graph, name), rdf)
     entity = NodeKey(rdf.entity_label, IRI_KEY)
     props: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     labels: dict[str, set[str]] = defaultdict(set)
@@ -182,47 +180,48 @@ def convert_graph(graph: rdflib.Graph, rdf: Rdf, link: LinkMap | None) -> RdfCon
             (labels[subj].add(cfg.type_labels[str(o)]) if str(o) in cfg.type_labels else other_types[subj].add(str(o)))
         elif isinstance(o, Literal):
             if _keep(o, rdf.languages):
-                props[subj][cfg.literal_name(ps)].append(_value(o))
+                props[subj][cfg.literal_name(ps)].append(literal_value(o))
         else:
             labels.setdefault(str(o), set())
             rels[(subj, cfg.rel_type(ps), str(o))] = None
     for subj, types in other_types.items():
         props[subj]["rdf_types"] = sorted(types)
-    out.nodes = _node_groups(labels, props, entity, link)
-    out.rels = _rel_groups(rels, entity, link)
+    out.nodes = node_groups(labels, props, entity, link)
+    out.rels = rel_groups(rels, entity, link)
     return out
 
 
 @dataclass(slots=True)
-class _Config:
+class Config:
     type_labels: dict[str, str]
     predicates: dict[str, str]
     literals: dict[str, str]
     excluded: set[str]
 
     @classmethod
-    def build(cls, graph: rdflib.Graph, rdf: Rdf, link: LinkMap | None) -> _Config:
-        excluded = {_expand(graph, p) for p in rdf.exclude_predicates}
+    def build(cls, expand: Callable[[str], str], rdf: Rdf) -> Config:
+        """The spec's names as full IRIs (``expand`` resolves a CURIE with the file's prefixes)."""
         return cls(
-            {_expand(graph, k): v for k, v in rdf.type_labels.items()},
-            {_expand(graph, k): v for k, v in rdf.predicates.items()},
-            {_expand(graph, k): v for k, v in rdf.literals.items()},
-            excluded,
+            {expand(k): v for k, v in rdf.type_labels.items()},
+            {expand(k): v for k, v in rdf.predicates.items()},
+            {expand(k): v for k, v in rdf.literals.items()},
+            {expand(p) for p in rdf.exclude_predicates},
         )
 
     def rel_type(self, predicate: str) -> str:
-        return self.predicates.get(predicate) or check_rel_type(upper_snake(_local(predicate)))
+        return self.predicates.get(predicate) or check_rel_type(upper_snake(local_name(predicate)))
 
     def literal_name(self, predicate: str) -> str:
-        return self.literals.get(predicate) or lower_snake(_local(predicate))
+        return self.literals.get(predicate) or lower_snake(local_name(predicate))
 
 
-def _node_groups(
+def node_groups(
     labels: dict[str, set[str]], props: dict[str, dict[str, list[Any]]], entity: NodeKey, link: LinkMap | None
 ) -> list[NodeGroup]:
+    """Node groups by key and extra labels: one row per IRI (or per item it is linked to), values collapsed."""
     groups: dict[tuple[NodeKey, tuple[str, ...]], list[Row]] = defaultdict(list)
     for iri in sorted(labels):
-        values = {k: _collapse(v) for k, v in props.get(iri, {}).items()}
+        values = {k: collapse(v) for k, v in props.get(iri, {}).items()}
         items = link.items_of(iri) if link else []
         extra = tuple(sorted(labels[iri]))
         if items:
@@ -238,7 +237,8 @@ def _group_order(item: tuple[tuple[NodeKey, tuple[str, ...]], list[Row]]) -> tup
     return (key.label, key.property, extra)
 
 
-def _rel_groups(rels: dict[tuple[str, str, str], None], entity: NodeKey, link: LinkMap | None) -> list[RelGroup]:
+def rel_groups(rels: dict[tuple[str, str, str], None], entity: NodeKey, link: LinkMap | None) -> list[RelGroup]:
+    """Relationship groups by type and endpoint keys, endpoints mapped through ``link``."""
     groups: dict[tuple[NodeKey, str, NodeKey], list[Row]] = defaultdict(list)
     for s, t, o in sorted(rels):
         for sk, sv in _endpoints(s, entity, link):
@@ -262,7 +262,8 @@ def _keep(lit: Literal, languages: list[str]) -> bool:
     return not lit.language or not languages or lit.language.lower() in {x.lower() for x in languages}
 
 
-def _value(lit: Literal) -> Any:
+def literal_value(lit: Literal) -> Any:
+    """The value stored for ``lit``: its Python value where Neo4j can hold it, else its text."""
     v = lit.toPython()
     if isinstance(v, bool | int | float | str | date | datetime | time):
         return v
@@ -271,7 +272,8 @@ def _value(lit: Literal) -> Any:
     return str(lit)
 
 
-def _collapse(values: list[Any]) -> Any:
+def collapse(values: list[Any]) -> Any:
+    """One value, or the sorted distinct values (as text when their types differ)."""
     unique = list(dict.fromkeys(values))
     if len(unique) == 1:
         return unique[0]
@@ -280,7 +282,8 @@ def _collapse(values: list[Any]) -> Any:
     return sorted(unique)
 
 
-def _local(iri: str) -> str:
+def local_name(iri: str) -> str:
+    """The last segment of an IRI (after ``#``, ``/`` or ``:``)."""
     return re.split(r"[#/:]", iri.rstrip("/#"))[-1] or iri
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from kgrec.errors import BadRecord, DataNotFoundError, InputDataError, KgrecError, SpecError
 from kgrec.ingest import rdf as rdf_io
-from kgrec.ingest.link import LinkMap, read_link_file
+from kgrec.ingest.link import LinkMap, read_link_pairs
 from kgrec.ingest.mapping import map_chunk
 from kgrec.ingest.spec import Rdf, Spec, Table, load_spec
 from kgrec.ingest.tables import read_table
@@ -92,9 +92,12 @@ def _check_link(spec: Spec, root: Path, check: SpecCheck) -> LinkMap | None:
     if spec.link is None or spec.link.file is None:
         return None
     link = spec.link
-    found: LinkMap | None = _guard(root / link.file, check, lambda p: read_link_file(p, link))  # type: ignore[operator]
-    if found is not None:
-        check.records += found.records
+    read = _guard(root / link.file, check, lambda p: read_link_pairs(p, link))  # type: ignore[operator]
+    if read is None:
+        return None
+    found, bad = read
+    check.records += found.records
+    check.errors.extend(bad)
     return found
 
 

@@ -62,19 +62,26 @@ def read_link_file(path: Path, link: Link) -> LinkMap:
     Raises:
         InputDataError: Naming each bad line (a missing column: line 1, listing the columns found).
     """
-    assert link.item_column and link.entity_column
+    lm, bad = read_link_pairs(path, link)
+    if bad:
+        raise InputDataError(bad)
+    return lm
+
+
+def read_link_pairs(path: Path, link: Link) -> tuple[LinkMap, list[BadRecord]]:
+    """Read a link file as :func:`read_link_file` does, returning the bad lines instead of raising for them.
+
+    Raises:
+        InputDataError: The file as a whole cannot be read (missing column, damaged archive, wrong encoding).
+    """
     lm = LinkMap(NodeKey(link.item.label, link.item.property), link.store_as)
-    bad: list[BadRecord] = []
     try:
         with open_text(path, encoding=text_encoding(link.encoding)) as f:
-            bad = _read_pairs(f, path, link, lm)
+            return lm, _read_pairs(f, path, link, lm)
     except DECOMPRESS_ERRORS as e:
         raise InputDataError([BadRecord(str(path), None, f"cannot decompress: {e}")]) from e
     except UnicodeDecodeError as e:
         raise InputDataError([BadRecord(str(path), None, f"not {link.encoding} text: {e.reason}")]) from e
-    if bad:
-        raise InputDataError(bad)
-    return lm
 
 
 def _read_pairs(f: TextIO, path: Path, link: Link, lm: LinkMap) -> list[BadRecord]:

@@ -1,6 +1,7 @@
 # kgrec: two commands do all the set-up on a fresh machine.
 #   make demo   venv + install, local Neo4j (or $NEO4J_URI), ingest the MovieLens-100k KG,
-#               item features, train the GNN, print test metrics
+#               item features, train the GNN, print test metrics and explained recommendations
+#   make demo DATASET=lastfm  (or make demo-music) the same story on the Last.fm music catalogue
 #   make test   venv + install, the whole test suite against a real Neo4j it starts and stops
 # Needs Python >= 3.10; the local Neo4j needs Java 17 (or 21) and Maven (first start downloads it).
 
@@ -17,9 +18,31 @@ export KGREC_DATA_DIR := $(SHARED_DATA)
 endif
 endif
 
-SPECS := ingest/movielens-100k.toml ingest/dbpedia-films.toml ingest/freebase.toml ingest/imdb-details.toml
+# The catalogue of `make demo`: DATASET=movielens (default) or DATASET=lastfm (music; `make demo-music`).
+# Each catalogue has its own local Neo4j instance and model folder, so both can live side by side.
+DATASET ?= movielens
+ifeq ($(DATASET),lastfm)
+SPECS       := ingest/lastfm.toml ingest/lastfm-dbpedia.toml ingest/lastfm-satori.toml
+DEMO_CONFIG := configs/lastfm.toml
+DEMO_OUT    := runs/lastfm
+DEMO_USER   := 2
+FEATURES    :=
+FETCH       := $(BIN)/kgrec data status $(SPECS)
+export KGREC_INSTANCE ?= lastfm
+export KGREC_BOLT_PORT ?= 7697
+export KGREC_HTTP_PORT ?= 7484
+else ifeq ($(DATASET),movielens)
+SPECS       := ingest/movielens-100k.toml ingest/dbpedia-films.toml ingest/freebase.toml ingest/imdb-details.toml
+DEMO_CONFIG := configs/demo.toml
+DEMO_OUT    := runs/kgrec
+DEMO_USER   := 1
+FEATURES    := $(BIN)/kgrec features
+FETCH       := $(BIN)/kgrec data fetch
+else
+$(error DATASET must be movielens or lastfm, not '$(DATASET)')
+endif
 
-.PHONY: demo test test-deps bench bench-learn recbole lint neo4j-stop clean
+.PHONY: demo demo-music test test-deps bench bench-learn recbole lint neo4j-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +52,16 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/kgrec neo4j start
-	$(BIN)/kgrec data fetch
+	$(FETCH)
 	$(BIN)/kgrec ingest $(SPECS)
-	$(BIN)/kgrec features
-	$(BIN)/kgrec train --config configs/demo.toml --out runs/kgrec --write
-	$(BIN)/kgrec recommend 1 -k 10 --write
+	$(FEATURES)
+	$(BIN)/kgrec train --config $(DEMO_CONFIG) --out $(DEMO_OUT) --write
+	$(BIN)/kgrec recommend $(DEMO_USER) -k 10 --write --model $(DEMO_OUT)
 	$(BIN)/kgrec summary
 	$(BIN)/kgrec neo4j status
+
+demo-music:
+	$(MAKE) demo DATASET=lastfm
 
 # System packages some tests use: real music files for the audio encoder (singularity-music,
 # CC BY-SA OGG tracks) and Chromium for the Neo4j Browser test. Installed when missing and

@@ -8,6 +8,9 @@ by ``KGREC_DATA_DIR`` (default ``~/.cache/kgrec/data``), laid out as::
     movielens-100k-freebase/ triples.tsv links.tsv
     movielens-100k-imdb/     details.json
     movielens-100k-posters/  <item_id>.jpg
+    lastfm-hetrec/           artists.dat user_artists.dat ... satori/   (HetRec 2011 Last.fm)
+
+and any folder a spec file names in its ``dataset``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import shutil
 import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +55,8 @@ MANUAL = {
     "movielens-100k-dbpedia": "films.ttl and links.csv from the FranKGraphBench MovieLens-100k DBpedia enrichment",
     "movielens-100k-freebase": "RecBole's ml-100k KG files: ml-100k.kg saved as triples.tsv, ml-100k.link as links.tsv",
     "movielens-100k-imdb": "details.json from the movielens-details IMDb scrape (one object per movie_id)",
+    "lastfm-hetrec": "the HetRec 2011 Last.fm files (hetrec2011-lastfm-2k.zip), links.tsv and dbpedia-artists.nt "
+    "(see ingest/lastfm-dbpedia.toml), satori/ (KGCN's data/music)",
 }
 
 
@@ -60,10 +65,28 @@ def resolve_data_dir(settings: Settings) -> Path:
     return (settings.data_dir or settings.home / "data").expanduser().resolve()
 
 
-def status(data_dir: Path) -> dict[str, bool]:
-    """Which known datasets are present in ``data_dir``."""
-    names = [MOVIELENS_100K.name, *MANUAL]
+def status(data_dir: Path, specs: Iterable[Path] = ()) -> dict[str, bool]:
+    """Which datasets are present in ``data_dir``: the ones kgrec knows and those ``specs`` name.
+
+    A spec names its folder in ``dataset``; a spec that cannot be read is skipped here
+    (``kgrec ingest --dry-run`` says what is wrong with it).
+    """
+    names = dict.fromkeys([MOVIELENS_100K.name, *MANUAL, *_spec_datasets(specs)])
     return {n: (data_dir / n).is_dir() and any((data_dir / n).iterdir()) for n in names}
+
+
+def _spec_datasets(specs: Iterable[Path]) -> list[str]:
+    from kgrec.ingest.spec import load_spec
+
+    found = []
+    for path in specs:
+        try:
+            spec = load_spec(path)
+        except KgrecError:
+            continue
+        if spec.dataset:
+            found.append(spec.dataset)
+    return found
 
 
 Reporter = Callable[[int, int | None], None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from tqdm import tqdm
@@ -17,11 +18,12 @@ def data() -> None:
 
 
 @data.command("status")
-def status_cmd() -> None:
-    """Show which datasets are present in the data folder."""
+@click.argument("specs", nargs=-1, type=click.Path(path_type=Path))
+def status_cmd(specs: tuple[Path, ...]) -> None:
+    """Show which datasets are present: kgrec's own and those the SPECS name (default: ingest/*.toml)."""
     folder = datasets.resolve_data_dir(load_settings())
     click.echo(f"data folder: {folder}  (set KGREC_DATA_DIR to change it)")
-    for name, present in datasets.status(folder).items():
+    for name, present in datasets.status(folder, specs or sorted(Path("ingest").glob("*.toml"))).items():
         click.echo(f"  {'present' if present else 'missing':8} {name}")
 
 

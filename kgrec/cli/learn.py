@@ -98,16 +98,18 @@ def _write_embeddings(run_dir: Path, no_progress: bool) -> None:
     import numpy as np
 
     from kgrec.errors import ConfigError
+    from kgrec.graph.declared import read_schema
     from kgrec.graph.embeddings import write_embeddings
 
     path = run_dir / "embeddings.npz"
     if not path.exists():
         raise ConfigError(f"{run_dir}: this model has no embeddings to write (popularity?)")
     with np.load(path, allow_pickle=False) as emb, GraphStore.connect(load_settings()) as store:
-        for label in ("User", "Item"):
+        schema = read_schema(store)
+        for label in (schema.users, schema.items):
             keys, vectors = emb[f"{label}.keys"], emb[f"{label}.vectors"]
             bar = tqdm(total=len(keys), desc=f"embeddings {label}", file=sys.stderr, disable=no_progress)
-            done = write_embeddings(store, label, "id", keys, vectors, progress=bar.update)
+            done = write_embeddings(store, label, schema.keys[label], keys, vectors, progress=bar.update)
             bar.close()
             click.echo(f"{label}.embedding: {done.written:,}/{done.total:,} nodes, {done.dim} dims, index {done.index}")
 

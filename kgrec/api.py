@@ -5,7 +5,8 @@ it with uvicorn on 127.0.0.1. The connection to Neo4j is opened lazily and
 dropped when Neo4j goes away: while it is unreachable every request that needs
 it answers 503, and the first request after Neo4j returns reconnects, without
 a restart. Unknown users or items answer 404 with a message; out-of-range or
-malformed parameters 422 (FastAPI's validation); a missing or wrong bearer
+malformed parameters 422 (FastAPI's validation), and so do ``where`` filters with
+an unknown key or a value no node has; a missing or wrong bearer
 token 401 when a token is set.
 
 (No ``from __future__ import annotations`` here: FastAPI reads the annotations
@@ -27,6 +28,7 @@ from pydantic import BaseModel, Field
 from kgrec.errors import ConfigError, GraphUnavailableError, KgrecError, NotFoundError
 from kgrec.graph.answers import AnswerGraph, Filters, connect_for_service
 from kgrec.graph.store import GraphStore
+from kgrec.graph.where import parse_where
 from kgrec.recommend.model import ModelScores
 from kgrec.recommend.service import Recommendations
 from kgrec.settings import Settings
@@ -129,13 +131,21 @@ def create_app(scores: ModelScores, settings: Settings, *, token: str | None = N
         k: Annotated[int, Query(ge=1, le=100)] = 10,
         explain: bool = True,
         genre: str | None = None,
+        where: Annotated[
+            list[str], Query(description="KEY=VALUE: only items linked to a node of kind KEY called VALUE.")
+        ] = [],  # noqa: B006 - FastAPI copies query defaults
         label: Annotated[str | None, Query(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")] = None,
         year_min: Annotated[int | None, Query(ge=0, le=3000)] = None,
         year_max: Annotated[int | None, Query(ge=0, le=3000)] = None,
         exclude: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies query defaults
     ) -> list[dict[str, Any]]:
         filters = Filters(
-            label=label, genre=genre, year_min=year_min, year_max=year_max, exclude=tuple(_key(x) for x in exclude)
+            label=label,
+            genre=genre,
+            where=parse_where(where),
+            year_min=year_min,
+            year_max=year_max,
+            exclude=tuple(_key(x) for x in exclude),
         )
         return [r.to_dict() for r in svc.recommend(_key(user), k, filters=filters, explain=explain)]
 

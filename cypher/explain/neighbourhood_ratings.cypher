@@ -1,4 +1,5 @@
-// Every rating: the hops of collaborative explanation paths, one row holding a list
-// [user key, item key, rating] per rating.
-MATCH (u:User)-[r:RATED]->(i:Item)
-RETURN collect([u.id, i.id, r.rating]) AS rows
+// Every interaction (the schema's users -@INTERACTION-> items): the hops of collaborative and social
+// explanation paths, one row holding a list [user key, item key, weight] per interaction ($weight:
+// the declared weight property; null for binary interactions).
+MATCH (u:@USERS)-[r:@INTERACTION]->(i:@ITEMS)
+RETURN collect([u.@USER_KEY, i.@ITEM_KEY, CASE WHEN $weight IS NULL THEN null ELSE r[$weight] END]) AS rows

@@ -1,3 +1,3 @@
 // Whether the item exists and has the given vector property.
-OPTIONAL MATCH (i:Item {id: $item})
+OPTIONAL MATCH (i:@ITEMS {@ITEM_KEY: $item})
 RETURN i IS NOT NULL AS found, i[$property] IS NOT NULL AS has_vector

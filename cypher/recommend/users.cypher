@@ -1,4 +1,4 @@
 // Every user key (for writing recommendations of all users).
-MATCH (u:User)
-RETURN u.id AS key
+MATCH (u:@USERS)
+RETURN u.@USER_KEY AS key
 ORDER BY key

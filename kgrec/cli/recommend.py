@@ -14,6 +14,8 @@ import click
 from kgrec.errors import ConfigError
 from kgrec.graph.answers import AnswerGraph, Filters
 from kgrec.graph.store import GraphStore
+from kgrec.graph.where import parse_where
+from kgrec.recommend.sentences import interactions_noun
 from kgrec.settings import load_settings
 
 DEFAULT_MODEL = Path("runs/kgrec")
@@ -55,7 +57,15 @@ def _service(model_dir: Path) -> Iterator[Any]:
 @click.option("-k", "k", type=click.IntRange(1, 1000), default=10, show_default=True, help="How many items.")
 @click.option("--explain/--no-explain", default=True, show_default=True, help="Find explanation paths.")
 @click.option("--liked", multiple=True, metavar="ITEM", help="A new user's liked item (repeatable; no USER).")
-@click.option("--genre", help="Only items in this genre.")
+@click.option(
+    "--where",
+    "where",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Only items linked to a node of kind KEY (a label, its noun, or a relationship type) called VALUE "
+    "(repeatable; e.g. genre=Rock, tag=britpop).",
+)
+@click.option("--genre", help="Only items in this genre (the same as --where genre=GENRE).")
 @click.option("--label", help="Only items with this extra label (e.g. Film).")
 @click.option("--year-min", type=int, help="Earliest year.")
 @click.option("--year-max", type=int, help="Latest year.")
@@ -69,6 +79,7 @@ def recommend(
     k: int,
     explain: bool,
     liked: tuple[str, ...],
+    where: tuple[str, ...],
     genre: str | None,
     label: str | None,
     year_min: int | None,
@@ -83,7 +94,12 @@ def recommend(
     if (user is None) == (not liked) and not (write and all_users):
         raise ConfigError("give a USER or --liked items (not both)")
     filters = Filters(
-        label=label, genre=genre, year_min=year_min, year_max=year_max, exclude=tuple(parse_key(x) for x in exclude)
+        label=label,
+        genre=genre,
+        where=parse_where(where),
+        year_min=year_min,
+        year_max=year_max,
+        exclude=tuple(parse_key(x) for x in exclude),
     )
     with _service(model_dir) as service:
         if write and all_users:
@@ -98,8 +114,9 @@ def recommend(
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in recs], indent=2))
         return
+    noun = interactions_noun(service.schema)
     for r in recs:
-        cold = "  (new: no ratings)" if r.cold else ""
+        cold = f"  (new: no {noun})" if r.cold else ""
         click.echo(f"{r.rank:>3}. {r.title}  [{r.item}]  score {r.score:.3f}{cold}")
         for p in r.paths:
             click.echo(f"       - {p.sentence}")
@@ -144,8 +161,11 @@ def explain(user: str, item: str, as_json: bool, model_dir: Path) -> None:
     if as_json:
         click.echo(json.dumps(e.to_dict(), indent=2))
         return
-    new = ", new: no ratings" if e.cold else ""
-    click.echo(f"{e.title} [{e.item}] for user {e.user}: score {e.score:.3f}, rank {e.rank}{new}")
+    new = f", new: no {interactions_noun(service.schema)}" if e.cold else ""
+    rank = f"rank {e.rank}" if e.rank is not None else "already has it"
+    click.echo(f"{e.title} [{e.item}] for user {e.user}: score {e.score:.3f}, {rank}{new}")
+    if e.note:
+        click.echo(f"  {e.note}")
     for p in e.paths:
         click.echo(f"  - {p.sentence}  (support {p.support:.3f})")
     if not e.paths:

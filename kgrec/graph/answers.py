@@ -21,13 +21,11 @@ from kgrec.graph import cypher
 from kgrec.graph.declared import read_schema
 from kgrec.graph.names import check_label, check_property, check_rel_type
 from kgrec.graph.store import GraphStore, credentials
+from kgrec.graph.where import resolve_where
 from kgrec.schema import GraphSchema
 from kgrec.settings import Settings
 
 log = logging.getLogger(__name__)
-
-NODE_KEYS: dict[str, str] = {"User": "id", "Item": "id", "Genre": "name", "Entity": "iri"}
-"""Primary labels in order and their key properties (as in the export)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +44,11 @@ class Filters:
 
     Args:
         label: An extra label the item must carry (e.g. ``Film``).
-        genre: A genre name the item must be in.
+        genre: A genre the item must be in: the same as ``where=(("genre", genre),)``.
+        where: ``(key, value)`` pairs the item must all meet: it is linked (one hop, either
+            direction) to a node of that kind (a node label, its declared noun, or a knowledge
+            relationship type, case-insensitive) whose name or key is ``value`` (case-insensitive;
+            see :mod:`kgrec.recommend.filters`).
         prop: A property whose value must be one of ``values``.
         values: The allowed values of ``prop``.
         year_min: Earliest year (inclusive).
@@ -56,17 +58,23 @@ class Filters:
 
     label: str | None = None
     genre: str | None = None
+    where: tuple[tuple[str, str], ...] = ()
     prop: str | None = None
     values: tuple[Any, ...] = ()
     year_min: int | None = None
     year_max: int | None = None
     exclude: tuple[Any, ...] = ()
 
-    def params(self) -> dict[str, Any]:
-        """The statement parameters (names checked, values as given)."""
+    def conditions(self) -> tuple[tuple[str, str], ...]:
+        """The ``where`` pairs, ``genre`` included."""
+        return self.where + ((("genre", self.genre),) if self.genre is not None else ())
+
+    def params(self, where: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The statement parameters (names checked, values as given; ``where``: the resolved
+        :meth:`conditions`, each ``{types, nodes}``)."""
         return {
             "label": None if self.label is None else check_label(self.label),
-            "genre": self.genre,
+            "where": list(where or []),
             "prop": None if self.prop is None else check_property(self.prop),
             "values": list(self.values),
             "year_min": self.year_min,
@@ -101,7 +109,11 @@ def connect_for_service(settings: Settings, *, timeout: float = 3.0) -> GraphSto
 
 
 class AnswerGraph:
-    """Reads and writes what recommendations need, through one store.
+    """Reads and writes what recommendations need, through one store, in the graph's declared schema.
+
+    Every statement names the schema's users, items and interaction (``@USERS``, ``@ITEMS``,
+    ``@INTERACTION`` and their keys, filled by :func:`kgrec.graph.cypher.render`); the
+    interaction's weight property is a checked ``$weight`` parameter.
 
     Args:
         store: An open store (not closed here).
@@ -117,37 +129,61 @@ class AnswerGraph:
             self._schema = read_schema(self.store)
         return self._schema
 
+    def names(self) -> dict[str, str]:
+        """The placeholders of answer statements: users, items, the interaction and their keys."""
+        s = self.schema()
+        return {
+            "USERS": check_label(s.users),
+            "USER_KEY": check_property(s.keys.get(s.users, "id")),
+            "ITEMS": check_label(s.items),
+            "ITEM_KEY": check_property(s.keys.get(s.items, "id")),
+            "ITEM_NAME": check_property(s.node(s.items).name or "name"),
+            "INTERACTION": check_rel_type(s.interaction_type or "RATED"),
+        }
+
+    def weight(self) -> str | None:
+        """The interaction's weight property (``None``: binary interactions)."""
+        w = self.schema().interaction.weight
+        return None if w is None else check_property(w)
+
     def ping(self) -> None:
         """One ``RETURN 1`` round trip (raises :class:`GraphUnavailableError` when Neo4j is down)."""
         self._read("recommend/ping")
 
     def ratings(self, user: Any) -> dict[Any, float | None] | None:
-        """The items ``user`` rated and their ratings (``None`` where unrated); ``None``: no such user."""
-        row = self._read("recommend/user_seen", user=user)[0]
-        return {key: rating for key, rating in row["rated"] if key is not None} if row["found"] else None
+        """The items ``user`` interacted with and the weights (``None`` where none); ``None``: no such user."""
+        row = self._read("recommend/user_seen", user=user, weight=self.weight())[0]
+        return {key: w for key, w in row["rated"] if key is not None} if row["found"] else None
 
     def ratings_and_candidates(
-        self, user: Any, keys: list[Any], filters: Filters | None = None
+        self, user: Any, keys: list[Any], filters: Filters | None = None, where: list[dict[str, Any]] | None = None
     ) -> tuple[dict[Any, float | None] | None, list[ItemRow]]:
         """In one round trip: :meth:`ratings` of ``user``, and the items among ``keys`` that the
-        user has not rated and that pass ``filters`` (:meth:`items`), in the order of ``keys``."""
-        params = (filters or Filters()).params()
-        row = self._read("recommend/user_candidates", user=user, keys=list(keys), **params)[0]
+        user has not interacted with and that pass ``filters`` (:meth:`items`), in the order of ``keys``."""
+        params = (filters or Filters()).params(where)
+        row = self._read("recommend/user_candidates", user=user, keys=list(keys), weight=self.weight(), **params)[0]
         if not row["found"]:
             return None, []
-        rated = {key: rating for key, rating in row["rated"] if key is not None}
+        rated = {key: w for key, w in row["rated"] if key is not None}
         return rated, [ItemRow(key, title, year, int(n)) for key, title, year, n in row["items"]]
 
-    def seen_items(self, user: Any, *, min_rating: float = 3) -> tuple[list[Any], list[Any]] | None:
-        """Keys of the items ``user`` rated, and of those rated at least ``min_rating``; ``None``: no such user."""
-        rated = self.ratings(user)
-        if rated is None:
-            return None
-        return list(rated), [k for k, r in rated.items() if r is None or r >= min_rating]
+    def where(self, filters: Filters | None) -> list[dict[str, Any]]:
+        """The nodes ``filters``' conditions mean (see :func:`kgrec.graph.where.resolve_where`).
 
-    def items(self, keys: list[Any], filters: Filters | None = None) -> list[ItemRow]:
-        """The items among ``keys`` that exist and pass ``filters``, in the order of ``keys``."""
-        params = (filters or Filters()).params()
+        Raises:
+            ConfigError: An unknown key, or a value no node of that kind has.
+        """
+        conditions = filters.conditions() if filters else ()
+        return resolve_where(self, conditions) if conditions else []
+
+    def items(
+        self, keys: list[Any], filters: Filters | None = None, where: list[dict[str, Any]] | None = None
+    ) -> list[ItemRow]:
+        """The items among ``keys`` that exist and pass ``filters`` (``where``: their resolved
+        conditions, from :meth:`where`), in the order of ``keys``."""
+        if where is None and filters is not None:
+            where = self.where(filters)
+        params = (filters or Filters()).params(where)
         rows = self._read("recommend/items", keys=list(keys), **params)
         return [ItemRow(r["key"], r["title"], r["year"], int(r["ratings"])) for r in rows]
 
@@ -155,33 +191,18 @@ class AnswerGraph:
         """Every user key, sorted."""
         return [r["key"] for r in self._read("recommend/users")]
 
-    def item_links(self, items: list[Any], *, types: list[str], neighbours: list[Any]) -> list[dict[str, Any]]:
-        """The item side of explanation paths: each item's neighbours (see ``explain/item_links``)."""
-        return self._read("explain/item_links", items=list(items), types=types, neighbours=list(neighbours))
-
-    def user_links(
-        self, user: Any, seen: list[Any], mids: list[str], *, types: list[str], neighbours: list[Any]
-    ) -> list[dict[str, Any]]:
-        """The user side: rated items among ``seen`` touching one of ``mids`` (see ``explain/user_links``)."""
-        return self._read(
-            "explain/user_links", user=user, seen=list(seen), mids=mids, types=types, neighbours=list(neighbours)
-        )
-
-    def liked_links(self, liked: list[Any], mids: list[str], *, types: list[str]) -> list[dict[str, Any]]:
-        """The liked-items side for a user known only by ``liked`` items (see ``explain/liked_links``)."""
-        return self._read("explain/liked_links", liked=list(liked), mids=mids, types=types)
-
-    def paths4(self, user: Any, item: Any, *, types: list[str], limit: int = 50) -> list[dict[str, Any]]:
-        """Up to ``limit`` four-hop knowledge-graph paths from ``user`` to ``item``."""
-        return self._read("explain/paths4", user=user, item=item, types=types, limit=limit)
+    def rel_types(self) -> list[str]:
+        """Every relationship type in the graph."""
+        return [r["type"] for r in self.store.query(cypher.statement("graph/rel_types"))]
 
     def has_relationship(self, start: tuple[str, Any], rel_type: str, end: tuple[str, Any]) -> bool:
         """Whether a stored ``rel_type`` relationship runs from ``start`` to ``end`` (label, key) nodes."""
+        keys = self.schema().keys
         names = {
             "A_LABEL": check_label(start[0]),
-            "A_KEY": check_property(NODE_KEYS[start[0]]),
+            "A_KEY": check_property(keys[start[0]]),
             "B_LABEL": check_label(end[0]),
-            "B_KEY": check_property(NODE_KEYS[end[0]]),
+            "B_KEY": check_property(keys[end[0]]),
             "TYPE": check_rel_type(rel_type),
         }
         rows = self.store.query(cypher.render("explain/hop_exists", names=names), a=start[1], b=end[1])
@@ -212,20 +233,24 @@ class AnswerGraph:
         """The ``RECOMMENDED`` relationships of ``users``: user, item, rank, score, model, explanation."""
         return self._read("recommend/stored", users=list(users))
 
-    def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        """The rows of the statement ``cypher/<name>.cypher`` (a read kgrec owns) as plain dicts."""
-        return self._read(name, **params)
+    def rows(self, name: str, names: dict[str, str] | None = None, **params: Any) -> list[dict[str, Any]]:
+        """The rows of the statement ``cypher/<name>.cypher`` (a read kgrec owns) as plain dicts,
+        its placeholders filled from :meth:`names` and ``names``."""
+        return self._read(name, names, **params)
 
-    def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+    def _read(self, name: str, names: dict[str, str] | None = None, **params: Any) -> list[dict[str, Any]]:
         try:
-            return self.store.query(cypher.statement(name), **params)
+            text = cypher.statement(name)
+            if "@" in text:
+                text = cypher.render(name, names={**self.names(), **(names or {})})
+            return self.store.query(text, **params)
         except Neo4jError as e:
             raise KgrecError(f"Neo4j rejected {name}: {e.code}: {e.message}") from e
 
 
-def node_key(labels: list[str], props: dict[str, Any]) -> tuple[str, Any]:
-    """The primary label and key value of a node given its labels and key properties."""
-    for label, key in NODE_KEYS.items():
+def node_key(schema: GraphSchema, labels: list[str], props: dict[str, Any]) -> tuple[str, Any]:
+    """The primary label (in the schema's order) and key value of a node given its labels and properties."""
+    for label, key in schema.keys.items():
         if label in labels and props.get(key) is not None:
             return label, props[key]
-    raise KgrecError(f"a path node has no kgrec key (labels {labels})")
+    raise KgrecError(f"a path node has no key the schema declares (labels {labels})")

@@ -1,8 +1,10 @@
 """An in-memory copy of the relationships explanation paths walk, read from Neo4j in one pass.
 
-Explanation paths (user -> rated film -> director -> recommended film, or through
-a similar user) are short walks over two kinds of relationships: knowledge-graph
-hops between items and entities, and ratings. Finding them with Cypher on every
+Explanation paths (user -> rated film -> director -> recommended film, through
+a similar user, or through a friend) are short walks over three kinds of
+relationships, all named by the graph's declared schema: knowledge-graph hops
+between items and entities, interactions (users -> items) and social
+relationships between users. Finding them with Cypher on every
 request costs several round trips and thousands of rows per answer; the
 :class:`Neighbourhood` instead streams those relationships once (three
 statements under ``cypher/explain/neighbourhood_*``) and answers "who is next to
@@ -30,11 +32,10 @@ from typing import Any
 import numpy as np
 
 from kgrec.graph.answers import AnswerGraph, node_key
+from kgrec.graph.names import check_property
+from kgrec.schema import GraphSchema
 
 log = logging.getLogger(__name__)
-
-INTERACTION = "RATED"
-"""The relationship type of ratings (user -> item)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +65,17 @@ class Neighbourhood:
     number from its (label, key).
     """
 
+    schema: GraphSchema = field(default_factory=GraphSchema)
+    """The declared schema the neighbourhood was read with (labels, the interaction type)."""
     nodes: list[NodeRef] = field(default_factory=list)
     hops: list[list[Hop]] = field(default_factory=list)
-    """Node -> its knowledge-graph hops (ratings are kept apart, in :attr:`ratings` and :attr:`raters`)."""
+    """Node -> its knowledge-graph hops (interactions are kept apart, in :attr:`ratings` and :attr:`raters`)."""
     ratings: dict[Any, dict[Any, float | None]] = field(default_factory=dict)
-    """User key -> {item key: rating}."""
+    """User key -> {item key: interaction weight (``None``: binary)}."""
     raters: dict[Any, dict[Any, float | None]] = field(default_factory=dict)
-    """Item key -> {user key: rating}."""
+    """Item key -> {user key: interaction weight}."""
+    friends: dict[Any, list[tuple[Any, str, bool]]] = field(default_factory=dict)
+    """User key -> (other user, social type, stored from this user) of each social relationship."""
     duplicates: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
     """Item key -> the other items with the same title and year (a catalogue listing one film twice)."""
     loaded_at: float = 0.0
@@ -83,6 +88,11 @@ class Neighbourhood:
     """Edge -> its :class:`Hop`."""
     named: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     """Node -> whether a person can read it (a name or title; users read as ``user 42``)."""
+
+    @property
+    def interaction(self) -> str:
+        """The interaction type (hops of collaborative and social paths)."""
+        return self.schema.interaction_type or ""
 
     def edges(self, node: int) -> np.ndarray:
         """The edge numbers of ``node``'s hops."""
@@ -110,7 +120,8 @@ class Neighbourhood:
         self.edge_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         self.edge_hop = list(itertools.chain.from_iterable(self.hops))
         self.edge_next = np.fromiter((h.node for h in self.edge_hop), dtype=np.int64, count=len(self.edge_hop))
-        self.named = np.fromiter((bool(n.name) or n.label == "User" for n in self.nodes), dtype=bool)
+        users = self.schema.users
+        self.named = np.fromiter((bool(n.name) or n.label == users for n in self.nodes), dtype=bool)
 
     def id_of(self, label: str, key: Any) -> int | None:
         """The number of the node (``label``, ``key``), or ``None`` when it is not in the neighbourhood."""
@@ -118,52 +129,86 @@ class Neighbourhood:
 
     def item_title(self, key: Any) -> str:
         """An item's title (its key as text when it has none or is unknown)."""
-        n = self.id_of("Item", key)
+        n = self.id_of(self.schema.items, key)
         name = self.nodes[n].name if n is not None else None
         return name or str(key)
 
     @classmethod
     def load(cls, graph: AnswerGraph, types: Iterable[str]) -> Neighbourhood:
-        """Stream the nodes, the relationships of ``types`` (ratings apart) and the ratings from ``graph``."""
+        """Stream the nodes, the relationships of ``types`` (interactions and social ones apart), the
+        interactions and the social relationships from ``graph``, as its declared schema names them."""
         started = time.perf_counter()
-        hood = cls()
-        element: dict[str, int] = {}
-        titles: dict[tuple[str, Any], list[Any]] = defaultdict(list)
-        for eid, labels, key_id, name, iri, title, year in _listed(graph.rows("explain/neighbourhood_nodes")):
-            label, key = node_key(labels, {"id": key_id, "name": name, "iri": iri})
-            element[eid] = len(hood.nodes)
-            hood._ids[label, key] = len(hood.nodes)
-            hood.nodes.append(NodeRef(label, key, title or name))
-            hood.hops.append([])
-            if label == "Item" and title:
-                titles[title, year].append(key)
-        kg_types = sorted(set(types) - {INTERACTION})
+        hood = cls(schema=graph.schema())
+        element = hood._load_nodes(graph)
+        s = hood.schema
+        kg_types = sorted(t for t in set(types) if s.role(t) == "knowledge")
         for start, end, rel_type in _listed(graph.rows("explain/neighbourhood_rels", types=kg_types)):
             a, b = element.get(start), element.get(end)
             if a is None or b is None or a == b:
                 continue
             hood.hops[a].append(Hop(b, rel_type, True))
             hood.hops[b].append(Hop(a, rel_type, False))
-        for user, item, rating in _listed(graph.rows("explain/neighbourhood_ratings")):
-            if user not in hood.ratings:  # users are numbered too (middle nodes of collaborative paths)
-                hood._ids["User", user] = len(hood.nodes)
-                hood.nodes.append(NodeRef("User", user, None))
-                hood.hops.append([])
-            hood.ratings.setdefault(user, {})[item] = rating
-            hood.raters.setdefault(item, {})[user] = rating
-        for keys in titles.values():
-            for key in keys if len(keys) > 1 else ():
-                hood.duplicates[key] = tuple(k for k in keys if k != key)
+        for user, item, weight in _listed(graph.rows("explain/neighbourhood_ratings", weight=graph.weight())):
+            hood._user(user, None)  # users are numbered too (middle nodes of collaborative paths)
+            hood.ratings.setdefault(user, {})[item] = weight
+            hood.raters.setdefault(item, {})[user] = weight
+        hood._load_social(graph)
         hood._index()
         hood.loaded_at = time.monotonic()
         log.info(
-            "neighbourhood: %d nodes, %d hops, %d ratings in %.1f s",
+            "neighbourhood: %d nodes, %d hops, %d interactions, %d social in %.1f s",
             len(hood.nodes),
             sum(map(len, hood.hops)) // 2,
             sum(map(len, hood.ratings.values())),
+            sum(map(len, hood.friends.values())) // 2,
             time.perf_counter() - started,
         )
         return hood
+
+    def _load_nodes(self, graph: AnswerGraph) -> dict[str, int]:
+        """Number every non-user node; returns element id -> number."""
+        s, element = self.schema, {}
+        labels = [lbl for lbl in s.node_types() if lbl != s.users]
+        named = {lbl: s.node(lbl).name for lbl in labels}
+        props = list(dict.fromkeys([*s.keys.values(), *filter(None, named.values()), "name", "title", "year"]))
+        titles: dict[tuple[Any, Any], list[Any]] = defaultdict(list)
+        rows = graph.rows("explain/neighbourhood_nodes", labels=labels, props=[check_property(p) for p in props])
+        for eid, node_labels, values in _listed(rows):
+            got = dict(zip(props, values))
+            label, key = node_key(s, node_labels, got)
+            name = got.get(named.get(label) or "name") or got.get("name") or got.get("title")
+            element[eid] = len(self.nodes)
+            self._ids[label, key] = len(self.nodes)
+            self.nodes.append(NodeRef(label, key, None if name is None else str(name)))
+            self.hops.append([])
+            if label == s.items and name:
+                titles[name, got.get("year")].append(key)
+        for keys in titles.values():
+            for key in keys if len(keys) > 1 else ():
+                self.duplicates[key] = tuple(k for k in keys if k != key)
+        return element
+
+    def _load_social(self, graph: AnswerGraph) -> None:
+        types = self.schema.of_role("social")
+        if not types:
+            return
+        name = check_property(self.schema.node(self.schema.users).name or "name")
+        rows = graph.rows("explain/neighbourhood_social", types=types, name=name)
+        for a, b, rel_type, a_name, b_name in _listed(rows):
+            self._user(a, a_name)
+            self._user(b, b_name)
+            self.friends.setdefault(a, []).append((b, rel_type, True))
+            self.friends.setdefault(b, []).append((a, rel_type, False))
+
+    def _user(self, key: Any, name: Any) -> None:
+        """Number user ``key`` (once), keeping a name once one is known."""
+        at = self._ids.get((self.schema.users, key))
+        if at is None:
+            self._ids[self.schema.users, key] = len(self.nodes)
+            self.nodes.append(NodeRef(self.schema.users, key, None if name is None else str(name)))
+            self.hops.append([])
+        elif name is not None and self.nodes[at].name is None:
+            self.nodes[at] = NodeRef(self.schema.users, key, str(name))
 
 
 class NeighbourhoodCache:

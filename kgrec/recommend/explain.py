@@ -1,14 +1,20 @@
 """Explanation paths: real paths in the graph from a user to an item, ranked by what they add to its score.
 
 Paths are found in the :class:`~kgrec.graph.neighbourhood.Neighbourhood`, an
-in-memory copy of the graph's knowledge-graph hops and ratings, so an answer
-costs no Cypher beyond the user's own ratings. Shapes, at most four hops:
+in-memory copy of the graph's knowledge-graph hops, interactions and social
+relationships, so an answer costs no Cypher beyond the user's own interactions.
+Labels and types are the declared schema's (below, MovieLens's ``RATED``).
+Shapes, at most four hops:
 
 * three hops user -RATED-> rated film -- mid -- item, where ``mid`` is a
   knowledge-graph node (director, actor, category, genre, ...) or one of the
   users nearest to this user in the learned space (``collaborative``);
+* two hops user -FRIEND_OF- friend -RATED-> item over a relationship the schema
+  declares ``social`` (``social``);
 * four hops user -RATED-> rated film -- m1 -- m2 -- item over the knowledge
   graph, for items that no three-hop path reaches.
+
+Paths start from the user's strongest interactions (:func:`strongest`).
 
 Support of a path (how much it carries of the model's score): kgrec's GNN is
 linear in its propagation, so a score ``w <u, i>`` splits into what each
@@ -16,7 +22,8 @@ neighbour sends along its edge (:meth:`ModelScores.direct_messages`). A path
 user -> s -> mid -> item is supported by what the rated film ``s`` sends into
 the user's vector, scored against the item (``w <m(s -> u), i>``), plus what
 ``mid`` sends into the item's vector, scored against the user
-(``w <u, m(mid -> i)>``). Both are parts of the score that silencing the path's
+(``w <u, m(mid -> i)>``). A social path's friend ``f`` is supported in the same
+way by ``w <m(f -> u), i> + w <u, m(f -> i)>``. Both are parts of the score that silencing the path's
 nodes removes, so the path ranked first is the one whose nodes the score
 depends on most (the answer benchmark measures it). For a user folded in from
 liked items, a liked film's share of the user vector is its vector over their
@@ -37,10 +44,13 @@ from typing import Any
 
 import numpy as np
 
-from kgrec.graph.neighbourhood import INTERACTION, Hop, Neighbourhood
+from kgrec.graph.neighbourhood import Hop, Neighbourhood
 from kgrec.recommend.model import ModelScores, Node
 from kgrec.recommend.results import Path, PathKind, Step
 from kgrec.recommend.sentences import display_name, sentence
+from kgrec.recommend.starts import strongest
+
+__all__ = ["PathFinder", "strongest"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +85,9 @@ class _Candidate:
     """From the last middle node to the item."""
     inner_hop: Hop | None = None
     """Four hops only: from ``m1`` to ``m2``."""
+    social: bool = False
+    """Two hops user -social- friend -interaction-> item: ``start`` is ``None``, ``start_hop`` the
+    social hop from the user to the friend (``middle``)."""
 
 
 class _Via:
@@ -100,7 +113,7 @@ class _Via:
     def option(self, p: int) -> tuple[Any, Hop]:
         """The start film of pair ``p`` and its hop to the middle node."""
         e = int(self.edge[p])
-        hop = self.hood.edge_hop[e] if e >= 0 else Hop(int(self.mid[p]), INTERACTION, False)
+        hop = self.hood.edge_hop[e] if e >= 0 else Hop(int(self.mid[p]), self.hood.interaction, False)
         return self.starts[int(self.position[p])], hop
 
     def by_mid(self, node: int) -> list[tuple[Any, Hop]]:
@@ -139,16 +152,16 @@ class PathFinder:
         ``user_vector`` is given for a user the model does not know (folded in from
         what they rated); ``cold`` are items without training ratings.
         """
-        keys = list(starts)
+        keys, hood = list(starts), self.hood()
         if user_vector is None:
             vector = self.scores.user_vector(user)
-            sent = self._sent(("User", user), keys)
+            sent = self._sent((hood.schema.users, user), keys)
         else:
             vector = user_vector
             sent = self._item_vectors(keys) / max(len(keys), 1)
         near = [k for k in self.scores.nearest_users(vector, self.neighbours + 1) if k != user][: self.neighbours]
-        start = _Start(Step("User", user, f"user {user}", INTERACTION, True), starts, vector, sent, near)
-        return self._paths(start, items, cold)
+        step = Step(hood.schema.users, user, f"user {user}", hood.interaction, True)
+        return self._paths(_Start(step, starts, vector, sent, near), items, cold)
 
     def for_liked(self, liked: list[Any], items: list[Any], user_vector: np.ndarray, cold: set[Any]) -> dict:
         """Top paths from a user known only by ``liked`` items (paths start at a liked item)."""
@@ -159,17 +172,17 @@ class PathFinder:
 
     def _paths(self, start: _Start, items: list[Any], cold: set[Any]) -> dict[Any, list[Path]]:
         hood = self.hood()
-        targets = {item: hood.id_of("Item", item) for item in items}
+        targets = {item: hood.id_of(hood.schema.items, item) for item in items}
         via = self._via(hood, start, hood.around(t for t in targets.values() if t is not None), items)
         out: dict[Any, list[Path]] = {}
         for item, target in targets.items():
             if target is None:
                 out[item] = []
                 continue
-            found = self._three(hood, start, via, item, target)
-            if not found:
+            found = self._three(hood, start, via, item, target) + self._social(hood, start, item, target)
+            if not any(not c.social for c in found):
                 two_away = hood.around(hood.around([target]).tolist())
-                found = self._four(hood, start, self._via(hood, start, two_away, []), item, target)
+                found += self._four(hood, start, self._via(hood, start, two_away, []), item, target)
             out[item] = [self._path(hood, start, item, c, item in cold) for c in self._chosen(hood, found)]
         return out
 
@@ -177,13 +190,13 @@ class PathFinder:
         """Pairs (middle node among ``wanted``, start film next to it); also (near user who rated
         one of ``items``, start film they rated too)."""
         keys = list(start.rated)
-        nodes = [hood.id_of("Item", k) for k in keys]
+        nodes = [hood.id_of(hood.schema.items, k) for k in keys]
         known = [j for j, n in enumerate(nodes) if n is not None]
         owner, edges = hood.edges_into([nodes[j] for j in known], wanted)
         mids, positions, links = [hood.edge_next[edges]], [np.asarray(known, dtype=np.int64)[owner]], [edges]
         started, position = set(keys), {k: j for j, k in enumerate(keys)}
         for other in start.near:
-            node = hood.id_of("User", other)
+            node = hood.id_of(hood.schema.users, other)
             rated = hood.ratings.get(other, {})
             if node is None or not any(item in rated for item in items):
                 continue
@@ -197,7 +210,7 @@ class PathFinder:
         edges = hood.edges(target)
         end_mid = hood.edge_next[edges]
         raters = hood.raters.get(item, {})
-        users = [n for u in start.near if u in raters and (n := hood.id_of("User", u)) is not None]
+        users = [n for u in start.near if u in raters and (n := hood.id_of(hood.schema.users, u)) is not None]
         end_mid = np.concatenate([end_mid, np.asarray(users, dtype=np.int64)])
         end_edge = np.concatenate([edges, np.full(len(users), -1, dtype=np.int64)])
         keep = np.isin(end_mid, via.unique, assume_unique=False)
@@ -218,7 +231,7 @@ class PathFinder:
                 continue
             s, hop = via.option(int(pick[best[m]]))
             e = int(end_edge[m])
-            end = _reverse(hood.edge_hop[e], target) if e >= 0 else Hop(target, INTERACTION, True)
+            end = _reverse(hood.edge_hop[e], target) if e >= 0 else Hop(target, hood.interaction, True)
             found.append(_Candidate(float(total[m]), s, hop, (int(mids[m]),), end))
         return found
 
@@ -233,7 +246,7 @@ class PathFinder:
                 if m1 == target or m1 not in via.mids or looked > FOUR_HOP_BUDGET:
                     continue
                 for s, hop in via.by_mid(m1):
-                    if s in share and hood.id_of("Item", s) != m2:
+                    if s in share and hood.id_of(hood.schema.items, s) != m2:
                         found.append(
                             _Candidate(share.get(s, 0.0), s, hop, (m1, m2), _reverse(end, target), _reverse(inner, m2))
                         )
@@ -246,7 +259,36 @@ class PathFinder:
             for c in found
         ]
 
+    def _social(self, hood: Neighbourhood, start: _Start, item: Any, target: int) -> list[_Candidate]:
+        """Two hops user -social- friend -interaction-> item, for each friend who has ``item``."""
+        if start.step is None:
+            return []
+        user, raters = start.step.key, hood.raters.get(item, {})
+        links = [(f, t, out) for f, t, out in hood.friends.get(user, ()) if f in raters and f != user]
+        mids = [hood.id_of(hood.schema.users, f) for f, _, _ in links]
+        if not links or None in mids:
+            return []
+        share = self._friend_share(start, item, [f for f, _, _ in links])
+        mid = self._mid_support(hood, start, item, mids)  # type: ignore[arg-type]
+        end = Hop(target, hood.interaction, True)
+        return [
+            _Candidate(a + b, None, Hop(m, t, out), (m,), end, social=True)  # type: ignore[arg-type]
+            for (_, t, out), m, a, b in zip(links, mids, share, mid)
+            if np.isfinite(a + b)
+        ]
+
     # -- support --------------------------------------------------------------------------------
+
+    def _friend_share(self, start: _Start, item: Any, friends: list[Any]) -> list[float]:
+        """Per friend: the score its message into the user's vector gives ``item`` (baselines: the
+        cosine of the friend and the item)."""
+        users, (i, weight) = self.scores.users, self.scores.graph_item_vector(item)
+        nodes = [(users, f) for f in friends]
+        sent = self.scores.direct_messages((users, start.step.key if start.step else None), nodes)
+        if sent is None:
+            unit = i / max(float(np.linalg.norm(i)), 1e-12)
+            return [0.0 if (v := self.scores.unit_vector(n)) is None else float(v @ unit) for n in nodes]
+        return (sent @ i * weight).astype(np.float64).tolist()
 
     def _start_array(self, start: _Start, item: Any) -> np.ndarray:
         """Per start film (``start.rated`` order): the score its share of the user's vector gives ``item``
@@ -269,7 +311,7 @@ class PathFinder:
     def _mid_support(self, hood: Neighbourhood, start: _Start, item: Any, mids: list[int]) -> list[float]:
         """For each middle node next to ``item``: the score its message into the item gives the user."""
         nodes = [_model_node(hood, m) for m in mids]
-        sent = self.scores.direct_messages(("Item", item), nodes)
+        sent = self.scores.direct_messages((self.scores.items, item), nodes)
         if sent is None:  # baselines: cosine of the node and the user
             u = start.vector / max(float(np.linalg.norm(start.vector)), 1e-12)
             return [0.0 if (v := self.scores.unit_vector(n)) is None else float(v @ u) for n in nodes]
@@ -277,16 +319,17 @@ class PathFinder:
         return (sent @ start.vector * weight).tolist()
 
     def _sent(self, user: Node, keys: list[Any]) -> np.ndarray:
-        sent = self.scores.direct_messages(user, [("Item", k) for k in keys])
+        sent = self.scores.direct_messages(user, [(self.scores.items, k) for k in keys])
         return self._item_vectors(keys) if sent is None else sent
 
     def _item_vectors(self, keys: list[Any]) -> np.ndarray:
         """Final vectors of ``keys`` (zero rows for items the model lacks)."""
-        out = np.zeros((len(keys), self.scores.vectors["Item"].shape[1]), dtype=np.float32)
+        label = self.scores.items
+        out = np.zeros((len(keys), self.scores.vectors[label].shape[1]), dtype=np.float32)
         for j, key in enumerate(keys):
-            row = self.scores.rows.get("Item", {}).get(key)
+            row = self.scores.rows.get(label, {}).get(key)
             if row is not None:
-                out[j] = self.scores.vectors["Item"][row]
+                out[j] = self.scores.vectors[label][row]
         return out
 
     # -- choosing and wording -------------------------------------------------------------------
@@ -297,16 +340,16 @@ class PathFinder:
         Paths through a node with nothing to read but an id (an unnamed Freebase entity) are
         used only when there are not enough paths a person can read.
         """
-        best: dict[tuple[int, ...], _Candidate] = {}
+        best: dict[tuple[tuple[int, ...], bool], _Candidate] = {}
         for c in sorted(found, key=lambda c: -c.support):
-            best.setdefault(c.middle, c)
+            best.setdefault((c.middle, c.social), c)
         ranked = sorted(best.values(), key=lambda c: not _readable(hood, c.middle))
         readable = [c for c in ranked if _readable(hood, c.middle)]
         if len(readable) >= self.per_item:
             ranked = readable
         chosen, labels = [], set()
         for c in ranked:
-            label = _label(hood, c.middle[-1])
+            label = (_label(hood, c.middle[-1]), c.social)
             if label not in labels:
                 chosen.append(c)
                 labels.add(label)
@@ -314,15 +357,24 @@ class PathFinder:
         return sorted(chosen[: self.per_item], key=lambda c: -c.support)
 
     def _path(self, hood: Neighbourhood, start: _Start, item: Any, c: _Candidate, cold: bool) -> Path:
-        steps = [] if start.step is None else [start.step]
-        steps.append(Step("Item", c.start, hood.item_title(c.start), c.start_hop.rel_type, c.start_hop.forward))
+        schema = hood.schema
+        if c.social and start.step is not None:
+            steps = [Step(schema.users, start.step.key, start.step.name, c.start_hop.rel_type, c.start_hop.forward)]
+        else:
+            steps = [] if start.step is None else [start.step]
+            hop = c.start_hop
+            steps.append(Step(schema.items, c.start, hood.item_title(c.start), hop.rel_type, hop.forward))
         hops = [c.inner_hop, c.end_hop] if c.inner_hop is not None else [c.end_hop]
         for node, hop in zip(c.middle, hops):
             label, key, name = _ref(hood, node)
-            steps.append(Step(label, key, display_name((label, key), name), hop.rel_type, hop.forward))
-        steps.append(Step("Item", item, hood.item_title(item), None, None))
-        kind: PathKind = "content" if cold else ("collaborative" if steps[-2].label == "User" else "knowledge")
-        return Path(tuple(steps), sentence(steps, start.rated.get(c.start), cold=cold), c.support, kind)
+            shown = name if c.social or label != schema.users else None  # other users by key, friends by name
+            steps.append(Step(label, key, display_name(schema, label, key, shown), hop.rel_type, hop.forward))
+        steps.append(Step(schema.items, item, hood.item_title(item), None, None))
+        kind: PathKind = "social" if c.social else "content" if cold else "knowledge"
+        if kind == "knowledge" and steps[-2].label == schema.users:
+            kind = "collaborative"
+        text = sentence(schema, steps, start.rated.get(c.start), cold=cold)
+        return Path(tuple(steps), text, c.support, kind)
 
 
 def _reverse(hop: Hop, origin: int) -> Hop:

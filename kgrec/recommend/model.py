@@ -53,8 +53,11 @@ class ModelScores:
         self._rated_rows = _rated_rows(bundle.split)
         with torch.no_grad():
             self.state = self.model.embed()
-        self.rows, self.vectors = _node_vectors(self.model, self.state, snapshot)
-        self.state_item = self.state.item.numpy() if hasattr(self.state, "item") else self.vectors["Item"]
+        schema = GraphSchema.from_json(snapshot.schema) if snapshot.schema else GraphSchema()
+        self.users, self.items = schema.users, schema.items
+        """The labels of users and items in the graph the model was trained on."""
+        self.rows, self.vectors = _node_vectors(self.model, self.state, snapshot, (self.users, self.items))
+        self.state_item = self.state.item.numpy() if hasattr(self.state, "item") else self.vectors[self.items]
         weights = getattr(self.state, "weights", None)
         self.graph_weight = None if weights is None else weights[:, 0].numpy()
         self.relation_types = sorted({t[1] for t in snapshot.edges} - {"RECOMMENDED"})
@@ -121,10 +124,10 @@ class ModelScores:
 
     def fold_in_vector(self, liked: list[Any]) -> np.ndarray:
         """A new user's vector: the mean of the liked items' final vectors."""
-        rows = [self.rows["Item"][k] for k in liked if k in self.rows["Item"]]
+        rows = [self.rows[self.items][k] for k in liked if k in self.rows[self.items]]
         if not rows:
             raise NotFoundError(f"none of the liked items {liked!r} is in the model")
-        return self.vectors["Item"][rows].mean(axis=0)
+        return self.vectors[self.items][rows].mean(axis=0)
 
     def vector_scores(self, user_vector: np.ndarray) -> np.ndarray:
         """Scores of every item for a user given by vector (the model's decoder, no retraining)."""
@@ -162,24 +165,24 @@ class ModelScores:
 
     def user_vector(self, user: Any) -> np.ndarray:
         """The final vector of a known user."""
-        return self.vectors["User"][self.rows["User"][user]]
+        return self.vectors[self.users][self.rows[self.users][user]]
 
     def nearest_users(self, vector: np.ndarray, n: int) -> list[Any]:
         """The ``n`` users whose vectors are closest in cosine to ``vector``."""
-        sims = self._unit["User"] @ _normalise(vector[None])[0]
+        sims = self._unit[self.users] @ _normalise(vector[None])[0]
         top = np.argpartition(-sims, min(n, len(sims) - 1))[:n]
-        keys = list(self.rows["User"])
+        keys = list(self.rows[self.users])
         return [keys[i] for i in top[np.argsort(-sims[top])]]
 
     def nearest_items(self, item: Any, k: int) -> list[tuple[Any, float]]:
         """The ``k`` items closest to ``item`` in cosine over the final (fused) vectors."""
-        row = self.rows["Item"].get(item)
+        row = self.rows[self.items].get(item)
         if row is None:
             raise NotFoundError(f"item {item!r} is not in the model")
-        sims = self._unit["Item"] @ self._unit["Item"][row]
+        sims = self._unit[self.items] @ self._unit[self.items][row]
         sims[row] = -np.inf
         top = np.argsort(-sims)[:k]
-        keys = list(self.rows["Item"])
+        keys = list(self.rows[self.items])
         return [(keys[i], float(sims[i])) for i in top]
 
     # -- masking (faithfulness) -----------------------------------------------------------------
@@ -305,13 +308,13 @@ def _silenced(prop: torch.nn.Module, rows: torch.Tensor) -> Iterator[None]:
         del prop._layer
 
 
-def _node_vectors(model: Any, state: Any, snapshot: GraphSnapshot) -> tuple[dict, dict]:
+def _node_vectors(model: Any, state: Any, snapshot: GraphSnapshot, labels: tuple[str, str]) -> tuple[dict, dict]:
     nodes = getattr(state, "nodes", None)
     if nodes is None:
         user, item = (state.user, state.item) if hasattr(state, "user") else state
         if not isinstance(user, torch.Tensor) or user.dim() != 2:
             raise NotTrainedError("this model has no user and item vectors (a popularity baseline?)")
-        nodes = {"User": user, "Item": item}
+        nodes = {labels[0]: user, labels[1]: item}
     rows, vectors = {}, {}
     for t, v in nodes.items():
         ids = model.node_ids(t).cpu().numpy() if hasattr(model, "node_ids") else np.arange(len(v))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-PathKind = Literal["knowledge", "collaborative", "content"]
+PathKind = Literal["knowledge", "collaborative", "content", "social"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,9 +13,9 @@ class Step:
     """One node of an explanation path and the relationship that leads to the next node.
 
     Args:
-        label: The node's primary label (``User``, ``Item``, ``Genre``, ``Entity``).
-        key: Its key (``User.id``, ``Item.id``, ``Genre.name``, ``Entity.iri``).
-        name: What a person reads (title, name, ``user 42``).
+        label: The node's primary label, as the declared schema names it (``User``, ``Item``, ``Genre``).
+        key: Its key (the schema's key property: ``User.id``, ``Genre.name``, ``Entity.iri``).
+        name: What a person reads (the schema's name property, else name or title; ``user 42``).
         rel_type: Type of the relationship to the next node (``None`` on the last node).
         forward: True when that relationship is stored from this node to the next one.
     """
@@ -35,8 +35,9 @@ class Path:
         steps: Nodes from the user to the item, each with the relationship to the next.
         sentence: The path in one plain English sentence.
         support: How much the path supports the model's score (higher is more; see :mod:`.explain`).
-        kind: ``knowledge`` (through an entity or genre), ``collaborative`` (through another user)
-            or ``content`` (to an item without training interactions).
+        kind: ``knowledge`` (through an entity or genre), ``collaborative`` (through another user),
+            ``social`` (through a friend: a relationship the schema declares ``social``) or
+            ``content`` (to an item without training interactions).
     """
 
     steps: tuple[Step, ...]
@@ -73,15 +74,21 @@ class Recommendation:
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """Why ``item`` suits ``user``: its score, rank among the user's unseen items, and paths."""
+    """Why ``item`` suits ``user``: its score, rank among the user's unseen items, and paths.
+
+    For an item the user already has (``owned``), ``rank`` is ``None`` (it is never
+    recommended to them) and ``note`` says so: ``You already play Muse (37 plays).``.
+    """
 
     user: Any
     item: Any
     title: str
     score: float
-    rank: int
+    rank: int | None
     cold: bool
     paths: tuple[Path, ...]
+    owned: bool = False
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""

@@ -1,79 +1,92 @@
-"""Explanation paths in plain English: one sentence per path, clause by clause."""
+"""Explanation paths in plain English, worded by the graph's declared schema.
+
+Nothing here knows a dataset: hop phrases come from :meth:`GraphSchema.phrase`
+(declared in the specs' ``[schema]``, else made from the type's name), "who" or
+"which" from a relationship's ``person``, and the user's own interactions read
+as the interaction's ``kind`` says: ratings ``You rated Toy Story 5/5``, counts
+``You play Deacon Blue (1,559 plays)``, binary ``You bought Dune``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kgrec.recommend.results import Step
-
-FORWARD = {
-    "RATED": "also rated",
-    "DIRECTED_BY": "was directed by",
-    "STARRING": "stars",
-    "WRITTEN_BY": "was written by",
-    "PRODUCED_BY": "was produced by",
-    "CINEMATOGRAPHY_BY": "was shot by",
-    "DISTRIBUTED_BY": "was distributed by",
-    "IN_CATEGORY": "is in the category",
-    "IN_GENRE": "is in the genre",
-}
-"""Phrase for a relationship read from its start node to its end node."""
-
-BACKWARD = {
-    "RATED": "was also rated by",
-    "DIRECTED_BY": "also directed",
-    "STARRING": "also stars in",
-    "WRITTEN_BY": "also wrote",
-    "PRODUCED_BY": "also produced",
-    "CINEMATOGRAPHY_BY": "also shot",
-    "DISTRIBUTED_BY": "also distributed",
-    "IN_CATEGORY": "also contains",
-    "IN_GENRE": "also contains",
-}
-"""Phrase for a relationship read from its end node back to its start node."""
-
-_PERSON_RELS = frozenset({"DIRECTED_BY", "STARRING", "WRITTEN_BY", "PRODUCED_BY", "CINEMATOGRAPHY_BY"})
+from kgrec.schema import GraphSchema
 
 
-def display_name(node: tuple[str, Any], name: str | None) -> str:
-    """What a person reads for a node: its title or name, ``user 42``, or the tail of an IRI."""
-    label, key = node
-    if label == "User":
-        return f"user {key}"
+def display_name(schema: GraphSchema, label: str, key: Any, name: str | None) -> str:
+    """What a person reads for a node: its name (as the schema says), ``user 42``, or an IRI's readable tail."""
     if name:
         return str(name)
+    if label == schema.users:
+        return f"user {key}"
     text = str(key)
-    return text.rstrip("/").rsplit("/", 1)[-1].replace("_", " ") if label == "Entity" else text
+    if "://" in text:
+        return text.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1].replace("_", " ")
+    return text
 
 
-def phrase(rel_type: str, forward: bool) -> str:
-    """The verb phrase of one hop (a generic one for types without a phrase of their own)."""
-    table = FORWARD if forward else BACKWARD
-    if rel_type in table:
-        return table[rel_type]
-    if rel_type.startswith("FB_"):
-        words = rel_type[3:].lower().replace("_", " ")
-        return f"has the Freebase {words}" if forward else f"is also the Freebase {words} of"
-    words = rel_type.lower().replace("_", " ")
-    return f"is linked ({words}) to" if forward else f"is also linked ({words}) from"
+def number(value: float) -> str:
+    """``1559`` -> ``1,559``; ``4.5`` -> ``4.5``."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,g}"
 
 
-def sentence(steps: list[Step] | tuple[Step, ...], rating: float | None = None, *, cold: bool = False) -> str:
-    """One sentence for a path that starts at the user (``You rated ...``) or at a liked item (``You liked ...``)."""
+def interaction(schema: GraphSchema, item: str, weight: float | None) -> str:
+    """The user's own interaction with ``item``: ``You rated X 5/5``, ``You play X (1,559 plays)``, ``You <verb> X``."""
+    decl, text = schema.interaction, f"You {schema.verb()} {item}"
+    if weight is None:
+        return text
+    if decl.kind == "rating" and decl.scale is not None:
+        return f"{text} {weight:g}/{decl.scale:g}"
+    if decl.kind == "count" or (decl.kind is None and decl.weight):
+        return f"{text} ({number(weight)} {decl.unit or 'times'})"
+    return text
+
+
+def interactions_noun(schema: GraphSchema) -> str:
+    """What interactions are called: ``ratings``, ``plays`` (a count's declared unit), else ``interactions``."""
+    decl = schema.interaction
+    if decl.kind == "rating":
+        return "ratings"
+    return decl.unit if decl.kind == "count" and decl.unit else "interactions"
+
+
+def also(schema: GraphSchema) -> str:
+    """How another user's interaction reads: the declared ``phrase`` (``also rated``), else ``also <verb>``."""
+    return schema.interaction.phrase or f"also {schema.verb()}"
+
+
+def owned(schema: GraphSchema, item: str, weight: float | None) -> str:
+    """The note of an item the user already has: ``You already play Muse (37 plays).``."""
+    return interaction(schema, item, weight).replace("You ", "You already ", 1) + "."
+
+
+def sentence(
+    schema: GraphSchema, steps: list[Step] | tuple[Step, ...], weight: float | None = None, *, cold: bool = False
+) -> str:
+    """One sentence for a path from the user (``You rated ...``), a liked item (``You liked ...``) or,
+    through a social relationship, a friend (``Your friend Anna also plays Muse``)."""
     steps = list(steps)
-    if steps[0].label == "User":
-        first, rest = steps[1], steps[1:]
-        stars = f" {rating:g}/5" if rating is not None else ""
-        text = f"You rated {first.name}{stars}"
+    if steps[0].label == schema.users and len(steps) == 3 and schema.role(steps[0].rel_type or "") == "social":
+        text = f"Your friend {steps[1].name} {also(schema)} {steps[2].name}"
+        rest: list[Step] = []
+    elif steps[0].label == schema.users:
+        text, rest = interaction(schema, steps[1].name, weight), steps[1:]
     else:
-        first, rest = steps[0], steps
-        text = f"You liked {first.name}"
+        text, rest = f"You liked {steps[0].name}", steps
     for a, b in zip(rest, rest[1:]):
-        person = a.label == "User" or (a.label == "Entity" and a.rel_type in _PERSON_RELS)
-        who = "who" if person else "which"
-        text += f", {who} {phrase(a.rel_type or '', bool(a.forward))} {b.name}"
+        text += f", {_who(schema, a)} {schema.phrase(a.rel_type or '', bool(a.forward))} {b.name}"
     text += "."
     if cold:
-        text += f" {steps[-1].name} is new: it has no ratings the model learned from, so it is recommended"
-        text += " through its content and knowledge-graph neighbours."
+        text += f" {steps[-1].name} is new: it has no {interactions_noun(schema)} the model learned from, so it is"
+        text += " recommended through its content and knowledge-graph neighbours."
     return text
+
+
+def _who(schema: GraphSchema, step: Step) -> str:
+    """``who`` when the clause's subject (``step``) is a person, else ``which``."""
+    if step.label == schema.users:
+        return "who"
+    decl = schema.relationships.get(step.rel_type or "")
+    return "who" if decl is not None and decl.person and not step.forward else "which"

@@ -7,7 +7,7 @@ titles, paths, vector indexes) from Neo4j (:class:`~kgrec.graph.answers.AnswerGr
     scores = ModelScores.load("runs/kgrec")
     with GraphStore.connect(load_settings()) as store:
         service = Recommendations(AnswerGraph(store), scores)
-        for rec in service.recommend(1, k=10, filters=Filters(genre="Comedy")):
+        for rec in service.recommend(1, k=10, filters=Filters(where=(("genre", "Comedy"),))):
             print(rec.rank, rec.title, rec.paths[0].sentence if rec.paths else "")
 """
 
@@ -25,6 +25,8 @@ from kgrec.graph.neighbourhood import Neighbourhood, NeighbourhoodCache
 from kgrec.recommend.explain import PathFinder
 from kgrec.recommend.model import ModelScores
 from kgrec.recommend.results import Explanation, Path, Recommendation, SimilarItem
+from kgrec.recommend.sentences import owned
+from kgrec.recommend.starts import MIN_STARTS, strongest
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,9 @@ class Recommendations:
         neighbours: Nearest users that collaborative paths may go through (default: ``50``).
         max_age: Seconds before the in-memory neighbourhood that paths are found in is read
             from the graph again (default: ``600``; see :mod:`kgrec.graph.neighbourhood`).
-        min_rating: Ratings from which a film counts as liked: paths start from liked films
-            when the user has at least 5 (default: ``3``).
+        min_starts: Paths start from the user's strongest interactions: those at or above the
+            user's median weight, and at least this many when the user has them (default: ``5``;
+            see :mod:`kgrec.recommend.starts`).
     """
 
     def __init__(
@@ -57,9 +60,9 @@ class Recommendations:
         *,
         neighbours: int = 50,
         max_age: float = 600.0,
-        min_rating: float = 3,
+        min_starts: int = MIN_STARTS,
     ) -> None:
-        self.graph, self.scores, self.min_rating = graph, scores, min_rating
+        self.graph, self.scores, self.min_starts = graph, scores, min_starts
         self.schema = graph.schema()
         scores.check_graph(self.schema)
         self.neighbourhood = NeighbourhoodCache(
@@ -70,25 +73,27 @@ class Recommendations:
     def recommend(
         self, user: Any, k: int = 10, *, filters: Filters | None = None, explain: bool = True
     ) -> list[Recommendation]:
-        """The ``k`` best items for ``user`` that they have not rated and that pass ``filters``.
+        """The ``k`` best items for ``user`` that they have not interacted with and that pass ``filters``.
 
         A user who is in the graph but not in the model (added after training) is
-        folded in from the items they rated.
+        folded in from the items they interacted with.
 
         Raises:
             NotFoundError: ``user`` is not in the graph.
+            ConfigError: A ``where`` filter names an unknown key or a value no node has.
         """
-        if self.scores.has_user(user):  # one round trip: the user's ratings and the first candidates
+        where = self.graph.where(filters)
+        if self.scores.has_user(user):  # one round trip: the user's interactions and the first candidates
             vector, scores = None, self.scores.user_scores(user)
             order = self._order(scores, self.scores.rated_in_split(user), filters)
-            rated, first = self.graph.ratings_and_candidates(user, order[: _page(k)], filters)
+            rated, first = self.graph.ratings_and_candidates(user, order[: _page(k)], filters, where)
             if rated is None:
                 raise NotFoundError(f"user {user!r} is not in the graph")
-            top = self._pick(order, set(rated), k, filters, first)
+            top = self._pick(order, set(rated), k, filters, first, where)
         else:
             rated = self._rated(user)
             vector, scores = self._user_scores(user, rated)
-            top = self._top(scores, set(rated), k, filters)
+            top = self._top(scores, set(rated), k, filters, where)
         if not explain:
             return self._results(top, scores, {})
         cold = {r.key for r in top if self._cold(r.key)}
@@ -102,14 +107,16 @@ class Recommendations:
         """Recommendations for a new user known only by a few ``liked`` items (fold-in, no retraining)."""
         vector = self.scores.fold_in_vector(liked)
         scores = self.scores.vector_scores(vector)
-        top = self._top(scores, set(liked), k, filters)
+        top = self._top(scores, set(liked), k, filters, self.graph.where(filters))
         if not explain:
             return self._results(top, scores, {})
         cold = {r.key for r in top if self._cold(r.key)}
         return self._results(top, scores, self.paths.for_liked(liked, [r.key for r in top], vector, cold))
 
     def explain(self, user: Any, item: Any) -> Explanation:
-        """Why ``item`` suits ``user``: its score, its rank among the user's unrated items and its top paths.
+        """Why ``item`` suits ``user``: its score, its rank among the user's other items and its top paths.
+
+        An item the user already has gets no rank: ``owned`` and a ``note`` say so instead.
 
         Raises:
             NotFoundError: ``user`` or ``item`` is not in the graph or the model.
@@ -122,12 +129,14 @@ class Recommendations:
         vector, scores = self._user_scores(user, rated)
         score = scores[self.scores.item_index[item]]
         unseen = np.array([k not in rated for k in self.scores.item_keys])
-        rank = 1 + int(((scores > score) & unseen).sum())
+        has = item in rated
+        rank = None if has else 1 + int(((scores > score) & unseen).sum())
+        note = owned(self.schema, rows[0].title, rated[item]) if has else None
         cold = self._cold(item)
         cold_set = {item} if cold else set()
         found = self.paths.for_user(user, [item], cold_set, starts=self._starts(rated), user_vector=vector)
         paths = found.get(item, [])
-        return Explanation(user, item, rows[0].title, float(score), rank, cold, tuple(paths))
+        return Explanation(user, item, rows[0].title, float(score), rank, cold, tuple(paths), has, note)
 
     def similar(self, item: Any, k: int = 10, *, modality: Modality = "fused") -> list[SimilarItem]:
         """The ``k`` items most like ``item`` by one modality's vector index, or by the fused embedding.
@@ -184,15 +193,16 @@ class Recommendations:
         return vector, self.scores.vector_scores(vector)
 
     def _starts(self, rated: dict[Any, float | None]) -> dict[Any, float | None]:
-        """Films a path may start from: those rated ``min_rating`` or more, unless fewer than 5 such."""
-        liked = {k: r for k, r in rated.items() if r is None or r >= self.min_rating}
-        return liked if len(liked) >= 5 else rated
+        """Items a path may start from: the user's strongest interactions (:func:`strongest`)."""
+        return strongest(rated, self.min_starts)
 
     def _cold(self, item: Any) -> bool:
         return not bool(self.scores.trained_items[self.scores.item_index[item]])
 
-    def _top(self, scores: np.ndarray, seen: set[Any], k: int, filters: Filters | None) -> list[ItemRow]:
-        return self._pick(self._order(scores, seen, filters), seen, k, filters, None)
+    def _top(
+        self, scores: np.ndarray, seen: set[Any], k: int, filters: Filters | None, where: list[dict[str, Any]]
+    ) -> list[ItemRow]:
+        return self._pick(self._order(scores, seen, filters), seen, k, filters, None, where)
 
     def _order(self, scores: np.ndarray, seen: set[Any], filters: Filters | None) -> list[Any]:
         """Item keys best first, without ``seen``, exclusions and the twins of seen films."""
@@ -204,11 +214,18 @@ class Recommendations:
         ]
 
     def _pick(
-        self, order: list[Any], seen: set[Any], k: int, filters: Filters | None, first: list[ItemRow] | None
+        self,
+        order: list[Any],
+        seen: set[Any],
+        k: int,
+        filters: Filters | None,
+        first: list[ItemRow] | None,
+        where: list[dict[str, Any]],
     ) -> list[ItemRow]:
-        """The first ``k`` of ``order`` that exist, pass ``filters`` and are not ``seen`` (or a seen film's twin).
+        """The first ``k`` of ``order`` that exist, pass ``filters`` (``where``: their resolved conditions)
+        and are not ``seen`` (or a seen film's twin).
 
-        ``first``: the rows of the first page when already read (with the user's ratings).
+        ``first``: the rows of the first page when already read (with the user's interactions).
         """
         if k < 1:
             raise ConfigError(f"k must be at least 1, got {k}")
@@ -217,7 +234,8 @@ class Recommendations:
         shown = set(seen) | {key for s in seen for key in twins.get(s, ())}
         start, size = 0, _page(k)
         while len(found) < k and start < len(order):
-            rows = first if start == 0 and first is not None else self.graph.items(order[start : start + size], filters)
+            page = order[start : start + size]
+            rows = first if start == 0 and first is not None else self.graph.items(page, filters, where)
             for row in rows:
                 if row.key not in shown:  # one listing per film: the better-scored one
                     found.append(row)

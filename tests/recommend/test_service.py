@@ -51,9 +51,9 @@ def test_recommends_unseen_items_of_the_users_taste_with_real_paths(service: Rec
 
 
 def test_paths_never_start_from_a_disliked_film(service: Recommendations) -> None:
-    seen, liked = service.graph.seen_items(2)
+    seen = service.graph.ratings(2)
     disliked = {i for u, i, s in ratings() if u == 2 and s < 3}
-    assert disliked and disliked <= set(seen) and not disliked & set(liked)
+    assert disliked and disliked <= set(seen) and not disliked & set(service._starts(seen))
     for user in (2, 5, 14):
         stars = {i: s for u, i, s in ratings() if u == user}
         for r in service.recommend(user, k=6):

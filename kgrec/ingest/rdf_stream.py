@@ -19,11 +19,7 @@ run, so checkpoints count rows of a reproducible sequence.
 
 from __future__ import annotations
 
-import math
-import pickle
 import re
-import tempfile
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,15 +31,10 @@ import rdflib
 
 from kgrec.graph.batch import Batch, NodeKey
 from kgrec.ingest import rdf_read
-from kgrec.ingest.compressed import is_compressed
 from kgrec.ingest.link import LinkMap
 from kgrec.ingest.rdf import IRI_KEY, Config, RdfContent, literal_value, local_name, node_groups, rel_groups
+from kgrec.ingest.rdf_partitions import Fact, Partitions, partition_count
 from kgrec.ingest.spec import Link, Rdf
-
-PARTITION_BYTES = 32 << 20
-"""Source bytes per partition of subject facts (a compressed file counts as 8x its size)."""
-BUFFERED_FACTS = 200_000
-"""Facts held in memory before the partition buffers are appended to their files."""
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -51,8 +42,6 @@ _PLAIN = {_XSD + "string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langStrin
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _LABEL, _TYPE, _LITERAL, _NODE = range(4)
 """Kinds of subject facts: an extra label, another rdf:type, a property value, the bare node."""
-
-Fact = tuple[str, int, str, Any]
 
 
 @dataclass(slots=True)
@@ -107,7 +96,7 @@ def stream_batches(
     """
     cfg = Config.build(expander(prefixes), rdf)
     entity = NodeKey(rdf.entity_label, IRI_KEY)
-    with _Partitions(_partition_count(path), spill_dir) as parts:
+    with Partitions(partition_count(path), spill_dir) as parts:
         rels: dict[tuple[str, str, str], None] = {}
         ends: dict[str, set[str]] = {}
         for q in rdf_read.quads(path, fmt):
@@ -127,7 +116,7 @@ def stream_batches(
                 yield _count(batch, stats)
 
 
-def _route(q: ox.Quad, cfg: Config, languages: list[str], parts: _Partitions, stats: StreamStats) -> Any:
+def _route(q: ox.Quad, cfg: Config, languages: list[str], parts: Partitions, stats: StreamStats) -> Any:
     """Send a subject fact to its partition; return a relationship triple (or None)."""
     s, o = q.subject, q.object
     if not isinstance(s, ox.NamedNode) or isinstance(o, ox.BlankNode | ox.Triple):
@@ -192,67 +181,6 @@ def _nodes(facts: list[Fact], entity: NodeKey, link: LinkMap | None) -> list[Any
 def _count(batch: Batch, stats: StreamStats) -> Batch:
     stats.rows += len(batch)
     return batch
-
-
-def _partition_count(path: Path) -> int:
-    size = path.stat().st_size * (8 if is_compressed(path) else 1)
-    return max(1, math.ceil(size / PARTITION_BYTES))
-
-
-class _Partitions:
-    """Subject facts split by a stable hash of the subject, buffered in memory and appended to files."""
-
-    def __init__(self, count: int, spill_dir: Path | None) -> None:
-        self._count = count
-        self._parent = spill_dir
-        self._buffers: list[list[Fact]] = [[] for _ in range(count)]
-        self._held = 0
-        self._dir: tempfile.TemporaryDirectory[str] | None = None
-
-    def __enter__(self) -> _Partitions:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._dir is not None:
-            self._dir.cleanup()
-
-    def add(self, fact: Fact) -> None:
-        i = zlib.crc32(fact[0].encode()) % self._count if self._count > 1 else 0
-        self._buffers[i].append(fact)
-        self._held += 1
-        if self._held >= BUFFERED_FACTS and self._count > 1:
-            self._flush()
-
-    def each(self) -> Iterator[list[Fact]]:
-        """Every partition's facts, in partition order."""
-        for i in range(self._count):
-            facts = self._read(i) + self._buffers[i]
-            self._buffers[i] = []
-            yield facts
-
-    def _file(self, i: int) -> Path:
-        if self._dir is None:
-            self._dir = tempfile.TemporaryDirectory(prefix="kgrec-rdf-", dir=self._parent)
-        return Path(self._dir.name) / f"{i:05d}.pkl"
-
-    def _flush(self) -> None:
-        for i, buf in enumerate(self._buffers):
-            if buf:
-                with self._file(i).open("ab") as f:
-                    pickle.dump(buf, f, protocol=pickle.HIGHEST_PROTOCOL)
-                self._buffers[i] = []
-        self._held = 0
-
-    def _read(self, i: int) -> list[Fact]:
-        if self._dir is None or not self._file(i).exists():
-            return []
-        facts: list[Fact] = []
-        with self._file(i).open("rb") as f:  # our own file, in a folder only we can read
-            while True:
-                try:
-                    facts.extend(pickle.load(f))
-                except EOFError:
-                    return facts
 
 
 FINGERPRINT = "rdf-stream-1\n"

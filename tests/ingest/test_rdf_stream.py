@@ -13,7 +13,7 @@ from kgrec.errors import InputDataError
 from kgrec.graph.batch import Batch, NodeKey
 from kgrec.graph.store import GraphStore
 from kgrec.ingest import rdf as rdf_io
-from kgrec.ingest import rdf_stream
+from kgrec.ingest import rdf_partitions, rdf_stream
 from kgrec.ingest.link import read_link_file
 from kgrec.ingest.load import IngestOptions, Ingestor
 from kgrec.ingest.spec import Link, Rdf, load_spec
@@ -69,8 +69,8 @@ def _whole(path: Path, rdf: Rdf, link: Any = None) -> list[Batch]:
 @pytest.fixture
 def tiny_partitions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Many partitions, flushed to disk every few facts: the large-file code path on a small file."""
-    monkeypatch.setattr(rdf_stream, "PARTITION_BYTES", 64)
-    monkeypatch.setattr(rdf_stream, "BUFFERED_FACTS", 2)
+    monkeypatch.setattr(rdf_partitions, "PARTITION_BYTES", 64)
+    monkeypatch.setattr(rdf_partitions, "BUFFERED_FACTS", 2)
 
 
 def test_scattered_subject_facts_are_combined(tmp_path: Path, tiny_partitions: None) -> None:

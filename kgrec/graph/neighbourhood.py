@@ -193,7 +193,7 @@ class Neighbourhood:
         if not types:
             return
         name = check_property(self.schema.node(self.schema.users).name or "name")
-        rows = graph.rows("explain/neighbourhood_social", types=types, name=name)
+        rows = graph.rows("explain/neighbourhood_social", types=types, user_name=name)
         for a, b, rel_type, a_name, b_name in _listed(rows):
             self._user(a, a_name)
             self._user(b, b_name)

@@ -48,6 +48,8 @@ class Recommendations:
         neighbours: Nearest users that collaborative paths may go through (default: ``50``).
         max_age: Seconds before the in-memory neighbourhood that paths are found in is read
             from the graph again (default: ``600``; see :mod:`kgrec.graph.neighbourhood`).
+        per_item: Explanation paths per item (default: ``3``; the best-supported of each kind of
+            reason first: a knowledge node, another user, a friend).
         min_starts: Paths start from the user's strongest interactions: those at or above the
             user's median weight, and at least this many when the user has them (default: ``5``;
             see :mod:`kgrec.recommend.starts`).
@@ -60,6 +62,7 @@ class Recommendations:
         *,
         neighbours: int = 50,
         max_age: float = 600.0,
+        per_item: int = 3,
         min_starts: int = MIN_STARTS,
     ) -> None:
         self.graph, self.scores, self.min_starts = graph, scores, min_starts
@@ -68,7 +71,7 @@ class Recommendations:
         self.neighbourhood = NeighbourhoodCache(
             lambda: Neighbourhood.load(graph, scores.relation_types), max_age=max_age
         )
-        self.paths = PathFinder(self.neighbourhood.get, scores, neighbours=neighbours)
+        self.paths = PathFinder(self.neighbourhood.get, scores, neighbours=neighbours, per_item=per_item)
 
     def recommend(
         self, user: Any, k: int = 10, *, filters: Filters | None = None, explain: bool = True

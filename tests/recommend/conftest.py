@@ -1,4 +1,4 @@
-"""Fixtures of the answer tests: the small film world in Neo4j and a model trained on it."""
+"""Fixtures of the answer tests: the small film and music worlds in Neo4j and models trained on them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from kgrec.graph.answers import AnswerGraph
 from kgrec.graph.snapshots import export_training_snapshot
 from kgrec.graph.store import GraphStore
 from kgrec.settings import Settings
+from tests.recommend.music_world import load_music
 from tests.recommend.world import load_world
 
 FAST = {
@@ -59,4 +60,38 @@ def world_graph(neo4j_settings: Settings, world_bundle: tuple[Path, Path]) -> It
     with GraphStore.connect(neo4j_settings) as store:
         store.delete_all()
         load_world(store)
+        yield AnswerGraph(store)
+
+
+@pytest.fixture(scope="session")
+def music_bundle(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundle folder of a GNN trained on the music world (trained once per session)."""
+    from kgrec.learn.config import TrainConfig
+    from kgrec.learn.run import train_run
+
+    out = tmp_path_factory.mktemp("music-bundle")
+    with GraphStore.connect(neo4j_settings) as store:
+        store.delete_all()
+        load_music(store)
+        snapshot = export_training_snapshot(store)
+    path = snapshot.save(out / "snapshot.npz")
+    train_run(snapshot, TrainConfig(**FAST), out / "bundle")
+    (out / "bundle" / "snapshot.txt").write_text(str(path) + "\n", encoding="utf-8")
+    return out / "bundle"
+
+
+@pytest.fixture(scope="session")
+def music_scores(music_bundle: Path):  # noqa: ANN201 - ModelScores (torch imported lazily)
+    """The trained model of the music world, loaded once."""
+    from kgrec.recommend.model import ModelScores
+
+    return ModelScores.load(music_bundle)
+
+
+@pytest.fixture(scope="module")
+def music_graph(neo4j_settings: Settings, music_bundle: Path) -> Iterator[AnswerGraph]:
+    """The music world freshly loaded into the test database (once per module)."""
+    with GraphStore.connect(neo4j_settings) as store:
+        store.delete_all()
+        load_music(store)
         yield AnswerGraph(store)

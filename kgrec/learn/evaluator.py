@@ -13,6 +13,12 @@ train and valid items.
 The "cold" phase ranks each user's ``cold_test`` items with train, valid and
 test items masked, over all items and again among the cold items only
 (keys prefixed ``cold_only/``).
+
+Ties are broken uniformly at random with a seeded generator (``Evaluator.seed``;
+see :func:`tie_broken`), never by item id: ``torch.topk`` alone returns tied
+items in an unspecified (in practice ascending-id) order, which on MovieLens,
+where low ids are popular films, lifts a model that cannot tell items apart
+well above chance.
 """
 
 from __future__ import annotations
@@ -68,11 +74,13 @@ class Evaluator:
         split: The split whose phases are evaluated.
         ks: Cut-offs (default: ``(10, 20)``).
         batch_size: Users scored per call of ``score_users`` (default: ``256``).
+        seed: Seed of the random tie-breaking (default: ``2020``).
     """
 
     split: Split
     ks: tuple[int, ...] = (10, 20)
     batch_size: int = 256
+    seed: int = 2020
 
     def __post_init__(self) -> None:
         if not self.ks or min(self.ks) < 1 or self.batch_size < 1:
@@ -95,6 +103,19 @@ class Evaluator:
             ConfigError: Unknown phase, or the phase has no positives (e.g. "cold"
                 on a split without a cold-start hold-out).
         """
+        per_user = self.per_user(model, phase, state)
+        return {name: float(values.mean()) for name, values in per_user.items() if name != "users"}
+
+    def per_user(self, model: Recommender, phase: Phase, state: Any = None) -> dict[str, np.ndarray]:
+        """Every metric of :meth:`evaluate`, one value per evaluated user (for paired tests).
+
+        Returns:
+            ``"users"``: the dense ids of the evaluated users (those with a positive in
+            ``phase``, ascending); every metric name of :meth:`evaluate` -> ``(len(users),)``.
+
+        Raises:
+            ConfigError: As :meth:`evaluate`.
+        """
         positives, history = self._phase(phase)
         users = np.flatnonzero(positives.counts(np.arange(self.split.num_users)))
         if len(users) == 0:
@@ -109,9 +130,9 @@ class Evaluator:
         finally:
             model.train(was_training)
         n_pos = positives.counts(users)
-        result = self._summary(hits["all"], n_pos, "")
+        result = {"users": users} | self._per_user(hits["all"], n_pos, "")
         if phase == "cold":
-            result |= self._summary(hits["cold_only"], n_pos, "cold_only/")
+            result |= self._per_user(hits["cold_only"], n_pos, "cold_only/")
         return result
 
     @cached_property
@@ -134,12 +155,14 @@ class Evaluator:
         """Boolean ``(len(users), max(ks))`` hit matrices, one per ranking."""
         device = _device_of(model)
         cold_items = torch.as_tensor(self.split.cold_items, device=device)
+        generator = torch.Generator(device=device).manual_seed(self.seed)
         out: dict[str, list[np.ndarray]] = {"all": [], "cold_only": []}
         for start in range(0, len(users), self.batch_size):
             batch = users[start : start + self.batch_size]
             scores = model.score_users(state, torch.as_tensor(batch, device=device)).float()
             # out of place: the model may return a view of its own state (e.g. popularity counts)
             scores = scores.masked_fill(_dense(history, batch, scores.shape, device), -torch.inf)
+            scores = tie_broken(scores, generator)
             relevant = _dense(positives, batch, scores.shape, device)
             out["all"].append(self._top_hits(scores, relevant))
             if cold:
@@ -154,13 +177,34 @@ class Evaluator:
             hits = np.pad(hits, ((0, 0), (0, k_max - hits.shape[1])))
         return hits
 
-    def _summary(self, hits: np.ndarray, n_pos: np.ndarray, prefix: str) -> dict[str, float]:
-        result: dict[str, float] = {}
+    def _per_user(self, hits: np.ndarray, n_pos: np.ndarray, prefix: str) -> dict[str, np.ndarray]:
+        result: dict[str, np.ndarray] = {}
         for name, fn in (("recall", recall_at_k), ("ndcg", ndcg_at_k)):
-            result |= {f"{prefix}{name}@{k}": float(fn(hits, n_pos, k).mean()) for k in self.ks}
+            result |= {f"{prefix}{name}@{k}": fn(hits, n_pos, k) for k in self.ks}
         for name, fn in (("hit", hit_at_k), ("mrr", mrr_at_k)):
-            result |= {f"{prefix}{name}@{k}": float(fn(hits, k).mean()) for k in self.ks}
+            result |= {f"{prefix}{name}@{k}": fn(hits, k) for k in self.ks}
         return result
+
+
+def tie_broken(scores: Tensor, generator: torch.Generator) -> Tensor:
+    """``scores`` as float64 ranking keys whose ties are broken uniformly at random.
+
+    Each float32 score ``s`` gets ``u * gap / 2`` added in float64, with ``u``
+    uniform in ``[0, 1)`` and ``gap`` the distance from ``s`` to the next larger
+    float32. Distinct float32 scores keep their order (the key of ``s`` stays
+    below the next larger float32, and at or above ``s``), while equal scores are
+    ordered by independent uniform draws, i.e. a uniformly random permutation
+    of every tied group. ``-inf`` (masked items) stays ``-inf``.
+
+    Args:
+        scores: ``(B, N)`` scores (cast to float32 first).
+        generator: Seeded generator on the scores' device.
+    """
+    s = scores.float()
+    gap = torch.nextafter(s, torch.full_like(s, torch.inf)) - s
+    gap = torch.where(torch.isfinite(gap), gap, torch.zeros_like(gap)).double()
+    noise = torch.rand(s.shape, generator=generator, dtype=torch.float64, device=s.device)
+    return s.double() + noise * gap * 0.5
 
 
 def _dense(lists: _Csr, users: np.ndarray, shape: torch.Size, device: torch.device) -> Tensor:

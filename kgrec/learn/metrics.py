@@ -65,6 +65,37 @@ def mrr_at_k(hits: np.ndarray, k: int) -> np.ndarray:
     return np.where(top.any(axis=1), 1.0 / (first + 1.0), 0.0)
 
 
+def chance_ndcg_at_k(n_pos: np.ndarray, n_candidates: np.ndarray | int, k: int) -> np.ndarray:
+    """Expected NDCG@k of a uniformly random ranking of ``n_candidates`` items, ``n_pos`` of them positive.
+
+    Every rank holds a positive with probability ``n_pos / n_candidates``, so
+    ``E[DCG] = n_pos / n_candidates * sum_{r=1..min(k, n)} 1 / log2(r + 1)``; IDCG as in :func:`ndcg_at_k`.
+
+    Args:
+        n_pos: ``(B,)`` number of positives of each user (all among the candidates).
+        n_candidates: ``(B,)`` or scalar number of items ranked for each user.
+        k: Cut-off.
+    """
+    n_pos = np.asarray(n_pos, dtype=np.int64)
+    n = np.broadcast_to(np.asarray(n_candidates, dtype=np.int64), n_pos.shape)
+    cumulative = np.r_[0.0, np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))]
+    dcg = _safe_divide(n_pos, n) * cumulative[np.minimum(n, k)]
+    return _safe_divide(dcg, cumulative[np.minimum(n_pos, k)])
+
+
+def chance_recall_at_k(n_pos: np.ndarray, n_candidates: np.ndarray | int, k: int) -> np.ndarray:
+    """Expected Recall@k of a uniformly random ranking: ``min(k, n) / n`` (0 without positives).
+
+    Args:
+        n_pos: ``(B,)`` number of positives of each user.
+        n_candidates: ``(B,)`` or scalar number of items ranked for each user.
+        k: Cut-off.
+    """
+    n_pos = np.asarray(n_pos, dtype=np.int64)
+    n = np.broadcast_to(np.asarray(n_candidates, dtype=np.int64), n_pos.shape)
+    return np.where(n_pos > 0, _safe_divide(np.minimum(n, k), n), 0.0)
+
+
 def _top(hits: np.ndarray, k: int) -> np.ndarray:
     hits = np.asarray(hits, dtype=bool)
     if hits.ndim != 2:

@@ -129,3 +129,54 @@ def test_large_cut_offs_on_few_items_count_as_misses() -> None:
     metrics = Evaluator(_toy(), ks=(10, 20)).evaluate(FixedScores(SCORES), "test")
     assert metrics["recall@20"] == pytest.approx(1.0)
     assert metrics["hit@10"] == pytest.approx(1.0)
+
+
+def _tied_world(users: int = 400, items: int = 50) -> tuple[Split, FixedScores]:
+    """Every user has one test item, the low ids 0..4 hold all of them; every score is equal."""
+    rng = np.random.default_rng(1)
+    test = np.stack([np.arange(users), rng.integers(0, 5, users)])
+    split = Split(
+        user_keys=np.arange(users),
+        item_keys=np.arange(items),
+        train=np.empty((2, 0), dtype=np.int64),
+        valid=np.empty((2, 0), dtype=np.int64),
+        test=test,
+        cold_items=np.empty(0, dtype=np.int64),
+        cold_test=np.empty((2, 0), dtype=np.int64),
+        seed=0,
+    )
+    return split, FixedScores([[0.5] * items] * users)
+
+
+def test_all_equal_scores_rank_at_chance_not_by_ascending_id() -> None:
+    split, model = _tied_world()
+    ndcg = Evaluator(split).evaluate(model, "test")["ndcg@10"]
+    # by ascending id every positive (ids 0..4) would rank in the top 5: NDCG@10 >= 1/log2(6) = 0.387
+    chance = (1 / 50) * sum(1 / math.log2(r + 1) for r in range(1, 11))  # one positive among 50 items
+    assert chance == pytest.approx(0.0909, abs=1e-4)
+    # 400 users, per-user sd about 0.23: the mean is within 0.04 of chance far beyond 3 sd
+    assert ndcg == pytest.approx(chance, abs=0.04)
+
+
+def test_tie_breaking_is_seeded_and_leaves_distinct_scores_in_order() -> None:
+    split, model = _tied_world()
+    first = Evaluator(split, seed=7).per_user(model, "test")["ndcg@10"]
+    again = Evaluator(split, seed=7).per_user(model, "test")["ndcg@10"]
+    other = Evaluator(split, seed=8).per_user(model, "test")["ndcg@10"]
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+    # one float32 step above the tie: always ranked first, whatever the seed
+    scores = model.table.clone()
+    positives = torch.as_tensor(split.test[1])
+    scores[torch.arange(len(positives)), positives] = torch.nextafter(torch.tensor(0.5), torch.tensor(1.0))
+    lifted = FixedScores(scores.tolist())
+    for seed in (7, 8):
+        assert Evaluator(split, seed=seed).evaluate(lifted, "test")["ndcg@10"] == 1.0
+
+
+def test_tied_pair_splits_first_place_evenly() -> None:
+    # two items tied at the top for every user, the positive is item 0: ranked first about half the time
+    split, _ = _tied_world(users=2000, items=2)
+    split = replace(split, test=np.stack([np.arange(2000), np.zeros(2000, dtype=np.int64)]))
+    mrr = Evaluator(split, ks=(1, 2)).per_user(FixedScores([[1.0, 1.0]] * 2000), "test")["mrr@1"]
+    assert mrr.mean() == pytest.approx(0.5, abs=0.04)  # binomial sd 0.011

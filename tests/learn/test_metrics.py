@@ -61,3 +61,17 @@ def test_user_without_positives_scores_zero() -> None:
 def test_k_beyond_the_ranking_is_an_error() -> None:
     with pytest.raises(ValueError, match="k must be"):
         hit_at_k(HITS, 5)
+
+
+def test_chance_ndcg_and_recall_equal_the_mean_over_every_permutation() -> None:
+    from itertools import permutations
+
+    from kgrec.learn.metrics import chance_ndcg_at_k, chance_recall_at_k
+
+    for n, n_pos, k in ((4, 2, 2), (5, 1, 3), (3, 3, 2), (4, 1, 6)):
+        rankings = np.array([[item < n_pos for item in perm] for perm in permutations(range(n))])
+        padded = np.pad(rankings, ((0, 0), (0, max(0, k - n))))
+        ndcg = ndcg_at_k(padded, np.full(len(padded), n_pos), k).mean()
+        recall = recall_at_k(padded, np.full(len(padded), n_pos), k).mean()
+        assert chance_ndcg_at_k(np.array([n_pos]), n, k)[0] == pytest.approx(ndcg)
+        assert chance_recall_at_k(np.array([n_pos]), n, k)[0] == pytest.approx(recall)

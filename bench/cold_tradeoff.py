@@ -24,7 +24,7 @@ import torch
 
 from kgrec.learn.bundle import load_bundle
 from kgrec.learn.config import TrainConfig
-from kgrec.learn.evaluator import Evaluator
+from kgrec.learn.evaluator import Evaluator, tie_broken
 from kgrec.learn.factory import build_model, training_graph
 from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.report import markdown_table
@@ -94,7 +94,7 @@ def _new_share_of_top10(model: KGRecModel, state: Any, split: Any) -> float:
         scores = model.score_users(state, torch.arange(split.num_users))
     seen = np.concatenate([split.train, split.valid], axis=1)
     scores[torch.as_tensor(seen[0]), torch.as_tensor(seen[1])] = -torch.inf
-    top = scores.topk(10, dim=1).indices.numpy()
+    top = tie_broken(scores, torch.Generator().manual_seed(split.seed)).topk(10, dim=1).indices.numpy()
     new = np.zeros(split.num_items, dtype=bool)
     new[split.cold_items] = True
     return float(new[top].mean())

@@ -57,6 +57,21 @@ class RelGroup:
     relationship (``None``: not counted)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """Who writes a batch: provenance recorded on every node and relationship written.
+
+    ``source`` (a spec name) joins ``kgrec_sources``; in a sync run, ``run``
+    (``"<source>@<id>"``) marks what the source states now (``kgrec_seen``), so
+    the sweep can remove what it no longer states (see ``kgrec.ingest.sync``).
+    """
+
+    source: str | None
+    """The spec that states what is written (``None``: no provenance)."""
+    run: str | None = None
+    """The sync run (``None``: a plain ingest)."""
+
+
 @dataclass(slots=True)
 class Batch:
     """Everything one transaction writes: nodes first, then relationships."""

@@ -18,14 +18,14 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionE
 
 from kgrec.errors import GraphUnavailableError, KgrecError
 from kgrec.graph import cypher
-from kgrec.graph.batch import Batch, NodeGroup, NodeKey, RelGroup, WriteCounts
+from kgrec.graph.batch import Batch, NodeGroup, NodeKey, RelGroup, Stamp, WriteCounts
 from kgrec.graph.names import check_label, check_property, check_rel_type, quote
 from kgrec.settings import Settings
 
 log = logging.getLogger(__name__)
 
 STATIC_SCHEMA = ("schema/checkpoint_unit", "schema/item_title", "schema/entity_name", "schema/names_fulltext")
-INTERNAL_LABELS = frozenset({"KgrecCheckpoint", "KgrecSchema"})
+INTERNAL_LABELS = frozenset({"KgrecCheckpoint", "KgrecSchema", "KgrecSync"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,8 @@ class Checkpoint:
     """Relationships the unit created before this batch; :meth:`GraphStore.write` adds the batch's own."""
     create: bool = False
     """The unit's relationships are written with ``CREATE`` (its first load; see ``kgrec.ingest.load``)."""
+    sync: str | None = None
+    """The sync run (``Stamp.run``) the unit was written in (``None``: a plain ingest)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +134,9 @@ class GraphStore:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def write(self, batch: Batch, checkpoint: Checkpoint | None = None, *, create: bool = False) -> WriteCounts:
+    def write(
+        self, batch: Batch, checkpoint: Checkpoint | None = None, *, create: bool = False, stamp: Stamp | None = None
+    ) -> WriteCounts:
         """Write one batch, and the checkpoint after it, in one managed transaction (retried).
 
         Args:
@@ -140,10 +144,11 @@ class GraphStore:
             checkpoint: Progress to commit with the batch.
             create: ``CREATE`` the relationships instead of ``MERGE``: only for
                 relationships the caller knows are not in the graph yet.
+            stamp: The source (and sync run) to record as the writer (``None``: no provenance).
         """
         try:
             with self._session() as session:
-                return session.execute_write(_write_batch, batch, checkpoint, create)
+                return session.execute_write(_write_batch, batch, checkpoint, create, stamp or _NO_STAMP)
         except (ServiceUnavailable, SessionExpired) as e:
             raise GraphUnavailableError(f"lost the connection to Neo4j: {e}") from e
         except Neo4jError as e:
@@ -162,7 +167,33 @@ class GraphStore:
             bool(r["complete"]),
             int(r["rels_written"]),
             bool(r["create_rels"]),
+            r["sync"],
         )
+
+    def sync_state(self, source: str) -> tuple[str, str] | None:
+        """The run id and phase (``load``, ``sweep``, ``done``) of ``source``'s last sync, if any."""
+        rows = self._run(cypher.statement("ingest/sync_get"), source=source)
+        return (rows[0]["run"], rows[0]["phase"]) if rows else None
+
+    def set_sync_state(self, source: str, run: str, phase: str) -> None:
+        """Record ``source``'s sync run and the phase it has reached."""
+        self._write_query(cypher.statement("ingest/sync_set"), source=source, run=run, phase=phase)
+
+    def sweep(self, step: str, stamp: Stamp, *, protected: Iterable[str] = (), size: int = 10_000) -> int:
+        """Run one sync sweep step (``rels``, ``nodes``, ``orphans``) in batches; returns what it deleted.
+
+        Each batch commits on its own; a step rerun after a kill finds only what is left.
+        """
+        text = cypher.statement(f"ingest/sweep_{step}")
+        params = {"src": stamp.source, "run": stamp.run, "protected": sorted(protected), "size": size}
+        try:
+            with self._session() as session:
+                c = session.run(text, params).consume().counters
+        except (ServiceUnavailable, SessionExpired) as e:
+            raise GraphUnavailableError(f"lost the connection to Neo4j: {e}") from e
+        except Neo4jError as e:
+            raise KgrecError(f"Neo4j rejected a write: {e.code}: {e.message}") from e
+        return c.relationships_deleted + c.nodes_deleted
 
     def relationship_count(self, types: Iterable[str]) -> int:
         """How many relationships of these types the graph holds (from the count store)."""
@@ -246,14 +277,19 @@ class GraphStore:
             raise KgrecError(f"Neo4j rejected a write: {e.code}: {e.message}") from e
 
 
-def _write_batch(tx: ManagedTransaction, batch: Batch, checkpoint: Checkpoint | None, create: bool) -> WriteCounts:
+_NO_STAMP = Stamp(None)
+
+
+def _write_batch(
+    tx: ManagedTransaction, batch: Batch, checkpoint: Checkpoint | None, create: bool, stamp: Stamp
+) -> WriteCounts:
     counts = WriteCounts()
     for group in batch.nodes:
         if group.rows:
-            _write_nodes(tx, group, counts)
+            _write_nodes(tx, group, counts, stamp)
     for rel in batch.rels:
         if rel.rows:
-            _write_rels(tx, rel, counts, create)
+            _write_rels(tx, rel, counts, create, stamp)
     if checkpoint is not None:
         tx.run(
             cypher.statement("ingest/checkpoint_set"),
@@ -263,21 +299,22 @@ def _write_batch(tx: ManagedTransaction, batch: Batch, checkpoint: Checkpoint | 
             complete=checkpoint.complete,
             rels_written=checkpoint.rels_written + sum(counts.rels_created.values()),
             create_rels=checkpoint.create,
+            sync=checkpoint.sync,
         ).consume()
     return counts
 
 
-def _write_nodes(tx: ManagedTransaction, group: NodeGroup, counts: WriteCounts) -> None:
+def _write_nodes(tx: ManagedTransaction, group: NodeGroup, counts: WriteCounts, stamp: Stamp) -> None:
     labels = tuple(check_label(x) for x in group.labels)
     text = cypher.render(
-        "graph/merge_nodes" if group.create else "ingest/update_nodes",
+        "ingest/merge_nodes" if group.create else "ingest/update_nodes",
         names={"LABEL": check_label(group.key.label), "KEY": check_property(group.key.property)},
         raw={
             "SET_LABELS": cypher.set_labels(labels),
             "SET_PROPS": cypher.set_props("n", _prop_names(group.rows)),
         },
     )
-    result = tx.run(text, rows=group.rows)
+    result = tx.run(text, rows=group.rows, src=stamp.source, run=stamp.run)
     if not group.create:
         missing = len(group.rows) - int(result.single(strict=True)["updated"])
         if missing:
@@ -288,7 +325,7 @@ def _write_nodes(tx: ManagedTransaction, group: NodeGroup, counts: WriteCounts) 
     counts.properties_set += summary.counters.properties_set
 
 
-def _write_rels(tx: ManagedTransaction, rel: RelGroup, counts: WriteCounts, create: bool) -> None:
+def _write_rels(tx: ManagedTransaction, rel: RelGroup, counts: WriteCounts, create: bool, stamp: Stamp) -> None:
     names, rows = _rel_cells(rel)
     text = cypher.render(
         "ingest/create_rels" if create else "ingest/merge_rels",
@@ -305,7 +342,15 @@ def _write_rels(tx: ManagedTransaction, rel: RelGroup, counts: WriteCounts, crea
             "SET_PROPS": _set_cells(names),
         },
     )
-    result = tx.run(text, rows=rows)
+    has_src = stamp.source is not None
+    result = tx.run(
+        text,
+        rows=rows,
+        src=stamp.source,
+        run=stamp.run,
+        stamp_a=has_src and rel.create_start,
+        stamp_b=has_src and rel.create_end,
+    )
     written = int(result.single(strict=True)["written"])
     summary = result.consume()
     t = rel.type

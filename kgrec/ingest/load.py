@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from kgrec.errors import BadRecord, DataNotFoundError, InputDataError
-from kgrec.graph.batch import Batch, NodeKey, WriteCounts
+from kgrec.errors import BadRecord, DataNotFoundError, InputDataError, KgrecError
+from kgrec.graph.batch import Batch, NodeKey, Stamp, WriteCounts
 from kgrec.graph.declared import check_part, record_part
 from kgrec.graph.store import Checkpoint, GraphStore
 from kgrec.ingest import rdf as rdf_io
@@ -143,9 +143,15 @@ class Ingestor:
         self._data_dir = data_dir
         self._opt = options
         self._progress = progress
+        self._stamp = Stamp(None)
 
-    def run(self, spec_path: Path | str) -> IngestReport:
+    def run(self, spec_path: Path | str, *, sync: str | None = None) -> IngestReport:
         """Validate and load one spec.
+
+        Args:
+            spec_path: The spec file.
+            sync: A sync run id (``kgrec.ingest.sync``): every unit not yet complete in this run is
+                written (again), each node and relationship stamped with the run.
 
         Raises:
             SpecError: The spec is invalid.
@@ -153,6 +159,7 @@ class Ingestor:
             InputDataError: A file is malformed (and ``skip_bad`` is off); nothing was written.
         """
         spec = load_spec(spec_path)
+        self._stamp = Stamp(spec.name, sync)
         check_part(self._store, spec.schema_part())
         root = self._data_dir / spec.dataset
         report = IngestReport(spec.name)
@@ -217,7 +224,10 @@ class Ingestor:
     def _prepare(self, plan: _Plan, spool: Spool) -> _Unit:
         """Read, convert and check a unit; keep what is to be written."""
         cp = self._store.checkpoint(plan.unit)
-        same = cp is not None and cp.fingerprint == plan.fingerprint
+        run = self._stamp.run
+        if run is not None and cp is not None and cp.sync == run and cp.fingerprint != plan.fingerprint:
+            raise SourceChanged(plan.unit)
+        same = cp is not None and cp.fingerprint == plan.fingerprint and (run is None or cp.sync == run)
         unit = _Unit(plan, cp, spool.list())
         if same and cp is not None and cp.complete and not self._opt.force:
             unit.up_to_date = True
@@ -285,15 +295,16 @@ class Ingestor:
         try:
             for batch, done_now, bad in prefetch(self._batches(unit)):
                 rep.bad += bad
-                cp = Checkpoint(plan.unit, plan.fingerprint, done_now, False, written, create)
-                made = self._store.write(batch, cp, create=create)
+                cp = Checkpoint(plan.unit, plan.fingerprint, done_now, False, written, create, self._stamp.run)
+                made = self._store.write(batch, cp, create=create, stamp=self._stamp)
                 counts.add(made)
                 written += sum(made.rels_created.values())
                 bar.update(done_now - done)
                 done = done_now
         finally:
             bar.close()
-        self._store.write(Batch(), Checkpoint(plan.unit, plan.fingerprint, done, True, written, create))
+        last = Checkpoint(plan.unit, plan.fingerprint, done, True, written, create, self._stamp.run)
+        self._store.write(Batch(), last)
         rep.records = done
         return rep
 
@@ -322,7 +333,7 @@ class Ingestor:
         size = self._opt.batch_size
         for lo in range(0, len(group.rows), size):
             part = Batch(nodes=[type(group)(group.key, group.labels, group.rows[lo : lo + size])])
-            counts.add(self._store.write(part))
+            counts.add(self._store.write(part, stamp=self._stamp))
 
     def _write_rejects(self, bad: list[BadRecord]) -> None:
         if not bad or self._opt.rejects is None:
@@ -334,6 +345,10 @@ class Ingestor:
                 w.writerow(["file", "line", "reason", "record"])
             for b in bad:
                 w.writerow([b.file, b.line if b.line is not None else "", b.reason, b.raw])
+
+
+class SourceChanged(KgrecError):
+    """A unit's file changed while a sync run of its spec was unfinished (the sync starts a new run)."""
 
 
 T = TypeVar("T")

@@ -1,0 +1,49 @@
+"""Declared search spaces: the committed file parses; bad declarations fail with file and place; the sampler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.spaces import load_spaces, sample
+from kgrec.errors import ConfigError
+
+
+def test_the_committed_spaces_declare_every_model_and_both_catalogues() -> None:
+    spaces = load_spaces()
+    assert {"pop", "bprmf", "lightgcn", "kgrec", "kgrec-default"} <= set(spaces.models)
+    assert [m.name for m in spaces.models.values() if m.default] == ["kgrec-default"]
+    assert {"movielens", "lastfm"} <= set(spaces.datasets)
+    # every searched model has room for at least 8 distinct trials
+    assert all(m.grid_size() >= 8 for m in spaces.models.values() if m.space)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[models.x]\nbase = { model = "bprmf" }\nspace.learning_rate = [0.1]\n', "unknown training settings"),
+        ('[models.x]\nbase = { model = "bprmf" }\nspace.lr = []\n', "models.x.space.lr: expected a non-empty list"),
+        ('[models.x]\nbase = { model = "bprmf" }\nspace.lr = [-1.0]\n', "models.x.space.lr"),
+        ("[models.x]\nspace.lr = [0.1]\n", "needs model = "),
+        ('[common]\nlr = 0.1\n[models.x]\nbase = { model = "pop" }\n', "only epochs"),
+        ("[models.x\n", "spaces.toml"),
+    ],
+)
+def test_a_bad_declaration_names_file_and_place(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "spaces.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_spaces(path)
+    assert str(path) in str(info.value)
+
+
+def test_sampler_is_seeded_distinct_and_inside_the_grid() -> None:
+    space = {"lr": [1e-3, 1e-2], "layers": [1, 2, 3], "reg_weight": [0.0, 1e-4]}
+    points = sample(space, 8, seed=5)
+    assert points == sample(space, 8, seed=5)
+    assert points != sample(space, 8, seed=6)
+    assert len({tuple(sorted(p.items())) for p in points}) == 8
+    assert all(p["lr"] in space["lr"] and p["layers"] in space["layers"] for p in points)
+    assert len(sample(space, 50, seed=5)) == 12  # the whole grid, once each
+    assert sample({}, 8, seed=5) == [{}]

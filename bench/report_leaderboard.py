@@ -1,0 +1,106 @@
+"""Markdown tables from ``bench/results/leaderboard.json``, one per catalogue, into a marked block of README.md.
+
+    python -m bench.report_leaderboard [--leaderboard bench/results/leaderboard.json] [--readme README.md]
+
+Replaces everything between ``<!-- leaderboard:begin -->`` and
+``<!-- leaderboard:end -->`` in the README (the markers stay) and writes the
+same text to ``leaderboard.md`` beside the leaderboard. Nothing else of the
+README changes; the tables hold nothing that is not in the leaderboard.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.leaderboard import LEADERBOARD, LeaderboardError
+
+BEGIN, END = "<!-- leaderboard:begin -->", "<!-- leaderboard:end -->"
+COLUMNS = ("model", "library", "trials", "seeds", "valid NDCG@10", "test NDCG@10", "Recall@20", "Hit@10", "MRR@10")
+
+
+def _mean_sd(values: list[float]) -> str:
+    arr = np.asarray(values, dtype=np.float64)
+    sd = float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+    return f"{arr.mean():.4f} ± {sd:.4f}"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """One Markdown table of a catalogue's rows, best mean valid NDCG@10 first; the default row in bold."""
+    rows = sorted(rows, key=lambda r: -float(np.mean(r["valid"]["ndcg@10"])))
+    lines = ["| " + " | ".join((*COLUMNS, "s/epoch", "peak RSS MiB")) + " |", "|" + "---|" * (len(COLUMNS) + 2)]
+    for row in rows:
+        name = f"**{row['model']}** (default)" if row.get("default") else row["model"]
+        cells = [
+            name,
+            row["library"],
+            str(row["trials"]),
+            str(len(row["seeds"])),
+            _mean_sd(row["valid"]["ndcg@10"]),
+            *(_mean_sd(row["test"][m]) for m in ("ndcg@10", "recall@20", "hit@10", "mrr@10")),
+            f"{row['s_per_epoch']:.2f}" if row.get("s_per_epoch") is not None else "-",
+            f"{row['peak_rss_mb']:.0f}" if row.get("peak_rss_mb") is not None else "-",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render(rows: list[dict[str, Any]]) -> str:
+    """Every catalogue's table with its commit, split fingerprint and the default row's paired test."""
+    parts = []
+    for dataset in sorted({r["dataset"] for r in rows}):
+        mine = [r for r in rows if r["dataset"] == dataset]
+        head = mine[0]
+        parts.append(
+            f"#### {dataset} (commit `{head['commit'][:10]}`, split `{head['split_fingerprint'][:12]}`; "
+            "mean ± sd over seeds; chosen on validation, test read once per seed)\n\n" + table(mine)
+        )
+        for row in mine:
+            test = row.get("paired_test")
+            if test and "p" in test:
+                parts.append(
+                    f"Wilcoxon signed-rank, {row['model']} vs {test['against']} ({test['metric']}): "
+                    f"p = {test['p']:.3g} over {test['pairs']} users ({test['nonzero']} non-zero differences)."
+                )
+            elif test:
+                parts.append(f"Paired test of {row['model']}: {test.get('note', 'not run')}.")
+    return "\n\n".join(parts) + "\n"
+
+
+def replace_block(text: str, block: str, where: str) -> str:
+    """``text`` with the part between the markers replaced by ``block``.
+
+    Raises:
+        LeaderboardError: The markers are missing or out of order.
+    """
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise LeaderboardError(f"{where}: needs {BEGIN} ... {END} (in that order)")
+    return text[: start + len(BEGIN)] + "\n" + block + text[end:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leaderboard", type=Path, default=LEADERBOARD)
+    parser.add_argument("--readme", type=Path, default=Path("README.md"), help="file with the marked block")
+    parser.add_argument("--no-readme", action="store_true", help="write leaderboard.md only")
+    args = parser.parse_args(argv)
+    rows = json.loads(args.leaderboard.read_text(encoding="utf-8"))
+    block = render(rows)
+    args.leaderboard.with_suffix(".md").write_text(block, encoding="utf-8")
+    if not args.no_readme:
+        try:
+            text = replace_block(args.readme.read_text(encoding="utf-8"), block, str(args.readme))
+        except LeaderboardError as e:
+            parser.exit(2, f"error: {e}\n")
+        args.readme.write_text(text, encoding="utf-8")
+    print(block)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

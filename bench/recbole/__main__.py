@@ -26,12 +26,15 @@ import numpy as np
 from bench.recbole import compare
 from bench.recbole.atomic import DATASET, KG_FOLDER, AtomicFiles, default_data_dir, read_interactions, write_atomic
 from bench.recbole.env import ensure_venv, run_env
+from bench.recbole.snapshot_kg import write_snapshot_kg
 from kgrec.learn.split import Split, make_split
+from kgrec.snapshot import GraphSnapshot
 
-MODELS = ("BPR", "LightGCN", "CKE", "KGAT", "KGIN")
+MODELS = ("BPR", "LightGCN", "SGL", "NCL", "CKE", "KGAT", "KGIN", "KGCN", "MCCLK")
 EPOCHS = dict.fromkeys(MODELS, 300)
 """Epoch caps: RecBole's default ``epochs: 300`` (early stopping or the time budget ends training first)."""
-BUDGETS = {"BPR": 1800, "LightGCN": 1800, "CKE": 2400, "KGAT": 3600, "KGIN": 3600}
+BUDGETS = {"BPR": 1800, "LightGCN": 1800, "SGL": 2400, "NCL": 2400, "CKE": 2400, "KGAT": 3600, "KGIN": 3600}
+BUDGETS |= {"KGCN": 3600, "MCCLK": 3600}
 """Safety caps in seconds of training + validation per model, far above what early stopping needs on a
 quiet 2-core machine with one torch thread (2026-12-01: BPR 20 s, LightGCN 23 s, CKE 9 min, KGAT and
 KGIN tens of minutes). A run cut by its cap is reported as not converged."""
@@ -46,9 +49,20 @@ def ml100k_split(data_dir: Path, *, seed: int = 2020) -> Split:
     return make_split(users, items, np.stack([u_idx, i_idx]), seed=seed)
 
 
-def export(split: Split, work: Path, kg_dir: Path | None) -> AtomicFiles:
-    """Write the benchmark files and check that they read back as exactly ``split``."""
-    files = write_atomic(split, work / "data", dataset=DATASET, kg_dir=kg_dir)
+def export(split: Split, work: Path, kg_dir: Path | None, snapshot: Path | None = None) -> AtomicFiles:
+    """Write the benchmark files and check that they read back as exactly ``split``.
+
+    With ``snapshot``, the ``.kg``/``.link`` files are kgrec's own knowledge graph from that
+    snapshot (every source; :mod:`bench.recbole.snapshot_kg`) instead of the Freebase mirror.
+    """
+    if snapshot is not None:
+        folder = work / "data" / DATASET
+        folder.mkdir(parents=True, exist_ok=True)
+        inter = write_atomic(split, work / "data", dataset=DATASET, kg_dir=None, inter_only=True)
+        counts = inter.counts | write_snapshot_kg(GraphSnapshot.load(snapshot), split, folder, DATASET)
+        files = AtomicFiles(folder=folder, dataset=DATASET, counts=counts)
+    else:
+        files = write_atomic(split, work / "data", dataset=DATASET, kg_dir=kg_dir)
     back = read_interactions(files, split)
     for phase, arr in back.items():
         if not np.array_equal(arr, getattr(split, phase)):
@@ -113,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     python = ensure_venv()
-    files = export(split, args.work_dir, args.kg_dir or (args.data_dir / KG_FOLDER if args.data_dir else None))
+    kg_dir = args.kg_dir or (args.data_dir / KG_FOLDER if args.data_dir else None)
+    files = export(split, args.work_dir, kg_dir, args.snapshot)
     print(f"benchmark files: {files.folder} {files.counts}", flush=True)
     epochs = EPOCHS | parse_per_model(args.epochs)
     budgets = BUDGETS | parse_per_model(args.time_budget)
@@ -182,6 +197,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--kgrec-results", type=Path, help="kgrec results JSON to put in the table")
     p.add_argument("--data-dir", type=Path, help="dataset mirror (default: KGREC_DATA_DIR)")
     p.add_argument("--kg-dir", type=Path, help="Freebase KG folder (default: <data>/movielens-100k-freebase)")
+    p.add_argument(
+        "--snapshot", type=Path, help="kgrec snapshot: export ITS knowledge graph (every source) as .kg/.link instead"
+    )
     p.add_argument(
         "--work-dir",
         type=Path,

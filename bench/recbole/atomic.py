@@ -62,6 +62,7 @@ def write_atomic(
     *,
     dataset: str = DATASET,
     kg_dir: Path | str | None = None,
+    inter_only: bool = False,
 ) -> AtomicFiles:
     """Write ``split`` and the Freebase KG as RecBole benchmark files under ``out_dir/dataset``.
 
@@ -71,6 +72,7 @@ def write_atomic(
         dataset: Dataset name and file stem (default: ``"ml-100k-kgrec"``).
         kg_dir: Folder with ``triples.tsv`` and ``links.tsv`` in RecBole's headers
             (default: ``movielens-100k-freebase`` in :func:`default_data_dir`).
+        inter_only: Write the ``.inter`` files only (the KG comes from elsewhere, e.g. a snapshot).
 
     Raises:
         ValueError: A KG file does not have the expected header or column count.
@@ -81,6 +83,8 @@ def write_atomic(
     for phase in PHASES:
         rows = _inter_rows(split, getattr(split, phase))
         counts[f"{phase}.inter"] = _write_tsv(folder / f"{dataset}.{phase}.inter", INTER_HEADER, rows)
+    if inter_only:
+        return AtomicFiles(folder=folder, dataset=dataset, counts=counts)
     kg = Path(kg_dir) if kg_dir is not None else default_data_dir() / KG_FOLDER
     counts["kg"] = _write_tsv(folder / f"{dataset}.kg", KG_HEADER, _read_tsv(kg / "triples.tsv", KG_HEADER))
     items = {str(k) for k in split.item_keys}

@@ -24,7 +24,7 @@ from typing import Any
 os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
 
 DATASET = "ml-100k-kgrec"
-KG_MODELS = ("CKE", "KGAT", "KGIN")
+KG_MODELS = ("CKE", "KGAT", "KGIN", "KGCN", "MCCLK")
 
 
 def recbole_config(model: str, data_dir: Path, *, dataset: str, epochs: int, work_dir: Path) -> dict[str, Any]:
@@ -154,13 +154,21 @@ def history_mask_check(test_data: Any, train_ds: Any, valid_ds: Any) -> dict[str
 
 
 def run(
-    model_name: str, data_dir: Path, *, epochs: int, work_dir: Path, dataset: str = DATASET, budget_s: float = 0.0
+    model_name: str,
+    data_dir: Path,
+    *,
+    epochs: int,
+    work_dir: Path,
+    dataset: str = DATASET,
+    budget_s: float = 0.0,
+    params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train ``model_name`` with early stopping on valid NDCG@10 and evaluate the best model on test.
 
     Training ends at the first of: early stopping (``stopping_step`` evaluations without a
     better valid NDCG@10), ``epochs``, or ``budget_s`` seconds of training and validation
     (checked after each epoch; 0 means no budget). The best-validated model is tested.
+    ``params`` override RecBole's settings (a tuning trial's hyper-parameters, ``seed``).
     """
     from recbole.config import Config
     from recbole.data import create_dataset, data_preparation
@@ -169,7 +177,8 @@ def run(
     sys.argv = sys.argv[:1]  # RecBole's Config also parses --key=value from the command line
     config = Config(
         model=model_name,
-        config_dict=recbole_config(model_name, data_dir, dataset=dataset, epochs=epochs, work_dir=work_dir),
+        config_dict=recbole_config(model_name, data_dir, dataset=dataset, epochs=epochs, work_dir=work_dir)
+        | (params or {}),
     )
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
@@ -272,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's choice)")
     p.add_argument("--dataset", default=DATASET)
     p.add_argument("--work-dir", type=Path, default=None, help="checkpoints (default: beside --out)")
+    p.add_argument("--params", default="{}", help="JSON object of RecBole settings to override (trial, seed)")
     args = p.parse_args(argv)
     import torch
 
@@ -286,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         work_dir=work_dir,
         dataset=args.dataset,
         budget_s=args.time_budget,
+        params=json.loads(args.params),
     )
     result |= {
         "threads": torch.get_num_threads(),

@@ -213,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="", help="comma-separated model names (default: all)")
     parser.add_argument("--spaces", type=Path, default=None, help="spaces file (default: bench/spaces.toml)")
     parser.add_argument("--quick", action="store_true", help="2 trials, 2 seeds, at most 3 epochs: a smoke run")
+    parser.add_argument("--skip-missing", action="store_true", help="exit 0 with a note when there is no snapshot")
     args = parser.parse_args(argv)
     spaces = load_spaces(args.spaces) if args.spaces else load_spaces()
     args.models = {m for m in args.models.split(",") if m}
@@ -222,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         args.out = args.out.with_name(args.out.name + "-quick")
     snapshot = args.snapshot or Path(spaces.dataset(args.dataset)["snapshot"])
     if not snapshot.exists():
+        if args.skip_missing:
+            parser.exit(0, f"skipped {args.dataset}: no snapshot at {snapshot}\n")
         parser.exit(2, f"error: {snapshot}: no snapshot; see bench/README.md (learning) for how it is made\n")
     path = run_dataset(spaces, args.dataset, snapshot, args.out, args)
     print(path)

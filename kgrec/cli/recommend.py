@@ -46,7 +46,7 @@ def _service(model_dir: Path) -> Iterator[Any]:
     with GraphStore.connect(load_settings()) as store:
         service = Recommendations(AnswerGraph(store), scores)
         if sys.stderr.isatty():  # a few seconds on a large graph: say what is happening (not in pipes)
-            click.echo("Reading the graph's knowledge hops and ratings for explanation paths ...", err=True)
+            click.echo("Reading the graph's knowledge hops and interactions for explanation paths ...", err=True)
             hood = service.neighbourhood.get()
             click.echo(f"  {len(hood.nodes):,} nodes, {len(hood.edge_hop) // 2:,} knowledge hops", err=True)
         yield service

@@ -153,3 +153,21 @@ def test_a_model_of_the_film_world_is_refused_on_the_music_world(graph: AnswerGr
         Recommendations(graph, ModelScores.load(world_bundle[0]))
     code, out, err = run("recommend", "1", model=world_bundle[0])
     assert code == 1 and not out and len(err.strip().splitlines()) == 1 and "another graph" in err
+
+
+def test_an_undeclared_type_reads_from_its_name(service: Recommendations) -> None:
+    from kgrec.recommend.results import Step
+    from kgrec.recommend.sentences import sentence
+
+    hood = service.neighbourhood.get()
+    deacon, warner = hood.id_of("Item", DEACON_BLUE), hood.id_of("Label", "Warner")
+    hop = next(h for h in hood.hops[deacon] if h.node == warner)
+    back = next(h for h in hood.hops[warner] if hood.nodes[h.node].key == ROCK[2])
+    steps = [
+        Step("Item", DEACON_BLUE, hood.item_title(DEACON_BLUE), hop.rel_type, hop.forward),
+        Step("Label", "Warner", hood.nodes[warner].name or "", back.rel_type, back.forward),
+        Step("Item", ROCK[2], hood.item_title(ROCK[2])),
+    ]
+    assert sentence(service.schema, steps) == (
+        "You liked Deacon Blue, which has record label Warner, which is the record label of Oasis."
+    )

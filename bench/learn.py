@@ -33,11 +33,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from bench import cold_tradeoff
 from bench.learn_cases import BY_NAME, CASES, COLD_CASES, COMMON, METRICS, QUICK, SEED_CASES, TRADEOFF_CASES, Case
 from kgrec.learn.config import TrainConfig
+from kgrec.learn.metrics import chance_ndcg_at_k, chance_recall_at_k
 from kgrec.learn.report import markdown_table
 from kgrec.learn.run import split_of, train_run
 from kgrec.learn.split import Split
@@ -107,8 +109,24 @@ def spread_table(results: dict[str, dict[str, Any]]) -> str:
     return "### Seed spread (same split; model seeds 2020 and the reruns)\n\n" + markdown_table(rows, cols)
 
 
-def tables(results: dict[str, dict[str, Any]], cases: list[Case]) -> str:
-    """The Markdown tables: baselines and kgrec, ablation, cold start, seed spread."""
+def chance_row(split: Split) -> dict[str, Any]:
+    """Expected cold-start metrics of a uniformly random ranking (history masked), per user then averaged."""
+    users, n_pos = np.unique(split.cold_test[0], return_counts=True)
+    seen = np.concatenate([split.train, split.valid, split.test], axis=1)
+    n_all = split.num_items - np.bincount(seen[0], minlength=split.num_users)[users]
+    n_cold = len(split.cold_items)
+    return {
+        "model": "chance",
+        "what": "uniformly random ranking (expected value)",
+        "recall@20": float(chance_recall_at_k(n_pos, n_all, 20).mean()),
+        "ndcg@10": float(chance_ndcg_at_k(n_pos, n_all, 10).mean()),
+        "cold_only/ndcg@10": float(chance_ndcg_at_k(n_pos, n_cold, 10).mean()),
+        "cold_only/recall@20": float(chance_recall_at_k(n_pos, n_cold, 20).mean()),
+    }
+
+
+def tables(results: dict[str, dict[str, Any]], cases: list[Case], cold_split: Split | None = None) -> str:
+    """The Markdown tables: baselines and kgrec, ablation, cold start (with a chance row), seed spread."""
     rows = {c.name: _row(c, results[c.name]) for c in cases if c.name in results}
     cols = ["model", "what", *METRICS, "s/epoch", "epochs"]
     main = [rows[c.name] for c in cases if c.group in ("baseline", "kgrec") and c.name in rows]
@@ -129,9 +147,10 @@ def tables(results: dict[str, dict[str, Any]], cases: list[Case]) -> str:
         "### Ablation\n\n" + markdown_table(ablation, cols),
     ]
     if cold:
+        chance = [chance_row(cold_split)] if cold_split is not None else []
         parts.append(
             "### Cold start: 10% of items never seen in training (ranked among all items)\n\n"
-            + markdown_table(cold, cold_cols)
+            + markdown_table(chance + cold, cold_cols)
         )
     spread = spread_table(results)
     if spread:
@@ -210,7 +229,8 @@ def main(argv: list[str] | None = None) -> None:
             results.update({c.name: run_case(c, snapshot, cold_split, args.out, args.quick) for c in cold})
     all_cases = CASES + COLD_CASES
     tradeoff = _tradeoff(snapshot, args.out)
-    text = tables(results, all_cases)
+    cold_path = args.out / "split-cold.npz"
+    text = tables(results, all_cases, Split.load(cold_path) if cold_path.exists() else None)
     if tradeoff:
         text += "\n" + cold_tradeoff.table(tradeoff) + "\n"
         cold_tradeoff.plot(tradeoff, args.out / "new-items.png")

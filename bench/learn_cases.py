@@ -87,6 +87,7 @@ COLD = {"id_dropout": 0.1}
 SIM = {"cold_simulation": 0.1}
 """Cold-start simulation: 10% of rated items per step lose their id *and* their interaction edges."""
 COLD_CASES = [
+    Case("cold-pop", "cold", {"model": "pop"}, "popularity (never-rated items have no count: they tie, at random)"),
     Case("cold-kgrec-hybrid", "cold", {**BY_NAME["kgrec-hybrid"].settings, **COLD}, "KG + text + image, hybrid"),
     Case("cold-kgrec-nomodal", "cold", {**BY_NAME["kgrec-nomodal"].settings, **COLD}, "KG only"),
     Case("cold-kgrec-nokg", "cold", {**BY_NAME["kgrec-nokg-hybrid"].settings, **COLD}, "text + image only, hybrid"),

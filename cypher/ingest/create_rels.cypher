@@ -1,7 +1,10 @@
 // Create relationships of one type that are known not to exist yet (a unit's first load,
 // no (start, type, end) twice in it: see kgrec/ingest/load.py); endpoints are matched
 // (or merged) by key. Each row is [start key, end key, property values...].
-// Provenance as in ingest/merge_rels ($src null: none).
+// Provenance (docs/ingestion.md, "Sources that change: --sync"): $src joins the relationship's
+// kgrec_sources and, in a sync run, $run ("<src>@<id>") replaces $src's stamp in kgrec_seen.
+// Endpoints this statement merges ($stamp_a, $stamp_b) are stamped as nodes $src states (as in
+// ingest/merge_nodes, with no properties). $src null: no provenance.
 UNWIND $rows AS row
 @START_VERB (a:@START_LABEL {@START_KEY: row[0]})
 WITH row, a
@@ -11,8 +14,9 @@ CREATE (a)-[r:@TYPE {kgrec_sources: CASE WHEN $src IS NULL THEN null ELSE [$src]
                      kgrec_seen: CASE WHEN $run IS NULL THEN null ELSE [$run] END}]->(b)
 @SET_PROPS
 FOREACH (n IN [x IN [a] WHERE $stamp_a] + [x IN [b] WHERE $stamp_b] |
-  FOREACH (_ IN CASE WHEN $src IN coalesce(n.kgrec_sources, []) THEN [] ELSE [1] END |
-    SET n.kgrec_sources = coalesce(n.kgrec_sources, []) + $src)
-  FOREACH (_ IN CASE WHEN $run IS NULL OR $run IN coalesce(n.kgrec_seen, []) THEN [] ELSE [1] END |
-    SET n.kgrec_seen = [x IN coalesce(n.kgrec_seen, []) WHERE NOT x STARTS WITH $src + '@'] + $run))
+  SET n.kgrec_sources = CASE WHEN $src IN coalesce(n.kgrec_sources, []) THEN n.kgrec_sources
+        ELSE coalesce(n.kgrec_sources, []) + $src END
+  SET n.kgrec_props = CASE WHEN $run IS NULL OR $run IN coalesce(n.kgrec_props, []) THEN n.kgrec_props
+        ELSE [x IN coalesce(n.kgrec_props, []) WHERE NOT x STARTS WITH $src + '@' |
+              CASE WHEN x STARTS WITH $src + ':' THEN '~' + x ELSE x END] + $run END)
 RETURN count(r) AS written

@@ -2,6 +2,13 @@
 
 It speaks in domain verbs (``apply_schema``, ``write``, ``counts``) and returns
 plain Python values, never driver records.
+
+Reads and writes are told apart, so a ``neo4j://`` (routing) URI works unchanged
+against a cluster or Aura: :meth:`GraphStore.read` and the store's own reads run
+in read transactions, which a cluster sends to its secondaries; writes run in
+write transactions on the leader. Every query and session shares the driver's
+``execute_query`` bookmark manager, so a read that follows a write (``--write``,
+then Browser or ``kgrec recommend``) sees it on whichever member serves it.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from types import TracebackType
 from typing import Any
 
 import neo4j
-from neo4j import GraphDatabase, ManagedTransaction
+from neo4j import GraphDatabase, ManagedTransaction, RoutingControl
 from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from kgrec.errors import GraphUnavailableError, KgrecError
@@ -125,12 +132,12 @@ class GraphStore:
 
     def declared(self) -> dict[str, str]:
         """Source -> its recorded schema part (JSON text)."""
-        return {r["source"]: r["part"] for r in self._run(cypher.statement("schema/declared"))}
+        return {r["source"]: r["part"] for r in self._read(cypher.statement("schema/declared"))}
 
     def links_between(self, a: str, rel_type: str, b: str) -> bool:
         """Whether some ``rel_type`` relationship joins an ``a`` node and a ``b`` node (either way)."""
         names = {"A": check_label(a), "TYPE": check_rel_type(rel_type), "B": check_label(b)}
-        return bool(self._run(cypher.render("graph/links_between", names=names))[0]["found"])
+        return bool(self._read(cypher.render("graph/links_between", names=names))[0]["found"])
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -208,8 +215,8 @@ class GraphStore:
 
     def counts(self) -> GraphCounts:
         """Count nodes per label and relationships per type (from Neo4j's count store)."""
-        labels = [r["label"] for r in self._run(cypher.statement("graph/labels"))]
-        types = [r["type"] for r in self._run(cypher.statement("graph/rel_types"))]
+        labels = [r["label"] for r in self._read(cypher.statement("graph/labels"))]
+        types = [r["type"] for r in self._read(cypher.statement("graph/rel_types"))]
         by_label = {
             lbl: self._count("graph/count_label", LABEL=check_label(lbl))
             for lbl in labels
@@ -218,21 +225,35 @@ class GraphStore:
         by_type = {t: self._count("graph/count_type", TYPE=check_rel_type(t)) for t in types}
         return GraphCounts({k: v for k, v in by_label.items() if v}, {k: v for k, v in by_type.items() if v})
 
+    def read(self, text: str, **params: Any) -> list[dict[str, Any]]:
+        """Run a read-only statement kgrec owns in a read transaction (a cluster's secondaries); plain dicts.
+
+        A statement that writes fails here (``neo4j.exceptions.ClientError``): use :meth:`query`.
+        """
+        return self._read(text, **params)
+
     def query(self, text: str, **params: Any) -> list[dict[str, Any]]:
-        """Run a read statement kgrec owns and return plain dicts."""
+        """Run a statement kgrec owns in a write transaction (the leader) and return plain dicts.
+
+        For statements that write, or reads that must run on the leader; other reads use :meth:`read`.
+        """
         return self._run(text, **params)
 
     # -- internals ------------------------------------------------------------------------------
 
     def _count(self, name: str, **names: str) -> int:
-        return int(self._run(cypher.render(name, names=names))[0]["count"])
+        return int(self._read(cypher.render(name, names=names))[0]["count"])
 
     def _session(self) -> neo4j.Session:
-        return self._driver.session(database=self._db)
+        # the execute_query bookmarks: a read after this session's writes sees them, on any cluster member
+        return self._driver.session(database=self._db, bookmark_manager=self._driver.execute_query_bookmark_manager)
 
-    def _run(self, text: str, **params: Any) -> list[dict[str, Any]]:
+    def _read(self, text: str, **params: Any) -> list[dict[str, Any]]:
+        return self._run(text, RoutingControl.READ, **params)
+
+    def _run(self, text: str, routing: RoutingControl = RoutingControl.WRITE, /, **params: Any) -> list[dict[str, Any]]:
         try:
-            records, _, _ = self._driver.execute_query(text, params, database_=self._db)
+            records, _, _ = self._driver.execute_query(text, params, database_=self._db, routing_=routing)
         except (ServiceUnavailable, SessionExpired) as e:
             raise GraphUnavailableError(f"lost the connection to Neo4j: {e}") from e
         return [r.data() for r in records]
@@ -314,7 +335,11 @@ def _write_nodes(tx: ManagedTransaction, group: NodeGroup, counts: WriteCounts, 
             "SET_PROPS": cypher.set_props("n", _prop_names(group.rows)),
         },
     )
-    result = tx.run(text, rows=group.rows, src=stamp.source, run=stamp.run)
+    rows = group.rows
+    if stamp.source is not None:  # what each row states, for kgrec_props (computed here: no dynamic reads)
+        tag = stamp.source + ":"
+        rows = [{**r, "stated": [tag + k for k, v in r["props"].items() if v is not None]} for r in rows]
+    result = tx.run(text, rows=rows, src=stamp.source, run=stamp.run)
     if not group.create:
         missing = len(group.rows) - int(result.single(strict=True)["updated"])
         if missing:

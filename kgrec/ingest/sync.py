@@ -22,6 +22,7 @@ See docs/ingestion.md, "Sources that change: --sync".
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from pathlib import Path
 from kgrec.graph.batch import Stamp
 from kgrec.graph.declared import read_schema
 from kgrec.graph.store import GraphStore
-from kgrec.ingest.load import Ingestor, IngestReport, SourceChanged
+from kgrec.ingest.load import Ingestor, IngestReport, SourceChanged, load_report_json
 from kgrec.ingest.spec import Spec, load_spec
 
 log = logging.getLogger(__name__)
@@ -94,3 +95,26 @@ def _protected(store: GraphStore, spec: Spec) -> tuple[str, ...]:
     """Interaction types of the declared schema that ``spec`` does not declare as its own interactions."""
     own = {t for t, d in spec.schema_.relationships.items() if d.role == "interaction"}
     return tuple(sorted(t for t in read_schema(store).of_role("interaction") if t not in own))
+
+
+def sync_report_json(report: SyncReport) -> str:
+    """The report as JSON (for ``--json`` output): the load's report plus a ``sync`` entry."""
+    doc = json.loads(load_report_json(report.load))
+    doc["sync"] = {
+        "run": report.run,
+        "resumed": report.resumed,
+        "relationships_deleted": report.rels_deleted,
+        "nodes_deleted": report.nodes_deleted,
+        "protected": list(report.protected),
+    }
+    return json.dumps(doc, indent=2)
+
+
+def sync_summary(report: SyncReport) -> str:
+    """One line for people: what the sweep removed."""
+    resumed = " (finished an interrupted sync)" if report.resumed else ""
+    kept = f"; never deleted: {', '.join(report.protected)}" if report.protected else ""
+    return (
+        f"{report.load.spec}: synced{resumed}: {report.rels_deleted:,} relationship(s) and "
+        f"{report.nodes_deleted:,} node(s) no longer stated were deleted{kept}"
+    )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -264,3 +269,68 @@ def test_sync_makes_the_graph_what_the_edited_rdf_says(store: GraphStore, tmp_pa
     assert _rels(store, "KNOWS") == {(E + "a", E + "b"), (E + "x", E + "d")}
     assert _rels(store, "LIKES") == {(E + "a", E + "e")}
     assert report.rels_deleted == 2 and report.nodes_deleted == 1  # c -> a, d -> a; c
+
+
+BIG_SPEC = """
+name = "big"
+dataset = "big"
+[[tables]]
+file = "links.csv"
+  [[tables.relationships]]
+  type = "LINKS"
+  start = { label = "Page", column = "a", type = "int", create = true }
+  end = { label = "Page", column = "b", type = "int", create = true }
+"""
+
+
+def _links(n: int, drop: int | None) -> tuple[str, set[tuple[int, int]]]:
+    pairs = [(i, (i * 7 + 1) % n) for i in range(n) if drop is None or i % drop]
+    return "a,b\n" + "".join(f"{a},{b}\n" for a, b in pairs), set(pairs)
+
+
+def test_kgrec_ingest_sync_killed_with_sigkill_is_finished_by_the_rerun(store: GraphStore, tmp_path: Path) -> None:
+    from tests.cli.test_ingest_cli import _env, _kgrec
+
+    n = 30_000
+    text, _ = _links(n, drop=None)  # every link
+    write(tmp_path / "big" / "links.csv", text)
+    spec = write(tmp_path / "big.toml", BIG_SPEC)
+    first = _kgrec("ingest", "--sync", "--no-progress", str(spec), data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "big: synced: 0 relationship(s) and 0 node(s) no longer stated were deleted" in first.stdout
+    old_run, _ = store.sync_state("big")  # type: ignore[misc]
+    text, expected = _links(n, drop=10)  # every tenth link gone
+    write(tmp_path / "big" / "links.csv", text)
+    cmd = [
+        sys.executable,
+        "-m",
+        "kgrec.cli.main",
+        "ingest",
+        "--sync",
+        "--no-progress",
+        "--batch-size",
+        "500",
+        str(spec),
+    ]
+    proc = subprocess.Popen(cmd, env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            cp, state = store.checkpoint("big/links.csv"), store.sync_state("big")
+            new = state is not None and state[0] != old_run
+            if new and cp is not None and cp.sync == state[0] and cp.records_done >= 5_000:  # type: ignore[index]
+                break
+            assert proc.poll() is None, "the run ended before it could be interrupted"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert store.counts().types == {"LINKS": n}  # killed in the load: nothing swept yet
+    result = _kgrec("ingest", "--sync", "--no-progress", "--json", str(spec), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["sync"]["resumed"] and report["units"][0]["resumed_from"] >= 5_000
+    assert report["sync"]["relationships_deleted"] == n - len(expected)
+    assert _rels(store, "LINKS") == expected
+    orphans = store.query("MATCH (p:Page) WHERE NOT EXISTS { (p)--() } RETURN count(p) AS c")
+    assert orphans == [{"c": 0}]  # pages only the dropped links stated are gone

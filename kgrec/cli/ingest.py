@@ -13,6 +13,8 @@ from kgrec.data import resolve_data_dir
 from kgrec.graph.store import GraphStore
 from kgrec.ingest.check import validate_spec
 from kgrec.ingest.load import IngestOptions, Ingestor, load_report_json
+from kgrec.ingest.sync import sync as sync_spec
+from kgrec.ingest.sync import sync_report_json, sync_summary
 from kgrec.settings import load_settings
 
 
@@ -29,6 +31,11 @@ from kgrec.settings import load_settings
 @click.option(
     "--dry-run", is_flag=True, help="Read and check every file of every spec; no database, nothing written."
 )
+@click.option(
+    "--sync",
+    is_flag=True,
+    help="Make the graph exactly what each source now says: remove what it no longer states.",
+)
 def ingest(
     specs: tuple[Path, ...],
     data_dir: Path | None,
@@ -40,6 +47,7 @@ def ingest(
     as_json: bool,
     no_progress: bool,
     dry_run: bool,
+    sync: bool,
 ) -> None:
     """Load knowledge sources into Neo4j as the SPEC files (ingest/*.toml) declare.
 
@@ -58,6 +66,9 @@ def ingest(
         ingestor = Ingestor(store, resolve_data_dir(settings), options, progress)
         any_bad = False
         for spec in specs:
+            if sync:
+                any_bad |= _sync(store, ingestor, spec, batch_size, as_json)
+                continue
             report = ingestor.run(spec)
             any_bad |= bool(report.bad)
             click.echo(load_report_json(report)) if as_json else render.ingest_report(report)
@@ -65,6 +76,17 @@ def ingest(
             render.graph_summary(store.counts())
     if any_bad and rejects is not None:
         click.echo(f"rejected records written to {rejects}", err=True)
+
+
+def _sync(store: GraphStore, ingestor: Ingestor, spec: Path, batch_size: int, as_json: bool) -> bool:
+    """Sync one spec and print its report; whether records were rejected."""
+    report = sync_spec(store, ingestor, spec, batch_size=batch_size)
+    if as_json:
+        click.echo(sync_report_json(report))
+    else:
+        render.ingest_report(report.load)
+        click.echo(sync_summary(report))
+    return bool(report.load.bad)
 
 
 def _dry_run(specs: tuple[Path, ...], data_dir: Path, batch_size: int, as_json: bool) -> None:

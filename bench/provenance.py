@@ -69,9 +69,11 @@ def _gpu() -> str | None:
 
 
 class Stopwatch:
-    """Wall time, date and load average from construction to :meth:`provenance`."""
+    """Wall time, date and load average from construction to :meth:`provenance`; git state at construction
+    (the code the run loaded, even when the checkout moves on during the run)."""
 
     def __init__(self) -> None:
+        self.git = git_state()
         self.started = time.perf_counter()
         self.date = datetime.now(UTC).isoformat(timespec="seconds")
         self.load_before = _load()
@@ -79,7 +81,7 @@ class Stopwatch:
     def provenance(self, **extra: Any) -> dict[str, Any]:
         """The whole provenance block of a result, ``extra`` keys included (e.g. split fingerprints)."""
         return {
-            **git_state(),
+            **self.git,
             "date": self.date,
             "wall_seconds": round(time.perf_counter() - self.started, 1),
             "load_average_1min": {"before": self.load_before, "after": _load()},

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from bench.leaderboard import TEST_METRICS, check_row
-from bench.provenance import Stopwatch, git_state, peak_rss_mb, reset_peak_rss
+from bench.provenance import Stopwatch, peak_rss_mb, reset_peak_rss
 from bench.spaces import ModelSpace, Spaces, load_spaces, sample
 from kgrec.learn.config import TrainConfig
 from kgrec.learn.evaluator import Evaluator
@@ -141,7 +141,7 @@ def run_dataset(spaces: Spaces, dataset: str, snapshot_path: Path, out: Path, ar
     snapshot = GraphSnapshot.load(snapshot_path)
     split = split_of(snapshot, seed=2020)
     split.save(folder / "split.npz")
-    commit = git_state()["commit"]
+    commit = clock.git["commit"]
     cache = Cache(folder / "runs", commit, split)
     rows, trials_log = [], {}
     for name, model in spaces.models.items():

@@ -39,6 +39,13 @@ def export(out: Path, no_progress: bool) -> None:
     help="Share of items held out entirely (cold-start evaluation).",
 )
 @click.option("--write", is_flag=True, help="Store the learned user/item embeddings in Neo4j (vector indexes).")
+@click.option(
+    "--nproc",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Data-parallel training processes on this machine (DDP: gloo on CPU, nccl on GPUs).",
+)
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def train(
     config_file: Path | None,
@@ -47,14 +54,18 @@ def train(
     out: Path,
     cold_items: float,
     write: bool,
+    nproc: int,
     no_progress: bool,
 ) -> None:
     """Train a model (kgrec's GNN or a baseline) and write a bundle, metrics and curves to OUT."""
+    from kgrec.learn import distributed
     from kgrec.learn.config import load_config
     from kgrec.learn.run import split_of, train_run
     from kgrec.snapshot import GraphSnapshot
 
     config = load_config(config_file, overrides)
+    if snapshot is None and distributed.launched_by_torchrun():
+        raise click.UsageError("under torchrun, pass --snapshot (export it once with `kgrec export`)")
     snap = GraphSnapshot.load(snapshot) if snapshot else _export(out / "snapshot.npz", no_progress)
     split = None if (out / "split.npz").exists() else split_of(snap, seed=config.seed, cold_item_share=cold_items)
     bar = tqdm(
@@ -62,7 +73,7 @@ def train(
         desc=f"train {config.model}",
         unit="epoch",
         file=sys.stderr,
-        disable=no_progress,
+        disable=no_progress or nproc > 1,
         dynamic_ncols=True,
     )
 
@@ -71,8 +82,17 @@ def train(
         bar.set_postfix(loss=f"{e.loss:.4f}", ndcg10=f"{valid['ndcg@10']:.4f}" if valid else "-")
         bar.update(1)
 
-    result = train_run(snap, config, out, split=split, on_epoch=on_epoch)
-    bar.close()
+    if nproc > 1:
+        if split is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            split.save(out / "split.npz")
+        result = distributed.spawn(nproc, snapshot or out / "snapshot.npz", config, out, progress=not no_progress)
+    else:
+        with distributed.process_group(config.device):
+            result = train_run(snap, config, out, split=split, on_epoch=on_epoch)
+        bar.close()
+        if not distributed.is_main_environment():
+            return
     _record_snapshot(out, snapshot or out / "snapshot.npz")
     epochs = f"best epoch {result.best_epoch + 1} of {result.epochs}"
     click.echo(f"{epochs}, median {result.median_epoch_seconds:.2f} s/epoch")

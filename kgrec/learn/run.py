@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from kgrec.learn import distributed
 from kgrec.learn.bundle import save_bundle
 from kgrec.learn.config import TrainConfig
 from kgrec.learn.data import coverage, interaction_type, interactions_of
@@ -21,7 +22,7 @@ from kgrec.learn.evaluator import Evaluator
 from kgrec.learn.factory import build_model, training_graph
 from kgrec.learn.report import write_report
 from kgrec.learn.split import Split, make_split
-from kgrec.learn.trainer import EpochLog, Trainer, resolve_device
+from kgrec.learn.trainer import EpochLog
 from kgrec.schema import GraphSchema
 from kgrec.snapshot import GraphSnapshot
 
@@ -81,14 +82,17 @@ def train_run(
     out.mkdir(parents=True, exist_ok=True)
     if split is None:
         split = Split.load(out / "split.npz") if (out / "split.npz").exists() else split_of(snapshot, seed=config.seed)
-    split.save(out / "split.npz")
+    if distributed.is_main():  # in a process group, rank 0 writes every file
+        split.save(out / "split.npz")
     if config.threads:
         torch.set_num_threads(config.threads)
-    device = resolve_device(config.device)
+    device = distributed.device_for(config.device)
     data = training_graph(snapshot, split, config) if config.model == "kgrec" else None
     model = build_model(config, split, data).to(device)
     started = time.perf_counter()
-    result = Trainer(model, split, config, checkpoint=out / "checkpoint.pt", on_epoch=on_epoch).fit()
+    result = distributed.make_trainer(model, split, config, checkpoint=out / "checkpoint.pt", on_epoch=on_epoch).fit()
+    if not distributed.is_main():  # the other ranks hold the same weights; rank 0 evaluates and saves
+        return RunResult(out, {}, None, result.best_epoch, len(result.history), 0.0, time.perf_counter() - started)
     if getattr(model, "new_items", None) is not None:
         fitted = model.fit_new_items(seed=config.seed)
         log.info("new-item map fitted on %d rated items (ridge %g)", fitted, config.new_item_ridge)
@@ -106,7 +110,7 @@ def train_run(
         "median_epoch_seconds": median,
         "train_seconds": train_seconds,
         "device": str(device),
-        "coverage": [asdict(c) for c in coverage(data, config.modalities)] if data is not None else [],
+        "coverage": [asdict(c) for c in coverage(data, config.modalities, data.interaction[2])] if data else [],
         "diagnostics": model.diagnostics() if hasattr(model, "diagnostics") else {},
         "graph": graph_identity(snapshot),
     }

@@ -139,7 +139,7 @@ class Trainer:
         for epoch in range(start, self.config.epochs if not result.stopped_early else start):
             entry = self._epoch(epoch)
             if (epoch + 1) % self.config.eval_every == 0 or epoch + 1 == self.config.epochs:
-                entry.valid = self.evaluator.evaluate(self.model, "valid")
+                entry.valid = self._validate()
                 if entry.valid[VALID_METRIC] > result.best_valid.get(VALID_METRIC, -1.0):
                     result.best_epoch, result.best_valid, bad = epoch, entry.valid, 0
                     best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
@@ -156,6 +156,10 @@ class Trainer:
         if best_state is not None:
             self.model.load_state_dict(best_state)
         return result
+
+    def _validate(self) -> dict[str, float]:
+        """Validation metrics of the current weights (the distributed trainer computes them on rank 0 only)."""
+        return self.evaluator.evaluate(self.model, "valid")
 
     def _epoch(self, epoch: int) -> EpochLog:
         self.model.train()

@@ -52,13 +52,13 @@ def load(source: str | Path) -> bytes | str:
 def _nodes(store: GraphStore, feature: Feature) -> Iterator[tuple[Any, list[Any]]]:
     names = {"LABEL": feature.label, "KEY": feature.key}
     props = list(feature.properties)
-    rows = store.query(cypher.render("features/inputs_first", names=names), props=props, limit=PAGE)
+    rows = store.read(cypher.render("features/inputs_first", names=names), props=props, limit=PAGE)
     while rows:
         yield from ((r["key"], r["values"]) for r in rows)
         if len(rows) < PAGE:
             return
         after = rows[-1]["key"]
-        rows = store.query(cypher.render("features/inputs_next", names=names), props=props, after=after, limit=PAGE)
+        rows = store.read(cypher.render("features/inputs_next", names=names), props=props, after=after, limit=PAGE)
 
 
 def _text(values: list[Any], separator: str) -> str | None:

@@ -193,7 +193,7 @@ class AnswerGraph:
 
     def rel_types(self) -> list[str]:
         """Every relationship type in the graph."""
-        return [r["type"] for r in self.store.query(cypher.statement("graph/rel_types"))]
+        return [r["type"] for r in self.store.read(cypher.statement("graph/rel_types"))]
 
     def has_relationship(self, start: tuple[str, Any], rel_type: str, end: tuple[str, Any]) -> bool:
         """Whether a stored ``rel_type`` relationship runs from ``start`` to ``end`` (label, key) nodes."""
@@ -205,7 +205,7 @@ class AnswerGraph:
             "B_KEY": check_property(keys[end[0]]),
             "TYPE": check_rel_type(rel_type),
         }
-        rows = self.store.query(cypher.render("explain/hop_exists", names=names), a=start[1], b=end[1])
+        rows = self.store.read(cypher.render("explain/hop_exists", names=names), a=start[1], b=end[1])
         return int(rows[0]["n"]) > 0
 
     def item_vector(self, item: Any, prop: str) -> tuple[bool, bool]:
@@ -222,10 +222,10 @@ class AnswerGraph:
 
     def write_recommendations(self, users: list[Any], rows: list[dict[str, Any]], model: str) -> int:
         """Replace the ``RECOMMENDED`` relationships of ``users`` by ``rows`` (user, item, rank, score, explanation)."""
-        self._read("recommend/clear", users=list(users))
+        self._read("recommend/clear", users=list(users), write=True)
         written = 0
         for start in range(0, len(rows), 5000):
-            out = self._read("recommend/write", rows=rows[start : start + 5000], model=model)
+            out = self._read("recommend/write", rows=rows[start : start + 5000], model=model, write=True)
             written += int(out[0]["written"])
         return written
 
@@ -238,12 +238,15 @@ class AnswerGraph:
         its placeholders filled from :meth:`names` and ``names``."""
         return self._read(name, names, **params)
 
-    def _read(self, name: str, names: dict[str, str] | None = None, **params: Any) -> list[dict[str, Any]]:
+    def _read(
+        self, name: str, names: dict[str, str] | None = None, *, write: bool = False, **params: Any
+    ) -> list[dict[str, Any]]:
+        """Run ``cypher/<name>.cypher``: in a read transaction (a cluster's secondaries) unless ``write``."""
         try:
             text = cypher.statement(name)
             if "@" in text:
                 text = cypher.render(name, names={**self.names(), **(names or {})})
-            return self.store.query(text, **params)
+            return self.store.query(text, **params) if write else self.store.read(text, **params)
         except Neo4jError as e:
             raise KgrecError(f"Neo4j rejected {name}: {e.code}: {e.message}") from e
 

@@ -92,7 +92,7 @@ def export_snapshot(
     if batch_size < 1:
         raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
     keys = _checked_keys(keys)
-    present = {r["label"] for r in store.query(cypher.statement("graph/labels"))}
+    present = {r["label"] for r in store.read(cypher.statement("graph/labels"))}
     order = list(keys)
     nodes: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
     for i, label in enumerate(order):
@@ -131,12 +131,12 @@ def _pages(
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield the rows of each page of a ``<name>_first`` / ``<name>_next`` statement pair."""
     first, after = cypher.render(f"export/{name}_first", names=names), cypher.render(f"export/{name}_next", names=names)
-    rows = store.query(first, limit=batch_size, **params)
+    rows = store.read(first, limit=batch_size, **params)
     while rows:
         yield rows
         if len(rows) < batch_size:
             return
-        rows = store.query(after, after=rows[-1][cursor], limit=batch_size, **params)
+        rows = store.read(after, after=rows[-1][cursor], limit=batch_size, **params)
 
 
 def _export_nodes(
@@ -151,7 +151,7 @@ def _export_nodes(
     props, vecs = props_and_vectors
     key = keys[label]
     names = {"LABEL": label, "KEY": key}
-    bar = _bar(progress, f"nodes {label}", store.query(cypher.render("graph/count_label", names={"LABEL": label})))
+    bar = _bar(progress, f"nodes {label}", store.read(cypher.render("graph/count_label", names={"LABEL": label})))
     found: list[dict[str, Any]] = []
     params = {"shadowing": shadowing, "keys": keys, "props": props + vecs}
     for rows in _pages(store, "nodes", names, "key", batch_size, **params):
@@ -177,14 +177,14 @@ def _export_edges(
 ) -> tuple[dict[EdgeType, np.ndarray], dict[EdgeType, dict[str, np.ndarray]]]:
     order = list(keys)
     groups: dict[EdgeType, list[tuple[Any, Any, list[Any]]]] = {}
-    types = (check_rel_type(r["type"]) for r in store.query(cypher.statement("graph/rel_types")))
+    types = (check_rel_type(r["type"]) for r in store.read(cypher.statement("graph/rel_types")))
     for t in (t for t in types if t not in exclude_types):
         props = _checked_props(edge_props.get(t, []))
         for i, label in enumerate(order):
             if label not in node_keys:
                 continue
             names = {"LABEL": label, "KEY": keys[label], "TYPE": t}
-            total = store.query(cypher.render("export/count_out", names=names))
+            total = store.read(cypher.render("export/count_out", names=names))
             if total[0]["count"]:
                 bar = _bar(progress, f"edges {label}-{t}->", total)
                 params = {"shadowing": order[:i], "labels": order, "keys": keys, "props": props}

@@ -38,7 +38,7 @@ def export_training_snapshot(
     schema = schema or read_schema(store)
     check_interactions(store, schema)
     items, interaction = schema.items, schema.interaction
-    present = {r["property"] for r in store.query(cypher.statement("graph/item_vector_properties"), label=items)}
+    present = {r["property"] for r in store.read(cypher.statement("graph/item_vector_properties"), label=items)}
     vectors = [f"feat_{m}" for m in MODALITIES if f"feat_{m}" in present]
     weights = [p for p in (interaction.weight, interaction.timestamp) if p]
     snapshot = export_snapshot(
@@ -59,7 +59,7 @@ def check_interactions(store: GraphStore, schema: GraphSchema) -> None:
     Raises:
         ConfigError: As :func:`export_training_snapshot` says.
     """
-    types = [r["type"] for r in store.query(cypher.statement("graph/rel_types"))]
+    types = [r["type"] for r in store.read(cypher.statement("graph/rel_types"))]
     users, items = schema.users, schema.items
     between = [t for t in types if store.links_between(users, t, items)]
     for t in between:

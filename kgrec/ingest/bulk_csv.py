@@ -1,0 +1,257 @@
+"""``neo4j-admin database import full`` input: typed header files and CSV data files.
+
+Nodes go to one file per id space and label set, keyed ``:ID(<space>)`` (not
+stored) plus the key property with its own type; relationships to one file per
+type and endpoint spaces with ``:START_ID(<space>)``, ``:END_ID(<space>)`` and
+``:TYPE``. Property columns are typed from the values seen (``long``,
+``double``, ``boolean``, ``string``, ``date``, ``localdatetime``,
+``datetime``, ``localtime``, ``time`` and their arrays). A property holding
+values of several types in one space keeps each value's own type: rows are
+split into files by the types of such properties.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import IO, Any
+
+from kgrec.graph.batch import NodeKey
+
+ARRAY_DELIMITER = "\x1f"
+"""Between array elements (U+001F, the unit separator: not in ordinary text)."""
+ARRAY_OPTION = "U+001F"
+
+_SIMPLE = {bool: "boolean", int: "long", float: "double", str: "string", date: "date"}
+
+
+def kind(v: Any) -> str | None:
+    """The admin-import type of a value (``None`` for an empty list, which is not written)."""
+    t = type(v)
+    simple = _SIMPLE.get(t)
+    if simple is not None:
+        return simple
+    if t is datetime:
+        return "datetime" if v.tzinfo is not None else "localdatetime"
+    if t is time:
+        return "time" if v.tzinfo is not None else "localtime"
+    if t is list:
+        inner = {kind(x) for x in v}
+        if not v:
+            return None
+        if len(inner) == 1 and not str(next(iter(inner))).endswith("[]"):
+            return f"{inner.pop()}[]"
+    raise ValueError(f"no admin-import type for the value {v!r}")
+
+
+def kinds_of(values: list[Any]) -> set[str]:
+    """The types of the values that are written (``None`` and ``""`` are not)."""
+    types = set(map(type, values)) - {type(None)}
+    if str in types and "" in values:
+        values = [v for v in values if v != ""]
+        types = set(map(type, values)) - {type(None)}
+    out = {_SIMPLE[t] for t in types if t in _SIMPLE}
+    if len(out) < len(types):
+        out |= {k for v in values if type(v) not in _SIMPLE and v is not None and (k := kind(v))}
+    return out
+
+
+@dataclass(slots=True)
+class Kinds:
+    """Property name -> types seen, per node space or relationship file."""
+
+    props: dict[tuple[str, int], dict[str, set[str]]] = field(default_factory=dict)
+
+    def see(self, where: tuple[str, int], columns: dict[str, list[Any]]) -> None:
+        """Take in property columns of one group (``where``: ``("n", space)`` or ``("r", file)``)."""
+        mine = self.props.setdefault(where, {})
+        for name, values in columns.items():
+            mine.setdefault(name, set()).update(kinds_of(values))
+
+    def mixed(self, where: tuple[str, int]) -> list[str]:
+        """Properties with values of several types there."""
+        return sorted(k for k, v in self.props.get(where, {}).items() if len(v) > 1)
+
+
+def _text(v: Any) -> str:
+    if type(v) is bool:
+        return "true" if v else "false"
+    if type(v) in (date, datetime, time):
+        return v.isoformat()
+    return str(v)
+
+
+def _array(v: list[Any]) -> str | None:
+    if not v:
+        return None
+    parts = [_text(x) for x in v]
+    if any(ARRAY_DELIMITER in p for p in parts):
+        raise ValueError(f"an array element holds U+001F, the array delimiter of the import: {v!r}")
+    return ARRAY_DELIMITER.join(parts)
+
+
+def _converter(k: str) -> Callable[[Any], Any] | None:
+    """How a value of type ``k`` is written (``None``: as the csv module writes it)."""
+    if k in ("long", "double", "string"):
+        return None
+    return _array if k.endswith("[]") else _text
+
+
+@dataclass(slots=True)
+class _File:
+    header: list[str]
+    columns: list[str]
+    convert: list[Callable[[Any], Any] | None]
+    handle: IO[str]
+    writer: Any
+    data: Path
+    header_file: Path
+    rows: int = 0
+    multiline: bool = False
+
+
+@dataclass(slots=True)
+class ImportFiles:
+    """The written files, as ``neo4j-admin`` arguments, with what they hold."""
+
+    nodes: list[str] = field(default_factory=list)
+    relationships: list[str] = field(default_factory=list)
+    multiline: list[str] = field(default_factory=list)
+    node_count: int = 0
+    rel_count: int = 0
+    nodes_by_label: dict[str, int] = field(default_factory=dict)
+    rels_by_type: dict[str, int] = field(default_factory=dict)
+
+
+class AdminCsvWriter:
+    """Writes node and relationship rows into files grouped as the import needs them.
+
+    Args:
+        folder: Where the files go.
+        spaces: Node id spaces, by index.
+        rel_files: (type, start space, end space), by index.
+        kinds: The property and key types seen.
+    """
+
+    def __init__(
+        self, folder: Path, spaces: list[NodeKey], rel_files: list[tuple[str, int, int]], kinds: Kinds
+    ) -> None:
+        self._folder = folder
+        self._spaces = spaces
+        self._rel_files = rel_files
+        self._kinds = kinds
+        labels = [k.label for k in spaces]
+        self._space_names = [k.label if labels.count(k.label) == 1 else f"{k.label}.{k.property}" for k in spaces]
+        self._files: dict[tuple[Any, ...], _File] = {}
+        self._counts: dict[str, int] = {}
+
+    def node(self, space: int, key: Any, labels: set[str], props: dict[str, Any]) -> None:
+        """Write one node (its space's label is added to ``labels``)."""
+        sk = self._spaces[space]
+        props.pop(sk.property, None)  # the key column holds it
+        mixed = self._kinds.mixed(("n", space))
+        shard = (kind(key), *(kind(props.get(p)) if props.get(p) is not None else None for p in mixed))
+        group = ("n", space, tuple(sorted(labels - {sk.label})), shard)
+        f = self._files.get(group) or self._open(group, self._node_header(space, shard, mixed))
+        self._write(f, [key, key], props)
+        self.count(f"n:{sk.label}", 1)
+        for extra in labels - {sk.label}:
+            self.count(f"n:{extra}", 1)
+
+    def relationship(self, file: int, start: Any, end: Any, props: dict[str, Any]) -> None:
+        """Write one relationship."""
+        rel_type = self._rel_files[file][0]
+        mixed = self._kinds.mixed(("r", file))
+        shard = tuple(kind(props.get(p)) if props.get(p) is not None else None for p in mixed)
+        group = ("r", file, shard)
+        f = self._files.get(group) or self._open(group, self._rel_header(file, shard, mixed))
+        self._write(f, [start, end, rel_type], props)
+        self.count(f"r:{rel_type}", 1)
+
+    def count(self, what: str, n: int) -> None:
+        """Count what was written (``n:<label>`` or ``r:<type>``)."""
+        self._counts[what] = self._counts.get(what, 0) + n
+
+    def close(self) -> ImportFiles:
+        """Close the data files, write the header files and return the import arguments."""
+        out = ImportFiles()
+        for group, f in sorted(self._files.items(), key=lambda kv: str(kv[0])):
+            f.handle.close()
+            with f.header_file.open("w", encoding="utf-8", newline="") as h:
+                csv.writer(h, lineterminator="\n").writerow(f.header)
+            files = f"{f.header_file},{f.data}"
+            if group[0] == "n":
+                labels = ":".join([self._spaces[group[1]].label, *group[2]])
+                out.nodes.append(f"{labels}={files}")
+                out.node_count += f.rows
+            else:
+                out.relationships.append(files)
+                out.rel_count += f.rows
+            if f.multiline:
+                out.multiline.append(str(f.data))
+        self._files.clear()
+        out.nodes_by_label = {k[2:]: v for k, v in self._counts.items() if k.startswith("n:")}
+        out.rels_by_type = {k[2:]: v for k, v in self._counts.items() if k.startswith("r:")}
+        return out
+
+    def abort(self) -> None:
+        """Close every open file (after an error)."""
+        for f in self._files.values():
+            f.handle.close()
+        self._files.clear()
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _node_header(self, space: int, shard: tuple[Any, ...], mixed: list[str]) -> tuple[list[str], list[str]]:
+        sk = self._spaces[space]
+        key_kind = shard[0] or "string"
+        props = {k: v for k, v in self._kinds.props.get(("n", space), {}).items() if k != sk.property}
+        columns, header = self._prop_columns(props, dict(zip(mixed, shard[1:])))
+        return [f":ID({self._space_names[space]})", f"{sk.property}:{key_kind}", *header], columns
+
+    def _rel_header(self, file: int, shard: tuple[Any, ...], mixed: list[str]) -> tuple[list[str], list[str]]:
+        _, s, e = self._rel_files[file]
+        columns, header = self._prop_columns(self._kinds.props.get(("r", file), {}), dict(zip(mixed, shard)))
+        ends = [f":START_ID({self._space_names[s]})", f":END_ID({self._space_names[e]})", ":TYPE"]
+        return [*ends, *header], columns
+
+    @staticmethod
+    def _prop_columns(props: dict[str, set[str]], chosen: dict[str, str | None]) -> tuple[list[str], list[str]]:
+        columns, header = [], []
+        for name in sorted(props):
+            k = chosen.get(name) or (min(props[name]) if props[name] else None)
+            if k is None:
+                continue
+            columns.append(name)
+            header.append(f"{name}:{k}")
+        return columns, header
+
+    def _open(self, group: tuple[Any, ...], layout: tuple[list[str], list[str]]) -> _File:
+        header, columns = layout
+        n = len(self._files)
+        stem = f"{group[0]}{n:04d}"
+        data = self._folder / f"{stem}.csv"
+        handle = data.open("w", encoding="utf-8", newline="")
+        kinds = [h.rsplit(":", 1)[1] for h in header[len(header) - len(columns) :]]
+        f = _File(header, columns, [_converter(k) for k in kinds], handle, csv.writer(handle, lineterminator="\n"),
+                  data, self._folder / f"{stem}-header.csv")  # fmt: skip
+        self._files[group] = f
+        return f
+
+    def _write(self, f: _File, fixed: list[Any], props: dict[str, Any]) -> None:
+        row = fixed
+        for name, conv in zip(f.columns, f.convert):
+            v = props.get(name)
+            if v is None or v == "":
+                row.append(None)
+                continue
+            if conv is not None:
+                v = conv(v)
+            elif type(v) is str and ("\n" in v or "\r" in v):
+                f.multiline = True
+            row.append(v)
+        f.writer.writerow(row)
+        f.rows += 1

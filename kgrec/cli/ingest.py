@@ -11,11 +11,12 @@ import click
 from kgrec.cli import render
 from kgrec.data import resolve_data_dir
 from kgrec.graph.store import GraphStore
+from kgrec.ingest.bulk import BulkLoader, bulk_report_json, summary_lines
 from kgrec.ingest.check import validate_spec
-from kgrec.ingest.load import IngestOptions, Ingestor, load_report_json
+from kgrec.ingest.load import IngestOptions, Ingestor, ProgressFactory, load_report_json
 from kgrec.ingest.sync import sync as sync_spec
 from kgrec.ingest.sync import sync_report_json, sync_summary
-from kgrec.settings import load_settings
+from kgrec.settings import Settings, load_settings
 
 
 @click.command()
@@ -36,6 +37,9 @@ from kgrec.settings import load_settings
     is_flag=True,
     help="Make the graph exactly what each source now says: remove what it no longer states.",
 )
+@click.option(
+    "--bulk", is_flag=True, help="First load of an empty local database through neo4j-admin import (fastest)."
+)
 def ingest(
     specs: tuple[Path, ...],
     data_dir: Path | None,
@@ -48,6 +52,7 @@ def ingest(
     no_progress: bool,
     dry_run: bool,
     sync: bool,
+    bulk: bool,
 ) -> None:
     """Load knowledge sources into Neo4j as the SPEC files (ingest/*.toml) declare.
 
@@ -58,8 +63,13 @@ def ingest(
     if dry_run:
         _dry_run(specs, resolve_data_dir(settings), batch_size, as_json)
         return
+    if sync and bulk:
+        raise click.UsageError("--sync and --bulk cannot be combined (--bulk loads an empty database)")
     options = IngestOptions(batch_size=batch_size, skip_bad=skip_bad_rows, rejects=rejects, force=force)
     progress = render.silent if (no_progress or as_json) else render.progress_bar
+    if bulk:
+        _bulk(specs, settings, options, progress, reset, as_json)
+        return
     with GraphStore.connect(settings) as store:
         if reset:
             store.delete_all()
@@ -87,6 +97,28 @@ def _sync(store: GraphStore, ingestor: Ingestor, spec: Path, batch_size: int, as
         render.ingest_report(report.load)
         click.echo(sync_summary(report))
     return bool(report.load.bad)
+
+
+def _bulk(
+    specs: tuple[Path, ...],
+    settings: Settings,
+    options: IngestOptions,
+    progress: ProgressFactory,
+    reset: bool,
+    as_json: bool,
+) -> None:
+    if reset:
+        with GraphStore.connect(settings) as store:
+            store.delete_all()
+    loader = BulkLoader(settings, resolve_data_dir(settings), options, lambda s: click.echo(s, err=True), progress)
+    report = loader.run(list(specs))
+    if as_json:
+        click.echo(bulk_report_json(report))
+        return
+    for spec in report.specs:
+        render.ingest_report(spec)
+    for line in summary_lines(report):
+        click.echo(line)
 
 
 def _dry_run(specs: tuple[Path, ...], data_dir: Path, batch_size: int, as_json: bool) -> None:

@@ -228,6 +228,33 @@ class LocalNeo4j:
             log_file=self._log_file,
         )
 
+    def run_admin(self, args: list[str], log_file: Path) -> None:
+        """Run ``neo4j-admin`` with ``args`` against this instance's files (its conf, data and logs).
+
+        The output goes to ``log_file``. Commands that change a database's
+        files (``database import full``) need the server stopped.
+
+        Raises:
+            ServerError: The tool failed (the tail of its output is in the message).
+        """
+        self.provision()
+        self._prepare_dirs()
+        command = [*self._java_cp(), "org.neo4j.cli.AdminTool", *args]
+        with open(log_file, "wb") as log:
+            done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=self._env(), cwd=self.home)
+        if done.returncode != 0:
+            lines = log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            tail = "\n".join(lines[-_LOG_TAIL:])
+            what = " ".join(args[:3])
+            raise ServerError(f"neo4j-admin {what} failed (exit {done.returncode}), see {log_file}:\n{tail}")
+
+    def _prepare_dirs(self) -> None:
+        """The instance's folders and conf (as :meth:`start` writes them), without touching the server."""
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for sub in ("conf", "data", "logs", "run", "import"):
+            (self.home / sub).mkdir(exist_ok=True)
+        self._conf_file.write_text(render_conf(self.settings, self.dist), encoding="utf-8")
+
     # -- starting ------------------------------------------------------------
 
     def _prepare(self) -> None:

@@ -71,6 +71,9 @@ class RelDecl(_Strict):
     """Read from end to start: ``"has member"``, ``"is played by"`` (default: from the type's name)."""
     person: bool = False
     """The end node is a person (sentences say "who" rather than "which")."""
+    noun: str | None = None
+    """What the end node is to the start node: ``genre`` for ``IN_GENRE``, ``record label`` for
+    ``ON_LABEL``. ``--where genre=Rock`` filters through it (default: none)."""
     verb: str | None = None
     """Interactions: the user's own act, ``"play"`` in "You play Muse" (default: :attr:`phrase`)."""
     weight: str | None = None

@@ -130,6 +130,12 @@ class GraphStore:
         """Record one source's part of the declared schema (JSON text from :mod:`kgrec.schema`)."""
         self._write_query(cypher.statement("schema/declare_source"), source=source, part=part)
 
+    def names_from_iris(self, label: str, prop: str) -> None:
+        """Give ``label`` nodes lacking ``prop`` one made from their IRI's last segment (idempotent)."""
+        names = {"LABEL": check_label(label), "PROP": check_property(prop)}
+        with self._session() as session:
+            session.run(cypher.render("ingest/names_from_iris", names=names)).consume()
+
     def declared(self) -> dict[str, str]:
         """Source -> its recorded schema part (JSON text)."""
         return {r["source"]: r["part"] for r in self._read(cypher.statement("schema/declared"))}

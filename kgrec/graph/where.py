@@ -34,6 +34,8 @@ class _Kind:
     label: str
     types: tuple[str, ...] | None
     props: tuple[str, ...]
+    word: bool = True
+    """A label or a noun (listed first in errors), not a relationship type's name."""
 
 
 def where_keys(schema: GraphSchema, rel_types: Iterable[str]) -> dict[str, _Kind]:
@@ -45,10 +47,28 @@ def where_keys(schema: GraphSchema, rel_types: Iterable[str]) -> dict[str, _Kind
         kind = _Kind(label, None, _props(schema, label, key))
         out.setdefault(label.lower(), kind)
         out.setdefault(schema.noun(label).lower(), kind)
+    nouns: dict[str, list[str]] = {}
     for t in sorted(rel_types):
         if schema.role(t) == "knowledge":
-            out.setdefault(t.lower(), _Kind(schema.items, (t,), ("name", "title", *schema.keys.values())))
+            decl = schema.relationships.get(t)
+            if decl and decl.noun:
+                nouns.setdefault(decl.noun.lower(), []).append(t)
+    for noun, types in nouns.items():
+        kind = _Kind(schema.items, tuple(types), ("name", "title", *schema.keys.values()))
+        out.setdefault(noun, kind)
+        out.setdefault(noun.replace(" ", "_"), kind)
+    for t in sorted(rel_types):
+        if schema.role(t) == "knowledge":
+            out.setdefault(t.lower(), _Kind(schema.items, (t,), ("name", "title", *schema.keys.values()), False))
     return out
+
+
+def _valid(keys: dict[str, _Kind], shown: int = 12) -> str:
+    """The valid keys, words before relationship types, at most ``shown`` of the types."""
+    words = sorted(k for k, kind in keys.items() if kind.word and not (" " not in k and k.replace("_", " ") in keys))
+    types = sorted(k for k, kind in keys.items() if not kind.word)
+    more = f" and {len(types) - shown} more relationship types" if len(types) > shown else ""
+    return ", ".join(words + types[:shown]) + more if keys else "none: the graph has no nodes to filter on"
 
 
 def resolve_where(graph: AnswerGraph, conditions: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -64,8 +84,7 @@ def resolve_where(graph: AnswerGraph, conditions: Iterable[tuple[str, str]]) -> 
     for key, value in conditions:
         kind = keys.get(key.strip().lower())
         if kind is None:
-            valid = ", ".join(sorted(keys)) or "none: the graph has no nodes to filter on"
-            raise ConfigError(f"--where {key}=...: unknown key {key!r}; valid keys: {valid}")
+            raise ConfigError(f"--where {key}=...: unknown key {key!r}; valid keys: {_valid(keys)}")
         nodes = [r["node"] for r in _lookup(graph, kind, value.strip().lower())]
         if not nodes:
             raise ConfigError(f"--where {key}={value}: no {key} is called {value!r}{_closest(graph, kind, value)}")

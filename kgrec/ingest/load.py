@@ -181,6 +181,9 @@ class Ingestor:
             report.shared_links = link.shared()
             self._write_link(spec, link, report.counts)
         self._write_rejects(report.bad)
+        for rdf in spec.rdf:
+            if rdf.name_from_iri:
+                self._store.names_from_iris(rdf.entity_label, rdf.name_from_iri)
         record_part(self._store, spec.schema_part())
         return report
 

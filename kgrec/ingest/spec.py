@@ -313,6 +313,15 @@ class Rdf(_Strict):
     exclude_predicates: list[str] = []
     languages: list[str] = ["en"]
     """Language tags kept for tagged literals (untagged literals are always kept)."""
+    name_from_iri: str | None = None
+    """Property that entities without it get, made from their IRI's last segment
+    (``.../Alternative_rock`` -> ``Alternative rock``): for sources without labels, so
+    people read, and ``--where genre=...`` matches, a name (default: none)."""
+
+    @field_validator("name_from_iri")
+    @classmethod
+    def _name_prop(cls, v: str | None) -> str | None:
+        return None if v is None else check_property(v)
 
     @field_validator("entity_label")
     @classmethod

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from kgrec.ingest.spec import load_spec
 
 SOURCE = "movielens-100k"
@@ -64,3 +66,251 @@ def make_scaled(source_root: Path, out_dir: Path, copies: int) -> ScaledDataset:
     spec.write_text(header + text, encoding="utf-8")
     load_spec(spec)  # fail here, not mid-benchmark, if the substitution broke it
     return ScaledDataset(out_dir, name, spec, n_users * copies, len(ratings) * copies)
+
+
+# -- a generated catalogue shaped like real data ------------------------------------------------
+
+# (type, column value = the entities' noun, phrase, reverse, person, share of triples, entities per item)
+RELATIONS: tuple[tuple[str, str, str, str, bool, float, float], ...] = (
+    ("STARRING", "actor", "stars", "also stars in", True, 0.20, 1.5),
+    ("IN_CATEGORY", "category", "is in the category", "also contains", False, 0.12, 0.05),
+    ("HAS_KEYWORD", "keyword", "is about", "is also the subject of", False, 0.12, 0.3),
+    ("IN_GENRE", "genre", "is in the genre", "also contains", False, 0.06, 0.0002),
+    ("DIRECTED_BY", "director", "was directed by", "also directed", True, 0.03, 0.3),
+    ("WRITTEN_BY", "writer", "was written by", "also wrote", True, 0.04, 0.4),
+    ("PRODUCED_BY", "producer", "was produced by", "also produced", True, 0.05, 0.3),
+    ("MUSIC_BY", "composer", "has music by", "also scored", True, 0.03, 0.1),
+    ("SHOT_BY", "cinematographer", "was shot by", "also shot", True, 0.03, 0.15),
+    ("EDITED_BY", "editor", "was edited by", "also edited", True, 0.03, 0.15),
+    ("MADE_BY", "studio", "was made by the company", "also made", False, 0.03, 0.02),
+    ("DISTRIBUTED_BY", "distributor", "was distributed by", "also distributed", False, 0.03, 0.005),
+    ("FROM_COUNTRY", "country", "comes from", "is also the country of", False, 0.03, 0.001),
+    ("IN_LANGUAGE", "language", "is in the language", "is also the language of", False, 0.03, 0.0005),
+    ("SET_IN", "setting", "is set in", "is also the setting of", False, 0.04, 0.05),
+    ("BASED_ON", "source", "is based on", "is also the source of", False, 0.02, 0.2),
+    ("WON", "award", "won", "also went to", False, 0.03, 0.002),
+    ("NOMINATED_FOR", "nomination", "was nominated for", "also nominated", False, 0.04, 0.002),
+    ("IN_SERIES", "series", "belongs to the series", "also belongs to", False, 0.02, 0.1),
+    ("RATED_AS", "certificate", "is rated", "is also the rating of", False, 0.02, 0.0001),
+)
+_WORDS = (  # noqa: SIM905 - a word list
+    "river night city garden winter summer stone glass silent little last dark golden broken lost "
+    "northern electric quiet wild hidden second secret long empty bright paper iron blue red old "
+    "journey letter house road island mirror storm song shadow promise fire window bridge station"
+).split()
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueShape:
+    """How big the generated catalogue is, and its seed."""
+
+    interactions: int = 10_000_000
+    users: int = 1_000_000
+    items: int = 200_000
+    triples: int = 5_000_000
+    seed: int = 2026
+    item_exponent: float = 0.75
+    """Item popularity ~ rank**-exponent (0.75: the top item holds ~0.8% of interactions at 200k items)."""
+
+
+QUICK_SHAPE = CatalogueShape(1_000_000, 100_000, 20_000, 500_000)
+"""The ``--quick`` catalogue: a tenth of the full one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """The generated files: ``data_dir / name`` holds them; ``spec`` (next to them) loads them."""
+
+    data_dir: Path
+    name: str
+    spec: Path
+    shape: CatalogueShape
+    interactions: int
+    triples: int
+    entities: int
+
+
+def make_catalogue(out_dir: Path, shape: CatalogueShape = CatalogueShape()) -> Catalogue:
+    """Write ``users.csv``, ``items.csv``, ``interactions.csv``, ``knowledge.csv`` and their spec.
+
+    Items have power-law popularity, users power-law activity, each (user, item) pair
+    occurs once with a view count; knowledge triples link items to entities through
+    :data:`RELATIONS` (20 types), entity popularity power-law within each type.
+
+    Args:
+        out_dir: A folder outside the repository (created; the dataset folder must not exist).
+        shape: Sizes and seed.
+    """
+    name = f"synth-catalogue-{_short(shape.interactions)}"
+    folder = out_dir / name
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(shape.seed)
+    _write_users(folder / "users.csv", shape.users, rng)
+    _write_items(folder / "items.csv", shape.items, rng)
+    users, items = _interactions(shape, rng)
+    counts = rng.geometric(0.35, size=len(users))  # views per pair: 1, 2, ... (mean ~2.9)
+    _write_rows(folder / "interactions.csv", "user_id,item_id,views", users, items, counts)
+    del users, items, counts
+    triples, entities = _write_knowledge(folder / "knowledge.csv", shape, rng)
+    spec = folder / f"{name}.toml"
+    spec.write_text(_spec_text(name, shape), encoding="utf-8")
+    load_spec(spec)
+    return Catalogue(out_dir, name, spec, shape, shape.interactions, triples, entities)
+
+
+def _short(n: int) -> str:
+    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def _zipf(rng: np.random.Generator, n: int, exponent: float, size: int) -> np.ndarray:
+    """``size`` draws of ranks ``0..n-1`` with P(rank r) ~ (r + 1) ** -exponent."""
+    cdf = np.cumsum(np.arange(1, n + 1, dtype=np.float64) ** -exponent)
+    return np.minimum(np.searchsorted(cdf, rng.random(size) * cdf[-1]), n - 1)
+
+
+def _interactions(shape: CatalogueShape, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (user, item) pairs, sorted by user: lognormal activity, power-law item popularity."""
+    n_users, n_items, total = shape.users, shape.items, shape.interactions
+    weights = rng.lognormal(0.0, 1.0, n_users)
+    want = np.maximum(1, np.floor(weights / weights.sum() * total)).astype(np.int64)
+    want = np.minimum(want, max(1, n_items // 10))
+    want[rng.permutation(n_users)[: max(0, total - int(want.sum()))]] += 1  # top up to the total
+    while want.sum() > total:  # trim users drawn above 1 (rare)
+        over = np.flatnonzero(want > 1)[: int(want.sum()) - total]
+        want[over] -= 1
+    popular = rng.permutation(n_items)  # rank -> item id, so ids say nothing about popularity
+    pairs = np.zeros(0, dtype=np.int64)
+    deficit = want
+    while deficit.sum():
+        users = np.repeat(np.arange(n_users, dtype=np.int64), deficit)
+        items = popular[_zipf(rng, n_items, shape.item_exponent, len(users))]
+        pairs = np.union1d(pairs, users * n_items + items)
+        deficit = want - np.bincount(pairs // n_items, minlength=n_users)
+    return pairs // n_items + 1, pairs % n_items + 1
+
+
+def _write_users(path: Path, n: int, rng: np.random.Generator) -> None:
+    countries = np.array(["DE", "FR", "GB", "US", "BR", "IN", "JP", "ES", "IT", "NL", "SE", "PL", "CA", "AU"])
+    joined = rng.integers(2008, 2026, n)
+    _write_rows(
+        path, "user_id,country,joined", np.arange(1, n + 1), countries[rng.integers(0, len(countries), n)], joined
+    )
+
+
+def _write_items(path: Path, n: int, rng: np.random.Generator) -> None:
+    words = np.array(_WORDS)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write("item_id,title,year,description\n")
+        for start in range(0, n, 50_000):
+            ids = np.arange(start + 1, min(n, start + 50_000) + 1)
+            title = words[rng.integers(0, len(words), (len(ids), 3))]
+            text = words[rng.integers(0, len(words), (len(ids), 24))]
+            years = rng.integers(1950, 2026, len(ids))
+            f.writelines(
+                f'{i},The {t[0].title()} {t[1].title()} {t[2].title()},{y},"A story of {" ".join(d)}."\n'
+                for i, t, y, d in zip(ids, title, years, text)
+            )
+
+
+def _write_rows(path: Path, header: str, *columns: np.ndarray) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write(header + "\n")
+        for start in range(0, len(columns[0]), 200_000):
+            parts = [c[start : start + 200_000].astype(str) for c in columns]
+            f.write("\n".join(",".join(row) for row in zip(*parts)) + "\n")
+
+
+def _write_knowledge(path: Path, shape: CatalogueShape, rng: np.random.Generator) -> tuple[int, int]:
+    """Triples ``item_id,relation,entity``, per relation distinct (item, entity); returns (triples, entities)."""
+    shares = np.array([r[5] for r in RELATIONS])
+    per_type = np.floor(shares / shares.sum() * shape.triples).astype(np.int64)
+    per_type[0] += shape.triples - int(per_type.sum())
+    triples = entities = 0
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write("item_id,relation,entity\n")
+        for (_, column, *_rest, pool_per_item), n in zip(RELATIONS, per_type):
+            pool = max(2, int(pool_per_item * shape.items))
+            n = min(int(n), pool * shape.items // 2)
+            pairs = np.zeros(0, dtype=np.int64)
+            while len(pairs) < n:
+                heads = rng.integers(0, shape.items, n - len(pairs))
+                tails = _zipf(rng, pool, 0.9, len(heads))
+                pairs = np.union1d(pairs, heads * pool + tails)
+            pairs = rng.permutation(pairs)[:n]
+            tails = pairs % pool
+            f.writelines(f"{h},{column},{column} {t}\n" for h, t in zip((pairs // pool + 1).tolist(), tails.tolist()))
+            triples += n
+            entities += len(np.unique(tails))
+    return triples, entities
+
+
+def _spec_text(name: str, shape: CatalogueShape) -> str:
+    types = "\n".join(f'    {column} = "{t}"' for t, column, *_ in RELATIONS)
+    phrases = "\n".join(
+        f'\n[schema.relationships.{t}]\nphrase = "{p}"\nreverse = "{r}"\nnoun = "{c}"'
+        + ("\nperson = true" if person else "")
+        for t, c, p, r, person, *_ in RELATIONS
+    )
+    return f'''# Generated by bench/synth.py (make_catalogue, seed {shape.seed}): {shape.interactions:,} interactions,
+# {shape.users:,} users, {shape.items:,} items, {shape.triples:,} knowledge triples over {len(RELATIONS)} types.
+name = "{name}"
+description = "A generated streaming catalogue: users, titles with texts, view counts and a knowledge graph"
+dataset = "{name}"
+
+[[tables]]
+file = "users.csv"
+
+  [[tables.nodes]]
+  label = "User"
+  key = {{ column = "user_id", type = "int" }}
+  properties = {{ country = "country", joined = {{ column = "joined", type = "int" }} }}
+
+[[tables]]
+file = "items.csv"
+
+  [[tables.nodes]]
+  label = "Item"
+  key = {{ column = "item_id", type = "int" }}
+  properties = {{ title = "title", year = {{ column = "year", type = "int" }}, description = "description" }}
+
+[[tables]]
+file = "interactions.csv"
+
+  [[tables.relationships]]
+  type = "WATCHED"
+  start = {{ label = "User", column = "user_id", type = "int" }}
+  end = {{ label = "Item", column = "item_id", type = "int" }}
+  properties = {{ views = {{ column = "views", type = "int", required = true }} }}
+
+[[tables]]
+file = "knowledge.csv"
+
+  [[tables.relationships]]
+  type_column = "relation"
+  start = {{ label = "Item", column = "item_id", type = "int" }}
+  end = {{ label = "Entity", property = "name", column = "entity", create = true }}
+
+    [tables.relationships.types]
+{types}
+
+[schema]
+users = "User"
+items = "Item"
+
+[schema.nodes.Item]
+name = "title"
+noun = "title"
+
+[schema.nodes.Entity]
+name = "name"
+
+[schema.relationships.WATCHED]
+role = "interaction"
+weight = "views"
+kind = "count"
+unit = "views"
+verb = "watch"
+phrase = "also watches"
+reverse = "is also watched by"
+{phrases}
+'''

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +29,7 @@ class _Columns:
     problems: list[str | None]
 
     def take(self, field: Field_ | Key) -> list[Any]:
-        values, errs = convert(self.column(field.column), field)
+        values, errs = convert(_blank_nulls(self.column(field.column), field), field)
         if not any(errs):
             return values
         for i, e in enumerate(errs):
@@ -40,6 +42,16 @@ class _Columns:
         if name in self.frame.columns:
             return self.frame[name]
         return pd.Series([""] * len(self.frame), index=self.frame.index, dtype=object)
+
+
+def _blank_nulls(values: pd.Series, field: Field_ | Key) -> pd.Series:
+    """``values`` with the field's declared placeholders (``null_values``) made empty."""
+    nulls = getattr(field, "null_values", None)
+    if not nulls:
+        return values
+    placeholder = re.compile("|".join(fnmatch.translate(p) for p in nulls))
+    text = values.fillna("").astype(str).str.strip()
+    return values.where(~text.map(lambda v: bool(placeholder.match(v))), "")
 
 
 def map_chunk(

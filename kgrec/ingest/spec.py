@@ -40,6 +40,9 @@ class Field_(_Strict):
     """Regular expression applied first; its first group (or whole match) is kept."""
     required: bool = False
     """Reject the record when the value is empty."""
+    null_values: list[str] = []
+    """Placeholders that mean "no value" (``"unknown"``, ``"It looks like we don't have*"``; ``*``
+    matches anything, whole value, surrounding spaces ignored): read as empty, the property is not set."""
 
     @field_validator("pattern")
     @classmethod

@@ -1,0 +1,180 @@
+"""Bulk first loads: ``kgrec ingest --bulk`` vs a hand-written neo4j-admin import vs plain ``kgrec ingest``.
+
+Run from the repository root (see bench/README.md, "Bulk first loads")::
+
+    KGREC_DATA_DIR=/path/to/recsys-data .venv/bin/python -m bench.bulk          # 10M relationships
+    KGREC_DATA_DIR=/path/to/recsys-data .venv/bin/python -m bench.bulk --quick  # 1M relationships
+
+The catalogue is MovieLens-100k scaled by :mod:`bench.synth`. Each method loads
+it into the bench server's empty store (instance ``bench``, started fresh
+before each): plain ``kgrec ingest`` (:class:`~kgrec.ingest.load.Ingestor`),
+then the graph it made is exported (not timed) to admin-import CSVs and
+imported by hand into the stopped ``bench-import`` instance
+(:mod:`bench.admin_import`: the import command alone is timed), then
+``kgrec ingest --bulk`` (:class:`~kgrec.ingest.bulk.BulkLoader`, everything
+timed: reading, CSV files, stopping the server, the import, starting it, the
+constraints and checkpoints).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python bench/bulk.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psutil  # noqa: E402
+
+from bench import admin_import, instance, synth  # noqa: E402
+from bench.measure import MIB, PeakRss, load_average  # noqa: E402
+from kgrec.data import resolve_data_dir  # noqa: E402
+from kgrec.graph.server import dist_dir  # noqa: E402
+from kgrec.graph.store import GraphStore  # noqa: E402
+from kgrec.ingest.bulk import BulkLoader  # noqa: E402
+from kgrec.ingest.load import Ingestor  # noqa: E402
+from kgrec.settings import NEO4J_VERSION, load_settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.bulk", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="1M relationships instead of 10M")
+    p.add_argument("--data-dir", type=Path, help="dataset folder (default: $KGREC_DATA_DIR)")
+    p.add_argument("--copies", type=int, help="copies of each MovieLens user (default: 100, --quick: 10)")
+    p.add_argument("--heap", help="bench server heap (default: kgrec's)")
+    p.add_argument("--pagecache", help="bench server page cache (default: kgrec's)")
+    args = p.parse_args(argv)
+    copies = args.copies or (10 if args.quick else 100)
+    data_dir = (args.data_dir or resolve_data_dir(load_settings())).resolve()
+    if not (data_dir / synth.SOURCE / "u.data").is_file():
+        print(f"error: {data_dir / synth.SOURCE / 'u.data'} not found: set KGREC_DATA_DIR", file=sys.stderr)
+        return 2
+    endpoint = instance.Endpoint(heap=args.heap, pagecache=args.pagecache)
+    try:
+        with instance.exclusive(endpoint):
+            _run(args, endpoint, data_dir, copies)
+    except instance.BenchBusyError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 3
+    return 0
+
+
+def _run(args: argparse.Namespace, endpoint: instance.Endpoint, data_dir: Path, copies: int) -> None:
+    env = _environment(endpoint, copies)
+    work = Path(tempfile.mkdtemp(prefix="kgrec-bench-bulk-"))
+    server = None
+    try:
+        scaled = synth.make_scaled(data_dir / synth.SOURCE, work, copies)
+        settings = endpoint.settings()
+        _step(f"{scaled.ratings:,} ratings of {scaled.users:,} users in {work}")
+        server = instance.start_fresh(endpoint)
+        _step("plain kgrec ingest")
+        start = time.perf_counter()
+        with GraphStore.connect(settings) as store:
+            Ingestor(store, work).run(scaled.spec)
+            plain = time.perf_counter() - start
+            rels = store.counts().relationships
+        _step(f"  {plain:.1f} s; exporting the graph to admin-import CSVs (not timed)")
+        with instance.open_driver(settings) as driver:
+            files = admin_import.export_graph(driver, settings.neo4j_database, work / "admin-csv")
+        imp_settings, imp_env = instance.prepare_import_home(endpoint)
+        _step("hand-written neo4j-admin database import full")
+        with PeakRss() as rss:
+            hand = admin_import.run_import(files, dist_dir(imp_settings), imp_env, work / "admin.log", rss)
+        _step(f"  {hand.seconds:.1f} s; kgrec ingest --bulk (fresh store)")
+        server = instance.start_fresh(endpoint)
+        report = BulkLoader(settings, work, say=_step).run([scaled.spec])
+        bulk = sum(report.seconds.values())
+        bulk_rels = sum(report.rels_by_type.values())
+    finally:
+        if server is not None:
+            server.stop()
+        instance.remove_data(endpoint)
+        shutil.rmtree(work, ignore_errors=True)
+    if bulk_rels != rels or hand.relationships != rels:
+        raise RuntimeError(
+            f"relationship counts differ: plain {rels}, hand-written {hand.relationships}, bulk {bulk_rels}"
+        )
+    env["load_average_end"] = load_average()
+    _render(args, env, rels, plain, hand.seconds, bulk, report.seconds)
+
+
+def _render(
+    args: argparse.Namespace,
+    env: dict[str, object],
+    rels: int,
+    plain: float,
+    hand: float,
+    bulk: float,
+    stages: dict[str, float],
+) -> None:
+    rows = [
+        ("kgrec ingest --bulk", bulk, "read, CSV files, stop, import, start, schema, checkpoints"),
+        ("hand-written neo4j-admin import", hand, "the import command alone (CSV export not timed)"),
+        ("plain kgrec ingest", plain, "transactional, checkpointed"),
+    ]
+    lines = [
+        "| method | relationships | seconds | vs hand-written import | what is timed |",
+        "|---|---|---|---|---|",
+        *(f"| {name} | {rels:,} | {s:,.1f} | {s / hand:.2f}x | {what} |" for name, s, what in rows),
+    ]
+    table = "\n".join(lines)
+    print()
+    print(table)
+    print("bulk stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()))
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now().strftime("%Y-%m-%d")
+    path = RESULTS / f"bulk-{stamp}{'-quick' if args.quick else ''}.json"
+    doc = {
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "quick": args.quick,
+        "environment": env,
+        "relationships": rels,
+        "seconds": {"bulk": bulk, "hand_written_import": hand, "plain": plain},
+        "bulk_stages_s": stages,
+        "ratios": {"bulk_vs_hand_written": bulk / hand, "plain_vs_bulk": plain / bulk},
+        "goal_within_1_2x": bulk / hand <= 1.2,
+        "markdown": table,
+    }
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    print(f"Results written to {path.relative_to(REPO)}")
+
+
+def _environment(endpoint: instance.Endpoint, copies: int) -> dict[str, object]:
+    settings = endpoint.settings()
+    return {
+        "cpus": psutil.cpu_count(),
+        "ram_gib": round(psutil.virtual_memory().total / (1024 * MIB), 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "neo4j": NEO4J_VERSION,
+        "heap": settings.heap,
+        "pagecache": settings.pagecache,
+        "copies": copies,
+        "load_average_start": load_average(),
+    }
+
+
+def _commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
+def _step(text: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

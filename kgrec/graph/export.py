@@ -152,18 +152,24 @@ def _export_nodes(
     key = keys[label]
     names = {"LABEL": label, "KEY": key}
     bar = _bar(progress, f"nodes {label}", store.read(cypher.render("graph/count_label", names={"LABEL": label})))
-    found: list[dict[str, Any]] = []
+    pages: list[tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]] = []
     params = {"shadowing": shadowing, "keys": keys, "props": props + vecs}
     for rows in _pages(store, "nodes", names, "key", batch_size, **params):
-        found.extend(rows)
+        n = len(props)
+        pcols = [_column(label, p, [r["props"][j] for r in rows]) for j, p in enumerate(props)]
+        vcols = [_vector_column(label, p, [r["props"][n + j] for r in rows]) for j, p in enumerate(vecs)]
+        pages.append((_column(label, key, [r["key"] for r in rows]), pcols, vcols))
         bar.update(len(rows))
     bar.close()
-    keys = _column(label, key, [r["key"] for r in found])
+    keys = _merged(label, key, [k for k, _, _ in pages])
     order = np.argsort(keys, kind="stable")
-    cols = {p: _column(label, p, [r["props"][j] for r in found])[order] for j, p in enumerate(props)}
-    n = len(props)
-    cols.update({p: _vector_column(label, p, [r["props"][n + j] for r in found])[order] for j, p in enumerate(vecs)})
+    cols = {p: _merged(label, p, [pc[j] for _, pc, _ in pages])[order] for j, p in enumerate(props)}
+    cols.update({p: _merged_vectors(label, p, [vc[j] for _, _, vc in pages])[order] for j, p in enumerate(vecs)})
     return keys[order], cols
+
+
+_EdgePage = tuple[np.ndarray, np.ndarray, list[np.ndarray]]
+"""One page of one edge type: source ids, destination ids, a column per property."""
 
 
 def _export_edges(
@@ -176,7 +182,7 @@ def _export_edges(
     progress: ProgressFactory | None,
 ) -> tuple[dict[EdgeType, np.ndarray], dict[EdgeType, dict[str, np.ndarray]]]:
     order = list(keys)
-    groups: dict[EdgeType, list[tuple[Any, Any, list[Any]]]] = {}
+    groups: dict[EdgeType, list[_EdgePage]] = {}
     types = (check_rel_type(r["type"]) for r in store.read(cypher.statement("graph/rel_types")))
     for t in (t for t in types if t not in exclude_types):
         props = _checked_props(edge_props.get(t, []))
@@ -189,25 +195,40 @@ def _export_edges(
                 bar = _bar(progress, f"edges {label}-{t}->", total)
                 params = {"shadowing": order[:i], "labels": order, "keys": keys, "props": props}
                 for rows in _pages(store, "rels", names, "src", batch_size, **params):
-                    for r in rows:
-                        for dst_label, dst, values in r["out"]:
-                            groups.setdefault((label, t, dst_label), []).append((r["src"], dst, values))
+                    for dst_label, page in _edge_page(label, t, rows, node_keys, props).items():
+                        groups.setdefault((label, t, dst_label), []).append(page)
                     bar.update(sum(len(r["out"]) for r in rows))
                 bar.close()
     edges, e_props = {}, {}
-    for etype, found in sorted(groups.items()):
-        edges[etype], cols = _edge_arrays(etype, found, node_keys, edge_props.get(etype[1], []))
+    for etype, pages in sorted(groups.items()):
+        edges[etype], cols = _edge_arrays(etype, pages, edge_props.get(etype[1], []))
         if cols:
             e_props[etype] = cols
     return edges, e_props
 
 
-def _edge_arrays(
-    etype: EdgeType, found: list[tuple[Any, Any, list[Any]]], node_keys: dict[str, np.ndarray], props: list[str]
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    src = _ids(node_keys[etype[0]], _column(etype[0], "key", [f[0] for f in found]))
-    dst = _ids(node_keys[etype[2]], _column(etype[2], "key", [f[1] for f in found]))
-    cols = {p: _column("-".join(etype), p, [f[2][j] for f in found]) for j, p in enumerate(props)}
+def _edge_page(
+    label: str, rel_type: str, rows: list[dict[str, Any]], node_keys: dict[str, np.ndarray], props: list[str]
+) -> dict[str, _EdgePage]:
+    """A page of out-edges as arrays per destination label: node ids, not keys, so nothing per edge stays a
+    Python object once the page is done."""
+    found: dict[str, list[tuple[Any, Any, list[Any]]]] = {}
+    for r in rows:
+        for dst_label, dst, values in r["out"]:
+            found.setdefault(dst_label, []).append((r["src"], dst, values))
+    out = {}
+    for dst_label, page in found.items():
+        src = _ids(node_keys[label], _column(label, "key", [f[0] for f in page]))
+        dst = _ids(node_keys[dst_label], _column(dst_label, "key", [f[1] for f in page]))
+        where = f"{label}-{rel_type}-{dst_label}"
+        out[dst_label] = (src, dst, [_column(where, p, [f[2][j] for f in page]) for j, p in enumerate(props)])
+    return out
+
+
+def _edge_arrays(etype: EdgeType, pages: list[_EdgePage], props: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    src = np.concatenate([p[0] for p in pages])
+    dst = np.concatenate([p[1] for p in pages])
+    cols = {p: _merged("-".join(etype), p, [page[2][j] for page in pages]) for j, p in enumerate(props)}
     for p, col in cols.items():
         if col.dtype == object:
             raise ConfigError(f"edge property {etype[1]}.{p} is not numeric")
@@ -216,10 +237,32 @@ def _edge_arrays(
 
 
 def _ids(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    if len(keys) and (sorted_keys.dtype == object) != (keys.dtype == object):
+        raise RuntimeError("an edge endpoint is missing from the exported nodes (its key has another type)")
     ids = np.searchsorted(sorted_keys, keys)
     if len(keys) and (ids.max() >= len(sorted_keys) or not np.array_equal(sorted_keys[ids], keys)):
         raise RuntimeError("an edge endpoint is missing from the exported nodes (graph changed during export?)")
     return ids.astype(np.int64)
+
+
+def _merged(where: str, prop: str, parts: list[np.ndarray]) -> np.ndarray:
+    """Columns of consecutive pages -> the column :func:`column` makes of all their values at once."""
+    kinds = {p.dtype for p in parts}
+    if len(kinds) == 1:
+        return np.concatenate(parts)
+    if kinds == {np.dtype(np.int64), np.dtype(np.float64)}:
+        return np.concatenate(parts).astype(np.float64)
+    return _column(where, prop, np.concatenate([p.astype(object) for p in parts]).tolist() if parts else [])
+
+
+def _merged_vectors(where: str, prop: str, parts: list[np.ndarray]) -> np.ndarray:
+    """Vector columns of consecutive pages -> one ``(N, d)`` column (pages without any vector have d = 0)."""
+    dims = {p.shape[1] for p in parts if p.shape[1]}
+    if len(dims) > 1:
+        raise ConfigError(f"{where}.{prop}: not a vector property (float lists of one length)")
+    d = dims.pop() if dims else 0
+    full = [p if p.shape[1] == d else np.full((len(p), d), np.nan, dtype=np.float32) for p in parts]
+    return np.concatenate(full) if full else np.zeros((0, 0), dtype=np.float32)
 
 
 def _column(where: str, prop: str, values: list[Any]) -> np.ndarray:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from kgrec.errors import ConfigError
-from kgrec.graph.export import export_snapshot
+from kgrec.graph.export import _merged, export_snapshot
 from kgrec.graph.store import GraphStore
 from kgrec.ingest.load import Ingestor
-from kgrec.snapshot import GraphSnapshot
+from kgrec.snapshot import GraphSnapshot, column
 from tests.conftest import write
 
 pytestmark = pytest.mark.neo4j
@@ -145,3 +145,45 @@ def test_vector_export_refuses_what_is_not_a_vector(store: GraphStore, tmp_path:
     store.set_vectors("Item", "id", "feat_text", [(10, [1.0, 2.0]), (20, [1.0, 2.0, 3.0])])
     with pytest.raises(ConfigError, match="one length"):
         export_snapshot(store, vectors={"Item": ["feat_text"]})
+
+
+def test_pages_of_mixed_value_types_export_as_one_page_does(store: GraphStore, tmp_path: Path) -> None:
+    """Edge property pages are columns of their own (an int page, a float page, a page of missing
+    values); merged they give the column of all values at once, whatever the page size."""
+    _graph(store, tmp_path)
+    store.query("MATCH (:User {id: 2})-[r:RATED]->(:Item {id: 10}) SET r.rating = 1")  # an int among floats
+    store.query("MATCH (:User {id: 3})-[r:RATED]->(:Item {id: 20}) REMOVE r.rating")  # missing: NaN
+    whole = _export(store)
+    rating = whole.edge_props[("User", "RATED", "Item")]["rating"]
+    assert rating.dtype == np.float64 and rating[:3].tolist() == [4.0, 2.5, 1.0] and np.isnan(rating[3])
+    for size in (1, 2):
+        paged = _export(store, batch_size=size)
+        assert {k: v.tolist() for k, v in paged.edges.items()} == {k: v.tolist() for k, v in whole.edges.items()}
+        got = paged.edge_props[("User", "RATED", "Item")]["rating"]
+        assert got.dtype == np.float64 and np.array_equal(got, rating, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, 2, 3, 4],
+        [1, 2.5, None, 4],
+        [None, None, 1.5, 2],
+        ["a", None, "b", "c"],
+        [True, False, True, True],
+        [None, None, None, None],
+    ],
+)
+def test_merged_pages_equal_the_column_of_all_values(values: list[object]) -> None:
+    whole = column(values)
+    for cut in (1, 2, 3):
+        merged = _merged("X", "p", [column(values[:cut]), column(values[cut:])])
+        assert merged.dtype == whole.dtype
+        assert np.array_equal(merged, whole, equal_nan=whole.dtype.kind == "f")
+
+
+def test_merged_pages_refuse_what_one_column_refuses() -> None:
+    with pytest.raises(ValueError, match="mixed"):
+        column([1, True])
+    with pytest.raises(ConfigError, match="X.p: cannot store a column of mixed"):
+        _merged("X", "p", [column([1]), column([True])])

@@ -109,13 +109,15 @@ bench-learn-cases: $(STAMP)
 	$(BIN)/kgrec export --out runs/snapshot.npz
 	$(BIN)/python -m bench.learn --snapshot runs/snapshot.npz --seeds 2021,2022
 
-# RecBole 1.2.1 (its own virtualenv under ~/.cache/kgrec) on kgrec's exact split of each catalogue, with
-# kgrec's own knowledge graph exported from the snapshot.
+# RecBole 1.2.1 peers (its own virtualenv under ~/.cache/kgrec) under the same protocol (8 trials, 5 seeds,
+# [common] stopping) on kgrec's exact split and KG of each catalogue; then one leaderboard with the harness
+# results, which bench.leaderboard accepts only from the same commit and split (run both from one commit).
+RECBOLE_RESULTS := bench/results/recbole/movielens/result.json bench/results/recbole/lastfm/result.json
 recbole: $(STAMP)
-	$(BIN)/python -m bench.recbole --split bench/results/learn/movielens/split.npz --snapshot runs/snapshot.npz \
-	  --out bench/results/recbole/movielens/
-	$(BIN)/python -m bench.recbole --split bench/results/learn/lastfm/split.npz --snapshot runs/lastfm/snapshot.npz \
-	  --out bench/results/recbole/lastfm/
+	$(BIN)/python -m bench.recbole --dataset movielens
+	$(BIN)/python -m bench.recbole --dataset lastfm
+	$(BIN)/python -m bench.leaderboard $(LEARN_RESULTS) $(RECBOLE_RESULTS)
+	$(BIN)/python -m bench.report_leaderboard
 
 lint: $(STAMP)
 	$(BIN)/ruff check kgrec tests bench

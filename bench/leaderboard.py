@@ -83,6 +83,8 @@ def combine(results: dict[Path, dict[str, Any]]) -> list[dict[str, Any]]:
     commits = {str(p): r["provenance"]["commit"] for p, r in results.items()}
     if len(set(commits.values())) > 1:
         raise LeaderboardError(f"refusing to merge results of different commits: {commits}")
+    for path, result in results.items():
+        _check_stamps(path, result)
     splits: dict[str, set[str]] = {}
     rows = [row for result in results.values() for row in result["rows"]]
     for row in rows:
@@ -91,6 +93,19 @@ def combine(results: dict[Path, dict[str, Any]]) -> list[dict[str, Any]]:
     if mixed:
         raise LeaderboardError(f"refusing to merge results on different splits of one dataset: {mixed}")
     return rows
+
+
+def _check_stamps(path: Path, result: dict[str, Any]) -> None:
+    """Every row must name the commit and split its file's provenance names (no re-stamped old rows)."""
+    provenance = result["provenance"]
+    splits = provenance.get("split_fingerprints", {})
+    for row in result["rows"]:
+        if row["commit"] != provenance["commit"]:
+            raise LeaderboardError(
+                f"{path}: row {row['model']!r} is of commit {row['commit']}, its file of {provenance['commit']}"
+            )
+        if row["dataset"] in splits and splits[row["dataset"]] != row["split_fingerprint"]:
+            raise LeaderboardError(f"{path}: row {row['model']!r} names another split than its file's provenance")
 
 
 def wilcoxon(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
@@ -105,12 +120,13 @@ def wilcoxon(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
     return {"statistic": float(res.statistic), "p": float(res.pvalue), "pairs": len(diff), "nonzero": nonzero}
 
 
-def paired_tests(rows: list[dict[str, Any]], folders: dict[str, Path]) -> None:
+def paired_tests(rows: list[dict[str, Any]], folders: dict[tuple[str, str, str], Path]) -> None:
     """Add ``paired_test`` to every default row: kgrec's default against the best peer by mean valid NDCG@10.
 
     The peer is the best row of another library or model family (not ``kgrec*``) that stored
     per-user test NDCG@10 (``per_user``: a ``.npz`` beside its result, users x seeds, means over
-    seeds are paired by user). ``folders`` maps a dataset to the folder its per-user files are in.
+    seeds are paired by user). ``folders`` maps a row's (dataset, library, model) to the folder of
+    its result file, where its per-user file is.
     """
     for row in rows:
         if not row.get("default"):
@@ -121,11 +137,15 @@ def paired_tests(rows: list[dict[str, Any]], folders: dict[str, Path]) -> None:
             row["paired_test"] = {"note": "no peer with per-user results in this run"}
             continue
         best = max(peers, key=lambda r: float(np.mean(r["valid"]["ndcg@10"])))
-        mine, theirs = (_per_user(folders[row["dataset"]] / r["per_user"]) for r in (row, best))
+        mine, theirs = (_per_user(folders[_key(r)] / r["per_user"]) for r in (row, best))
         if not np.array_equal(mine[0], theirs[0]):
             raise LeaderboardError(f"{row['dataset']}: per-user users of {row['model']} and {best['model']} differ")
         row["paired_test"] = {"against": best["model"], "metric": "test ndcg@10, mean over seeds, paired by user"}
         row["paired_test"] |= wilcoxon(mine[1], theirs[1])
+
+
+def _key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return row["dataset"], row["library"], row["model"]
 
 
 def _per_user(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -137,7 +157,7 @@ def write(paths: list[Path], out: Path = LEADERBOARD) -> list[dict[str, Any]]:
     """Combine the result files into ``out`` (replaced whole, never merged with what it held)."""
     results = {p: load_result(p) for p in paths}
     rows = combine(results)
-    paired_tests(rows, {r["dataset"]: p.parent for p, res in results.items() for r in res["rows"]})
+    paired_tests(rows, {_key(r): p.parent for p, res in results.items() for r in res["rows"]})
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")

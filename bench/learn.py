@@ -202,10 +202,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-cold", action="store_true", help="skip the cold-start table")
     parser.add_argument("--seeds", default="", help="comma-separated extra model seeds for the seed-spread table")
     parser.add_argument(
-        "--report-only", action="store_true", help="tables and curves from finished runs; train nothing"
+        "--report-only", action="store_true", help="re-render tables.md from <out>/kgrec-results.json; train nothing"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    all_cases = CASES + COLD_CASES
+    cold_path = args.out / "split-cold.npz"
+    if args.report_only:  # one run, one file: re-render the committed summary, nothing merged into it
+        results, tradeoff = _from_summary(args.out / "kgrec-results.json")
+        _write_tables(args.out, tables(results, all_cases, Split.load(cold_path) if cold_path.exists() else None),
+                      tradeoff)  # fmt: skip
+        return
     torch.set_num_threads(COMMON["threads"])
     snapshot = GraphSnapshot.load(args.snapshot)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -214,32 +221,24 @@ def main(argv: list[str] | None = None) -> None:
     cases = [c for c in CASES if wanted is None or c.name in wanted]
     cold = [c for c in COLD_CASES if (wanted is None or c.name in wanted) and not args.no_cold]
     reseeded = seeded([int(x) for x in args.seeds.split(",") if x.strip()], wanted)
-    results = _earlier(args.out / "kgrec-results.json")
-    results.update(
-        {
-            c.name: json.loads(p.read_text())
-            for c in CASES + COLD_CASES
-            if (p := args.out / c.name / "bundle.json").exists()
-        }
-    )
-    if not args.report_only:
-        results.update({c.name: run_case(c, snapshot, split, args.out, args.quick) for c in cases + reseeded})
-        if cold:
-            cold_split = _split(args.out / "split-cold.npz", lambda: split_of(snapshot, seed=2020, cold_item_share=0.1))
-            results.update({c.name: run_case(c, snapshot, cold_split, args.out, args.quick) for c in cold})
-    all_cases = CASES + COLD_CASES
-    tradeoff = _tradeoff(snapshot, args.out)
-    cold_path = args.out / "split-cold.npz"
-    text = tables(results, all_cases, Split.load(cold_path) if cold_path.exists() else None)
-    if tradeoff:
-        text += "\n" + cold_tradeoff.table(tradeoff) + "\n"
-        cold_tradeoff.plot(tradeoff, args.out / "new-items.png")
-    (args.out / "tables.md").write_text(text, encoding="utf-8")
+    results = {c.name: run_case(c, snapshot, split, args.out, args.quick) for c in cases + reseeded}
+    if cold:
+        cold_split = _split(cold_path, lambda: split_of(snapshot, seed=2020, cold_item_share=0.1))
+        results.update({c.name: run_case(c, snapshot, cold_split, args.out, args.quick) for c in cold})
+    tradeoff = _tradeoff(snapshot, args.out, set(results))
+    _write_tables(args.out, tables(results, all_cases, Split.load(cold_path) if cold_path.exists() else None), tradeoff)
     summary = _peer_format(results) | ({"new_item_tradeoff": tradeoff} if tradeoff else {})
     (args.out / "kgrec-results.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    plot(args.out, all_cases)
-    print((args.out / "tables.md").read_text())
+    plot(args.out, [c for c in all_cases if c.name in results])
     print(f"split: {args.out / 'split.npz'}  results: {args.out}/kgrec-results.json  curves: {args.out}/curves.png")
+
+
+def _write_tables(out: Path, text: str, tradeoff: list[dict[str, Any]]) -> None:
+    if tradeoff:
+        text += "\n" + cold_tradeoff.table(tradeoff) + "\n"
+        cold_tradeoff.plot(tradeoff, out / "new-items.png")
+    (out / "tables.md").write_text(text, encoding="utf-8")
+    print(text)
 
 
 def _split(path: Path, make) -> Split:  # noqa: ANN001
@@ -250,17 +249,13 @@ def _split(path: Path, make) -> Split:  # noqa: ANN001
     return split
 
 
-def _tradeoff(snapshot: GraphSnapshot, out: Path) -> list[dict[str, Any]]:
-    """The new-item trade-off rows: measured from the cold-start bundles when present, else the committed ones."""
-    summary = out / "kgrec-results.json"
-    earlier = json.loads(summary.read_text()).get("new_item_tradeoff", []) if summary.exists() else []
+def _tradeoff(snapshot: GraphSnapshot, out: Path, ran: set[str]) -> list[dict[str, Any]]:
+    """The new-item trade-off rows, measured from this run's cold-start bundles (none reused from earlier runs)."""
     rows = []
     for name in TRADEOFF_CASES:
-        if (out / name / "bundle.json").exists():
+        if name in ran and (out / name / "bundle.json").exists():
             print(f"[{name}] new-item map trade-off ...", file=sys.stderr, flush=True)
             rows += [{"model": name, **row} for row in cold_tradeoff.tradeoff(snapshot, out / name)]
-        else:
-            rows += [row for row in earlier if isinstance(row, dict) and row.get("model") == name]
     return rows
 
 
@@ -282,17 +277,13 @@ def _peer_format(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"library": "kgrec", "split": "split.npz", "models": warm, "cold_models": cold, "seed_models": seeds}
 
 
-def _earlier(path: Path) -> dict[str, dict[str, Any]]:
-    """Results of runs whose bundles are gone, from an earlier ``kgrec-results.json`` (bundle-like form).
-
-    Run folders are not committed, so the committed summary is what keeps a table whole when
-    only some cases are (re)run; a case run again replaces its earlier result.
-    """
+def _from_summary(path: Path) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """The results (bundle-like form) and trade-off rows of ONE summary file, for ``--report-only``."""
     if not path.exists():
-        return {}
+        raise SystemExit(f"{path}: no summary to re-render (--report-only trains nothing)")
     data = json.loads(path.read_text())
     models = {**data.get("models", {}), **data.get("cold_models", {}), **data.get("seed_models", {})}
-    return {
+    results = {
         name: {
             "metrics": {"test": m["test"], **({"cold": m["cold"]} if "cold" in m else {})},
             "median_epoch_seconds": m["epoch_seconds"],
@@ -301,6 +292,7 @@ def _earlier(path: Path) -> dict[str, dict[str, Any]]:
         }
         for name, m in models.items()
     }
+    return results, [r for r in data.get("new_item_tradeoff", []) if isinstance(r, dict)]
 
 
 if __name__ == "__main__":

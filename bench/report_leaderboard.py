@@ -68,7 +68,19 @@ def render(rows: list[dict[str, Any]]) -> str:
                 )
             elif test:
                 parts.append(f"Paired test of {row['model']}: {test.get('note', 'not run')}.")
+        parts += _notes(mine)
     return "\n\n".join(parts) + "\n"
+
+
+def _notes(rows: list[dict[str, Any]]) -> list[str]:
+    """Per library, the defaults it runs with changed by the protocol (rows' ``notes``), once each."""
+    out = []
+    for library in sorted({r["library"] for r in rows if r.get("notes")}):
+        notes = dict.fromkeys(n for r in rows if r["library"] == library for n in r.get("notes", []))
+        out.append(f"{library} settings changed from its defaults (every {library} row):\n\n" + "\n".join(
+            f"- {note}" for note in notes
+        ))  # fmt: skip
+    return out
 
 
 def replace_block(text: str, block: str, where: str) -> str:

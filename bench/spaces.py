@@ -20,6 +20,8 @@ from kgrec.errors import ConfigError
 from kgrec.learn.config import TrainConfig, load_config
 
 SPACES = Path(__file__).with_name("spaces.toml")
+SAMPLER_SEED = 2020
+"""Seed of the one sampler every model's trials are drawn with (harness and RecBole alike)."""
 _STOPPING = ("epochs", "patience", "eval_every", "threads")
 
 
@@ -46,6 +48,13 @@ class Spaces:
     datasets: dict[str, dict[str, str]]
     models: dict[str, ModelSpace]
     path: Path
+    recbole: dict[str, ModelSpace] = field(default_factory=dict)
+    """RecBole models (``[recbole.models.X]``): RecBole settings, searched with the same sampler and count."""
+
+    def recbole_stopping(self) -> dict[str, Any]:
+        """The common stopping rule in RecBole's terms (epochs cap, stopping_step, eval_step)."""
+        names = {"epochs": "epochs", "patience": "stopping_step", "eval_every": "eval_step"}
+        return {names[k]: v for k, v in self.common.items() if k in names}
 
     def base_config(self, model: ModelSpace, dataset: str, root: Path = Path()) -> dict[str, Any]:
         """The model's fixed settings on ``dataset``: its base (or the dataset's shipped config) + the common rule."""
@@ -85,7 +94,36 @@ def load_spaces(path: Path = SPACES) -> Spaces:
         missing = {"snapshot", "default_config"} - set(entry)
         if missing:
             raise ConfigError(f"{path}: datasets.{name}: missing {', '.join(sorted(missing))}")
-    return Spaces(common=common, datasets=datasets, models=models, path=path)
+    recbole = {name: _recbole_model(path, name, e) for name, e in raw.get("recbole", {}).get("models", {}).items()}
+    return Spaces(common=common, datasets=datasets, models=models, path=path, recbole=recbole)
+
+
+RECBOLE_FIXED = frozenset(
+    {
+        *("data_path", "dataset", "benchmark_filename", "load_col", "eval_args", "metrics", "topk"),
+        *("valid_metric", "valid_metric_bigger", "stopping_step", "epochs", "eval_step", "seed"),
+        *("reproducibility", "device", "use_gpu", "gpu_id", "checkpoint_dir", "train_neg_sample_args"),
+        "eval_batch_size",
+    }
+)
+"""RecBole settings the protocol fixes for every model (data, split, evaluation, stopping, seeds, negatives)."""
+
+
+def _recbole_model(path: Path, name: str, entry: dict[str, Any]) -> ModelSpace:
+    where = f"recbole.models.{name}"
+    unknown = set(entry) - {"base", "space"}
+    if unknown:
+        raise ConfigError(f"{path}: {where}: unknown keys {sorted(unknown)} (expected base, space)")
+    base, space = dict(entry.get("base", {})), entry.get("space", {})
+    fixed = sorted((set(base) | set(space)) & RECBOLE_FIXED)
+    if fixed:
+        raise ConfigError(f"{path}: {where}: {', '.join(fixed)} fixed by the protocol for every model, not per model")
+    for key, values in space.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{path}: {where}.space.{key}: expected a non-empty list of values")
+        if len({repr(v) for v in values}) != len(values):
+            raise ConfigError(f"{path}: {where}.space.{key}: repeated values {values}")
+    return ModelSpace(name, base, space)
 
 
 def _model(path: Path, name: str, entry: dict[str, Any]) -> ModelSpace:
@@ -118,6 +156,16 @@ def _check_value(path: Path, where: str, values: dict[str, Any]) -> None:
         load_config(None, values)
     except ConfigError as e:
         raise ConfigError(f"{path}: {where}: {e}") from e
+
+
+def check_budget(model: ModelSpace, trials: int, where: Path | str) -> None:
+    """Refuse a space whose grid has fewer points than ``trials`` (every searched model gets the same count).
+
+    Raises:
+        ConfigError: ``where: model: grid of N points < T trials``.
+    """
+    if model.space and model.grid_size() < trials:
+        raise ConfigError(f"{where}: {model.name}: grid of {model.grid_size()} points < {trials} trials")
 
 
 def sample(space: dict[str, list[Any]], trials: int, seed: int) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ import torch
 
 from bench.leaderboard import TEST_METRICS, check_row
 from bench.provenance import Stopwatch, peak_rss_mb, reset_peak_rss
-from bench.spaces import ModelSpace, Spaces, load_spaces, sample
+from bench.spaces import SAMPLER_SEED, ModelSpace, Spaces, check_budget, load_spaces, sample
 from kgrec.learn.config import TrainConfig
 from kgrec.learn.evaluator import Evaluator
 from kgrec.learn.factory import build_model, training_graph
@@ -44,7 +44,6 @@ from kgrec.snapshot import GraphSnapshot
 
 SEEDS = (2020, 2021, 2022, 2023, 2024)
 QUICK = {"trials": 2, "seeds": (2020, 2021), "epochs": 3, "patience": 2}
-SAMPLER_SEED = 2020
 
 
 def fit(snapshot: GraphSnapshot, split: Split, config: TrainConfig) -> tuple[Recommender, dict[str, Any]]:
@@ -147,6 +146,7 @@ def run_dataset(spaces: Spaces, dataset: str, snapshot_path: Path, out: Path, ar
     for name, model in spaces.models.items():
         if args.models and name not in args.models:
             continue
+        check_budget(model, args.trials, spaces.path)
         reset_peak_rss()
         base = spaces.base_config(model, dataset) | (_quick_stop() if args.quick else {})
         trials = tune_model(model, base, snapshot, split, cache, args.trials)

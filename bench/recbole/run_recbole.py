@@ -6,7 +6,13 @@ config -> dataset -> split by benchmark files -> model -> trainer -> test.
 
 Usage::
 
-    python run_recbole.py MODEL --data-dir D --out result.json [--epochs N] [--threads T]
+    python run_recbole.py MODEL --data-dir D --out result.json [--epochs N] [--threads T] \
+        [--params JSON] [--scores scores.npz] [--no-test]
+
+``--scores`` writes the best-validated model's full score matrix (every user x
+every item, RecBole's padding row and column dropped) with the user and item
+tokens, so that kgrec's evaluator scores it on the identical split;
+``--no-test`` (tuning trials) never evaluates the test set.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -162,6 +169,8 @@ def run(
     dataset: str = DATASET,
     budget_s: float = 0.0,
     params: dict[str, Any] | None = None,
+    scores: Path | None = None,
+    with_test: bool = True,
 ) -> dict[str, Any]:
     """Train ``model_name`` with early stopping on valid NDCG@10 and evaluate the best model on test.
 
@@ -169,6 +178,8 @@ def run(
     better valid NDCG@10), ``epochs``, or ``budget_s`` seconds of training and validation
     (checked after each epoch; 0 means no budget). The best-validated model is tested.
     ``params`` override RecBole's settings (a tuning trial's hyper-parameters, ``seed``).
+    ``scores``: write the best model's full score matrix there (:func:`write_scores`).
+    ``with_test=False``: never evaluate the test set (tuning trials).
     """
     from recbole.config import Config
     from recbole.data import create_dataset, data_preparation
@@ -203,7 +214,13 @@ def run(
     if stopped_by != "time budget" and len(epoch_seconds) < epochs:
         stopped_by = "early stopping"
     best_score, best_valid = trainer.best_valid_score, trainer.best_valid_result
-    test = trainer.evaluate(test_data, load_best_model=True, show_progress=False)
+    if with_test:
+        test = trainer.evaluate(test_data, load_best_model=True, show_progress=False)
+    else:
+        test = {}
+        load_best(trainer, model, config["device"])
+    if scores is not None:
+        write_scores(scores, model, dataset_obj, config["device"])
     return {
         "model": model_name,
         "library": "RecBole",
@@ -231,6 +248,51 @@ def run(
         "history_mask_check": history_mask_check(test_data, train_ds, valid_ds),
         "hyper_parameters": _hyper_parameters(config, model_name),
     }
+
+
+def load_best(trainer: Any, model: Any, device: Any) -> None:
+    """Load the best-validated checkpoint into ``model`` (what ``evaluate(load_best_model=True)`` does)."""
+    import torch
+
+    checkpoint = torch.load(trainer.saved_model_file, map_location=device)
+    model.load_state_dict(checkpoint["state_dict"])
+    model.load_other_parameter(checkpoint.get("other_parameter"))
+
+
+def write_scores(path: Path, model: Any, dataset: Any, device: Any, batch: int = 256) -> None:
+    """The full score matrix of every user over every item, as ``.npz`` (``scores``, ``user_tokens``, ``item_tokens``).
+
+    Row ``r`` is RecBole's internal user id ``r + 1``, column ``c`` its item id ``c + 1``
+    (id 0 is RecBole's padding); the tokens are the original keys, so the reader maps
+    them onto its own ids. No history is masked here: the reader's evaluator does that.
+    """
+    import numpy as np
+    import torch
+    from recbole.data.interaction import Interaction
+
+    for name in list(vars(model)):  # cached propagations (restore_user_e, ...) may predate the best weights
+        if name.startswith("restore_"):
+            setattr(model, name, None)
+    model.eval()
+    uid, iid, n_items = dataset.uid_field, dataset.iid_field, dataset.item_num
+    rows = []
+    with torch.no_grad():
+        for start in range(1, dataset.user_num, batch):
+            users = torch.arange(start, min(start + batch, dataset.user_num), device=device)
+            try:
+                part = model.full_sort_predict(Interaction({uid: users}).to(device)).view(len(users), -1)
+            except NotImplementedError:
+                items = torch.arange(n_items, device=device).repeat(len(users))
+                pairs = Interaction({uid: users.repeat_interleave(n_items), iid: items})
+                part = model.predict(pairs.to(device)).view(len(users), n_items)
+            rows.append(part[:, 1:].float().cpu().numpy())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        path,
+        scores=np.concatenate(rows),
+        user_tokens=np.asarray(dataset.field2id_token[uid][1:]).astype(str),
+        item_tokens=np.asarray(dataset.field2id_token[iid][1:]).astype(str),
+    )
 
 
 def _hyper_parameters(config: Any, model_name: str) -> dict[str, Any]:
@@ -282,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dataset", default=DATASET)
     p.add_argument("--work-dir", type=Path, default=None, help="checkpoints (default: beside --out)")
     p.add_argument("--params", default="{}", help="JSON object of RecBole settings to override (trial, seed)")
+    p.add_argument("--scores", type=Path, default=None, help="write the best model's full score matrix (.npz)")
+    p.add_argument("--no-test", action="store_true", help="do not evaluate the test set (tuning trials)")
     args = p.parse_args(argv)
     import torch
 
@@ -297,12 +361,15 @@ def main(argv: list[str] | None = None) -> int:
         dataset=args.dataset,
         budget_s=args.time_budget,
         params=json.loads(args.params),
+        scores=args.scores,
+        with_test=not args.no_test,
     )
     result |= {
         "threads": torch.get_num_threads(),
         "wall_seconds": time.perf_counter() - started,
         "load_average_1min_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "cpus": os.cpu_count(),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "versions": versions(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -117,3 +117,36 @@ def test_wilcoxon_on_a_known_example() -> None:
     assert res["statistic"] == 24.0
     assert res["p"] == pytest.approx(0.041259765625)
     assert wilcoxon(np.ones(5), np.ones(5))["p"] == 1.0
+
+
+def test_refuses_recbole_results_of_another_commit_or_restamped_rows(tmp_path: Path) -> None:
+    kgrec = _result(tmp_path / "learn" / "result.json", [_row("bprmf", [0.1])])
+    recbole = _result(tmp_path / "recbole" / "result.json", [_row("BPR", [0.2], library="RecBole")], commit="c0")
+    with pytest.raises(LeaderboardError, match="different commits"):
+        write([kgrec, recbole], tmp_path / "leaderboard.json")
+    # an old row (commit c0) inside a file whose provenance says c1: refused, not merged
+    old = _result(tmp_path / "old" / "result.json", [_row("BPR", [0.2], library="RecBole", commit="c0")])
+    with pytest.raises(LeaderboardError, match="row 'BPR' is of commit c0, its file of c1"):
+        write([kgrec, old], tmp_path / "leaderboard.json")
+    restamped = _result(tmp_path / "split" / "result.json", [_row("BPR", [0.2], library="RecBole")])
+    data = json.loads(restamped.read_text())
+    data["provenance"]["split_fingerprints"] = {"toy": "f0"}
+    restamped.write_text(json.dumps(data))
+    with pytest.raises(LeaderboardError, match="names another split"):
+        write([kgrec, restamped], tmp_path / "leaderboard.json")
+
+
+def test_the_paired_test_reads_a_recbole_peer_from_its_own_result_folder(tmp_path: Path) -> None:
+    users = np.arange(30)
+    peer = np.random.default_rng(1).random((2, 30)) * 0.2
+    (tmp_path / "learn" / "per_user").mkdir(parents=True)
+    (tmp_path / "recbole" / "per_user").mkdir(parents=True)
+    np.savez(tmp_path / "learn" / "per_user" / "kgrec-default.npz", users=users, **{"test_ndcg@10": peer - 0.1})
+    np.savez(tmp_path / "recbole" / "per_user" / "LightGCN.npz", users=users, **{"test_ndcg@10": peer})
+    mine = _row("kgrec-default", [0.2, 0.2], per_user="per_user/kgrec-default.npz", default=True)
+    theirs = _row("LightGCN", [0.3, 0.3], library="RecBole", per_user="per_user/LightGCN.npz")
+    a = _result(tmp_path / "learn" / "result.json", [mine])
+    b = _result(tmp_path / "recbole" / "result.json", [theirs])
+    rows = write([a, b], tmp_path / "leaderboard.json")
+    test = rows[0]["paired_test"]
+    assert test["against"] == "LightGCN" and test["pairs"] == 30 and test["nonzero"] == 30

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.recbole.__main__ import ml100k_split
 from bench.recbole.atomic import INTER_HEADER, KG_FOLDER, read_interactions, write_atomic
 from kgrec.learn.split import Split, make_split
 from tests.conftest import write
@@ -71,7 +70,10 @@ def test_short_kg_row_names_the_line(tmp_path: Path, kg_dir: Path) -> None:
 
 @pytest.mark.realdata
 def test_real_split_round_trip(tmp_path: Path, data_dir: Path) -> None:
-    split = ml100k_split(data_dir)
+    raw = np.loadtxt(data_dir / "movielens-100k" / "u.data", dtype=np.int64, usecols=(0, 1))
+    users, u_idx = np.unique(raw[:, 0], return_inverse=True)
+    items, i_idx = np.unique(raw[:, 1], return_inverse=True)
+    split = make_split(users, items, np.stack([u_idx, i_idx]), seed=2020)
     files = write_atomic(split, tmp_path, kg_dir=data_dir / KG_FOLDER)
     back = read_interactions(files, split)
     for phase in ("train", "valid", "test"):

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bench.recbole import compare
-from bench.recbole.__main__ import parse_per_model
 
 METRIC_KEYS = ("recall@10", "recall@20", "ndcg@10", "ndcg@20", "hit@10", "hit@20", "mrr@10", "mrr@20")
 
@@ -100,9 +99,3 @@ def test_kgrec_file_without_models_is_rejected(tmp_path: Path) -> None:
     path.write_text(json.dumps({"test": {}}))
     with pytest.raises(ValueError, match="'models' mapping"):
         compare.load_kgrec(path)
-
-
-def test_epoch_caps_parse() -> None:
-    assert parse_per_model("KGAT=40, KGIN=20") == {"KGAT": 40, "KGIN": 20}
-    assert parse_per_model("5")["LightGCN"] == 5
-    assert parse_per_model("") == {}

@@ -46,7 +46,7 @@ COLUMNS = (
 
 def tradeoff(snapshot: GraphSnapshot, bundle_dir: Path, ridges: tuple[float, ...] = RIDGES) -> list[dict[str, Any]]:
     """One row per map strength for the cold-start model in ``bundle_dir``."""
-    bundle = load_bundle(bundle_dir, snapshot)
+    bundle = load_bundle(bundle_dir)
     evaluator = Evaluator(bundle.split)
     rows, base = [], None
     for ridge in ridges:

@@ -35,6 +35,8 @@ WeightKind = Literal["rating", "count", "binary"]
 
 DEFAULT_USERS = "User"
 DEFAULT_ITEMS = "Item"
+DEFAULT_INTERACTION = "RATED"
+"""The interaction type of a graph recorded without a schema (:func:`recorded_schema`)."""
 ANSWER_TYPES = ("RECOMMENDED",)
 """kgrec's own answers in the graph: never training data, never knowledge."""
 
@@ -260,6 +262,18 @@ class GraphSchema:
             "interaction": self.interaction.model_dump(include={"weight", "min_weight"}),
         }
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def recorded_schema(doc: Mapping[str, Any]) -> GraphSchema:
+    """The schema a snapshot records (``GraphSnapshot.schema``).
+
+    A snapshot made without one (built by hand, or exported from a graph that declares
+    nothing) gets kgrec's default graph model, in this one place: ``User``-``RATED``-``Item``
+    interactions, every other relationship knowledge.
+    """
+    if doc:
+        return GraphSchema.from_json(doc)
+    return GraphSchema(relationships={DEFAULT_INTERACTION: RelDecl(role="interaction")})
 
 
 @dataclass(frozen=True)

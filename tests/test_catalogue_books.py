@@ -116,7 +116,6 @@ def test_a_book_shop_trains_and_answers_in_its_own_words(shop: tuple[GraphStore,
     store, root = shop
     snapshot = export_training_snapshot(store)
     assert ("Customer", "BOUGHT", "Book") in snapshot.edges and "timestamp" not in str(snapshot.edge_props)
-    path = snapshot.save(root / "snapshot.npz")
     config = TrainConfig(
         model="kgrec",
         fusion="none",
@@ -131,7 +130,6 @@ def test_a_book_shop_trains_and_answers_in_its_own_words(shop: tuple[GraphStore,
         seed=3,
     )
     train_run(snapshot, config, root / "model")
-    (root / "model" / "snapshot.txt").write_text(f"{path}\n", encoding="utf-8")
     service = Recommendations(AnswerGraph(store), ModelScores.load(root / "model"))
     recs = service.recommend("c1", k=3)
     assert recs and all(r.item.startswith("isbn-") for r in recs)

@@ -60,14 +60,14 @@ def train(
     """Train a model (kgrec's GNN or a baseline) and write a bundle, metrics and curves to OUT."""
     from kgrec.learn import distributed
     from kgrec.learn.config import load_config
-    from kgrec.learn.run import split_of, train_run
+    from kgrec.learn.run import prepare_split, train_run
     from kgrec.snapshot import GraphSnapshot
 
     config = load_config(config_file, overrides)
     if snapshot is None and distributed.launched_by_torchrun():
         raise click.UsageError("under torchrun, pass --snapshot (export it once with `kgrec export`)")
     snap = GraphSnapshot.load(snapshot) if snapshot else _export(out / "snapshot.npz", no_progress)
-    split = None if (out / "split.npz").exists() else split_of(snap, seed=config.seed, cold_item_share=cold_items)
+    split = prepare_split(snap, out, seed=config.seed, cold_item_share=cold_items)
     bar = tqdm(
         total=config.epochs,
         desc=f"train {config.model}",
@@ -83,9 +83,6 @@ def train(
         bar.update(1)
 
     if nproc > 1:
-        if split is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            split.save(out / "split.npz")
         result = distributed.spawn(nproc, snapshot or out / "snapshot.npz", config, out, progress=not no_progress)
     else:
         with distributed.process_group(config.device):
@@ -93,7 +90,6 @@ def train(
         bar.close()
         if not distributed.is_main_environment():
             return
-    _record_snapshot(out, snapshot or out / "snapshot.npz")
     epochs = f"best epoch {result.best_epoch + 1} of {result.epochs}"
     click.echo(f"{epochs}, median {result.median_epoch_seconds:.2f} s/epoch")
     if config.model == "kgrec" and config.new_item_ridge > 0:
@@ -115,41 +111,26 @@ def write_embeddings_cmd(run_dir: Path, no_progress: bool) -> None:
 
 
 def _write_embeddings(run_dir: Path, no_progress: bool) -> None:
-    import numpy as np
+    from kgrec.graph.embeddings import write_bundle_embeddings
 
-    from kgrec.errors import ConfigError
-    from kgrec.graph.declared import read_schema
-    from kgrec.graph.embeddings import write_embeddings
-
-    path = run_dir / "embeddings.npz"
-    if not path.exists():
-        raise ConfigError(f"{run_dir}: this model has no embeddings to write (popularity?)")
-    with np.load(path, allow_pickle=False) as emb, GraphStore.connect(load_settings()) as store:
-        schema = read_schema(store)
-        for label in (schema.users, schema.items):
-            keys, vectors = emb[f"{label}.keys"], emb[f"{label}.vectors"]
-            bar = tqdm(total=len(keys), desc=f"embeddings {label}", file=sys.stderr, disable=no_progress)
-            done = write_embeddings(store, label, schema.keys[label], keys, vectors, progress=bar.update)
-            bar.close()
-            click.echo(f"{label}.embedding: {done.written:,}/{done.total:,} nodes, {done.dim} dims, index {done.index}")
+    progress = render.silent if no_progress else render.progress_bar
+    with GraphStore.connect(load_settings()) as store:
+        for done in write_bundle_embeddings(store, run_dir, progress=progress):
+            stored = f"{done.written:,}/{done.total:,} nodes, {done.dim} dims, index {done.index}"
+            click.echo(f"{done.label}.embedding: {stored}")
 
 
 @click.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--snapshot", type=click.Path(exists=True, path_type=Path), help="Snapshot (default: the run's).")
 @click.option("--json", "as_json", is_flag=True, help="Print metrics as JSON.")
-def evaluate(run_dir: Path, snapshot: Path | None, as_json: bool) -> None:
+def evaluate(run_dir: Path, as_json: bool) -> None:
     """Evaluate a trained bundle on its split's test (and cold-start) interactions."""
     from kgrec.learn.bundle import load_bundle
-    from kgrec.learn.evaluator import Evaluator
-    from kgrec.snapshot import GraphSnapshot
+    from kgrec.learn.run import evaluate_model
 
-    snap = GraphSnapshot.load(snapshot or _recorded_snapshot(run_dir))
-    bundle = load_bundle(run_dir, snap)
-    evaluator = Evaluator(bundle.split)
-    metrics = {"test": evaluator.evaluate(bundle.model, "test")}
-    if bundle.split.cold_test.shape[1]:
-        metrics["cold"] = evaluator.evaluate(bundle.model, "cold")
+    bundle = load_bundle(run_dir)
+    test, cold = evaluate_model(bundle.model, bundle.split)
+    metrics = {"test": test, **({"cold": cold} if cold else {})}
     if as_json:
         click.echo(json.dumps(metrics, indent=2))
         return
@@ -165,19 +146,6 @@ def _export(out: Path, no_progress: bool):  # noqa: ANN202 - GraphSnapshot, impo
     out.parent.mkdir(parents=True, exist_ok=True)
     snapshot.save(out)
     return snapshot
-
-
-def _record_snapshot(out: Path, snapshot: Path) -> None:
-    (out / "snapshot.txt").write_text(str(snapshot.resolve()) + "\n", encoding="utf-8")
-
-
-def _recorded_snapshot(run_dir: Path) -> Path:
-    from kgrec.errors import ConfigError
-
-    note = run_dir / "snapshot.txt"
-    if not note.exists():
-        raise ConfigError(f"{run_dir}: no snapshot recorded; pass --snapshot")
-    return Path(note.read_text(encoding="utf-8").strip())
 
 
 def _print_metrics(phase: str, metrics: dict[str, float]) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from kgrec.errors import BadRecord, InputDataError
-from kgrec.features.encoder import Modality
+from kgrec.modalities import Modality
 
 SAMPLE_RATE = 22_050
 N_MFCC = 20

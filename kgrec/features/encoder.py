@@ -1,4 +1,4 @@
-"""The encoder contract and the registry of kgrec's encoders.
+"""The encoder contract; the registry of encoder names lives in :mod:`kgrec.modalities`.
 
 An encoder turns a batch of inputs of one modality (text as ``str``, images and
 audio as the bytes of their files) into one fixed-size ``float32`` vector each.
@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-Modality = Literal["text", "image", "audio"]
-MODALITIES: tuple[Modality, ...] = ("text", "image", "audio")
+from kgrec.modalities import MODALITIES, EncoderInfo, Modality, encoder_info, encoder_names, register
+
+__all__ = [
+    "MODALITIES",
+    "Encoder",
+    "EncoderInfo",
+    "Modality",
+    "check_output",
+    "create_encoder",
+    "encoder_info",
+    "encoder_names",
+    "register",
+]
 
 
 @runtime_checkable
@@ -50,42 +60,6 @@ class Encoder(Protocol):
             InputDataError: An input cannot be decoded (e.g. a corrupt image).
         """
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class EncoderInfo:
-    """What a spec may name: an encoder's modality and size, and where its class lives."""
-
-    name: str
-    modality: Modality
-    dim: int
-    target: str
-    """``module:Class``; the class is imported and built without arguments on :func:`create_encoder`."""
-
-
-_REGISTRY: dict[str, EncoderInfo] = {}
-
-
-def register(info: EncoderInfo) -> None:
-    """Make an encoder available to specs under ``info.name`` (replaces one of that name)."""
-    _REGISTRY[info.name] = info
-
-
-def encoder_info(name: str) -> EncoderInfo:
-    """The registered encoder ``name``.
-
-    Raises:
-        KeyError: No encoder has that name (the message lists the known ones).
-    """
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise KeyError(f"unknown encoder {name!r} (known: {', '.join(sorted(_REGISTRY))})") from None
-
-
-def encoder_names() -> list[str]:
-    """Names of all registered encoders."""
-    return sorted(_REGISTRY)
 
 
 def create_encoder(name: str) -> Encoder:
@@ -136,8 +110,3 @@ def check_output(encoder: Encoder, vectors: np.ndarray, n: int) -> np.ndarray:
     if not np.isfinite(vectors).all():
         raise RuntimeError(f"encoder {encoder.name!r} returned a non-finite value")
     return vectors
-
-
-register(EncoderInfo("minilm", "text", 384, "kgrec.features.text:MiniLMEncoder"))
-register(EncoderInfo("efficientnet-lite0", "image", 1280, "kgrec.features.image:EfficientNetLiteEncoder"))
-register(EncoderInfo("librosa-music", "audio", 89, "kgrec.features.audio:LibrosaAudioEncoder"))

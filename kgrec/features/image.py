@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from kgrec.errors import BadRecord, InputDataError
-from kgrec.features.encoder import Modality
+from kgrec.modalities import Modality
 
 log = logging.getLogger(__name__)
 

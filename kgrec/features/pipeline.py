@@ -21,11 +21,12 @@ import numpy as np
 
 from kgrec.errors import BadRecord, DataNotFoundError, InputDataError
 from kgrec.features.cache import FeatureCache, content_key
-from kgrec.features.encoder import Encoder, Modality, check_output, create_encoder
+from kgrec.features.encoder import Encoder, check_output, create_encoder
 from kgrec.features.inputs import load, read_inputs
 from kgrec.graph.store import GraphStore
 from kgrec.ingest.load import ProgressFactory, silent
 from kgrec.ingest.spec import Feature, load_spec
+from kgrec.modalities import Modality
 
 log = logging.getLogger(__name__)
 

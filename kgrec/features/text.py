@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from kgrec.features.encoder import Modality
+from kgrec.modalities import Modality
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
+from kgrec.errors import NotTrainedError
+from kgrec.graph.declared import read_schema
 from kgrec.graph.names import lower_snake
 from kgrec.graph.store import GraphStore
 
@@ -63,6 +67,43 @@ def write_embeddings(
     index = f"{lower_snake(label)}_{prop}"
     store.ensure_vector_index(index, label, prop, int(vectors.shape[1]))
     return WrittenEmbeddings(label, written, len(keys), int(vectors.shape[1]), index)
+
+
+class Bar(Protocol):
+    """What writing needs from a progress bar (tqdm fits)."""
+
+    def update(self, n: int) -> object: ...
+    def close(self) -> None: ...
+
+
+def write_bundle_embeddings(
+    store: GraphStore, bundle: Path, *, progress: Callable[[str, int], Bar] | None = None
+) -> list[WrittenEmbeddings]:
+    """Store a trained bundle's user and item vectors (its ``embeddings.npz``) in the graph.
+
+    Args:
+        store: The graph the bundle was trained on.
+        bundle: The bundle folder.
+        progress: Makes a bar from a description and a total (default: none).
+
+    Raises:
+        NotTrainedError: The bundle has no vectors (popularity, or no bundle there).
+    """
+    path = bundle / "embeddings.npz"
+    if not path.exists():
+        raise NotTrainedError(f"{bundle}: this model has no embeddings to write (popularity, or not trained?)")
+    schema = read_schema(store)
+    done = []
+    with np.load(path, allow_pickle=False) as emb:
+        for label in (schema.users, schema.items):
+            keys, vectors = emb[f"{label}.keys"], emb[f"{label}.vectors"]
+            bar = progress(f"embeddings {label}", len(keys)) if progress else None
+            done.append(
+                write_embeddings(store, label, schema.keys[label], keys, vectors, progress=bar.update if bar else None)
+            )
+            if bar:
+                bar.close()
+    return done
 
 
 def _plain(key: object) -> object:

@@ -42,6 +42,10 @@ class BPRMF(Recommender):
         """Dot products with every item, shape ``(B, num_items)``."""
         return state[0][users] @ state[1].T
 
+    def user_item_vectors(self, state: Embeddings) -> tuple[Tensor, Tensor]:
+        """The user and item vectors (the state itself)."""
+        return state
+
     def regularisation(self, state: Embeddings, users: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
         """``reg_weight`` times the embedding norms of the batch (zero by default)."""
         if not self.reg_weight:

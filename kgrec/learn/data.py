@@ -27,14 +27,12 @@ from torch_geometric.data import HeteroData
 
 from kgrec.errors import ConfigError
 from kgrec.learn.split import Split
-from kgrec.schema import GraphSchema
+from kgrec.modalities import feature_property
+from kgrec.schema import recorded_schema
 from kgrec.snapshot import GraphSnapshot
 from kgrec.types import EdgeType
 
 log = logging.getLogger(__name__)
-
-INTERACTION: EdgeType = ("User", "RATED", "Item")
-"""The relationship that holds user-item interactions in kgrec's graph model."""
 
 REVERSE_PREFIX = "rev_"
 
@@ -55,10 +53,8 @@ class Coverage:
 
 
 def interaction_type(snapshot: GraphSnapshot) -> EdgeType:
-    """The interaction edge type the snapshot's schema declares (``User-RATED-Item`` without a schema)."""
-    if not snapshot.schema:
-        return INTERACTION
-    return GraphSchema.from_json(snapshot.schema).edge_type()
+    """The interaction edge type the snapshot's schema declares (:func:`kgrec.schema.recorded_schema`)."""
+    return recorded_schema(snapshot.schema).edge_type()
 
 
 def interactions_of(snapshot: GraphSnapshot, etype: EdgeType | None = None) -> np.ndarray:
@@ -79,8 +75,8 @@ def interactions_of(snapshot: GraphSnapshot, etype: EdgeType | None = None) -> n
         known = ", ".join("-".join(t) for t in sorted(snapshot.edges)) or "none"
         raise ConfigError(f"the graph has no {'-'.join(etype)} interactions (edge types: {known})")
     pairs = np.asarray(snapshot.edges[etype], dtype=np.int64)
-    decl = GraphSchema.from_json(snapshot.schema).interaction if snapshot.schema else None
-    if decl is None or decl.min_weight is None or decl.weight is None:
+    decl = recorded_schema(snapshot.schema).interaction
+    if decl.min_weight is None or decl.weight is None:
         return pairs
     weight = snapshot.edge_props.get(etype, {}).get(decl.weight)
     if weight is None:
@@ -191,7 +187,7 @@ def _check_keys(snapshot: GraphSnapshot, split: Split, user_t: str, item_t: str)
 
 
 def _attach_modality(data: HeteroData, snapshot: GraphSnapshot, item_t: str, modality: str) -> None:
-    column = snapshot.node_props.get(item_t, {}).get(f"feat_{modality}")
+    column = snapshot.node_props.get(item_t, {}).get(feature_property(modality))
     n = snapshot.num_nodes(item_t)
     if column is None or np.asarray(column).ndim != 2:
         log.warning("no %s features in the graph: every item lacks that modality", modality)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import torch
 from torch_geometric.data import HeteroData
 
+from kgrec.errors import ConfigError
 from kgrec.learn.bpr_mf import BPRMF
 from kgrec.learn.config import TrainConfig
-from kgrec.learn.data import INTERACTION, interaction_type, to_hetero
+from kgrec.learn.data import interaction_type, to_hetero
 from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.lightgcn import LightGCN
 from kgrec.learn.popularity import Popularity
@@ -39,21 +40,5 @@ def build_model(config: TrainConfig, split: Split, data: HeteroData | None = Non
             reg_weight=config.reg_weight,
         )
     if data is None:
-        raise ValueError("the kgrec model needs its training graph")
-    return KGRecModel(
-        data,
-        dim=config.dim,
-        layers=config.layers,
-        fusion=config.fusion,
-        modalities=config.modalities,
-        id_dropout=config.id_dropout,
-        cold_simulation=config.cold_simulation,
-        new_item_ridge=config.new_item_ridge,
-        reg_weight=config.reg_weight,
-        interaction_share=config.interaction_share,
-        kg_reg=config.kg_reg,
-        kg_inputs=config.kg_inputs,
-        kg_mode=config.kg_mode,
-        kg_gate=config.kg_gate,
-        interaction=tuple(getattr(data, "interaction", INTERACTION)),
-    )
+        raise ConfigError("the kgrec model needs its training graph (kgrec.learn.factory.training_graph)")
+    return KGRecModel(data, config)

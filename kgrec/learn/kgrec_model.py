@@ -30,24 +30,23 @@ vectors on the rated items' scale.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
 from kgrec.errors import ConfigError
-from kgrec.learn.data import INTERACTION
+from kgrec.learn.config import TrainConfig
 from kgrec.learn.fusion import EarlyFusion, LateFusion, Standardise
+from kgrec.learn.messages import EdgeMessages
 from kgrec.learn.neighbours import NeighbourSampler, Subgraph
 from kgrec.learn.new_items import NewItemMap
 from kgrec.learn.propagation import RelationalPropagation
-from kgrec.learn.recommender import Recommender
+from kgrec.learn.recommender import NodeVectors, Recommender
 from kgrec.types import EdgeType
-
-Fusion = Literal["none", "early", "late", "hybrid"]
 
 
 @dataclass(frozen=True)
@@ -69,49 +68,22 @@ class KGRecState:
 class KGRecModel(Recommender):
     """Heterogeneous GNN over the training graph with early, late or hybrid fusion.
 
+    Every option (width, layers, fusion, modalities, id dropout, cold-start simulation, new-item
+    map, regularisation, knowledge-graph mode) comes from one :class:`~kgrec.learn.config.TrainConfig`,
+    whose fields document them and hold their only defaults.
+
     Args:
-        data: The training graph from :func:`kgrec.learn.data.to_hetero`.
-        dim: Embedding width (default: ``64``).
-        layers: Propagation layers (default: ``2``).
-        fusion: ``none``, ``early``, ``late`` or ``hybrid`` (default: ``none``).
-        modalities: Item modalities to fuse; those absent from ``data`` are ignored.
-        id_dropout: Probability of dropping an item's id embedding per training step (default: ``0.1``).
-        cold_simulation: Share of rated items treated as never rated at each training step: id
-            embedding dropped and interaction edges hidden from propagation (default: ``0``).
-        new_item_ridge: Ridge strength of the new-item map fitted after training; ``0`` leaves
-            never-rated items with their propagated vectors (default: ``0``).
-        reg_weight: L2 weight on the batch's ego embeddings (default: ``1e-5``).
-        interaction_share: Initial attention share of the interactions at items (default: ``0.5``).
-        kg_reg: L2 weight on the knowledge-graph side: entity (and other non-user, non-item)
-            embeddings and the relation vectors (default: ``0``).
-        kg_inputs: ``learned``: knowledge-graph nodes start from a learned embedding;
-            ``zero``: they start from zero and only relay their neighbours' signal.
-        kg_mode: ``attention``: one softmax over every relation into an item, interactions
-            included; ``residual``: interactions keep weight 1 (LightGCN) and the
-            knowledge-graph relations add a gated residual (default: ``attention``).
-        kg_gate: The fixed weight of that residual (default: ``0.1``).
-        interaction: The interaction edge type (default: ``User-RATED-Item``).
+        data: The training graph from :func:`kgrec.learn.data.to_hetero` (``data.interaction``
+            names the interaction edge type).
+        config: The run's configuration.
     """
 
-    def __init__(
-        self,
-        data: HeteroData,
-        *,
-        dim: int = 64,
-        layers: int = 2,
-        fusion: Fusion = "none",
-        modalities: Sequence[str] = (),
-        id_dropout: float = 0.1,
-        cold_simulation: float = 0.0,
-        new_item_ridge: float = 0.0,
-        reg_weight: float = 1e-5,
-        interaction_share: float = 0.5,
-        kg_reg: float = 0.0,
-        kg_inputs: Literal["learned", "zero"] = "learned",
-        kg_mode: Literal["attention", "residual"] = "attention",
-        kg_gate: float = 0.1,
-        interaction: EdgeType = INTERACTION,
-    ) -> None:
+    def __init__(self, data: HeteroData, config: TrainConfig) -> None:
+        interaction: EdgeType = tuple(data.interaction)  # type: ignore[assignment]
+        dim, fusion, kg_inputs = config.dim, config.fusion, config.kg_inputs
+        modalities: Sequence[str] = config.modalities
+        id_dropout, cold_simulation, new_item_ridge = config.id_dropout, config.cold_simulation, config.new_item_ridge
+        reg_weight, kg_reg = config.reg_weight, config.kg_reg
         self.user_t, _, self.item_t = interaction
         self._graph, self._interaction = data, interaction  # kept (not copied) for neighbour samplers
         super().__init__(data[self.user_t].num_nodes, data[self.item_t].num_nodes)
@@ -125,11 +97,11 @@ class KGRecModel(Recommender):
         self.prop = RelationalPropagation(
             data,
             dim,
-            layers=layers,
+            layers=config.layers,
             interaction=interaction,
-            interaction_share=interaction_share,
-            kg_mode=kg_mode,
-            kg_gate=kg_gate,
+            interaction_share=config.interaction_share,
+            kg_mode=config.kg_mode,
+            kg_gate=config.kg_gate,
         )
         for t in data.node_types:  # snapshot ids of each row (kept nodes only, after pruning)
             orig = data[t].orig_id if "orig_id" in data[t] else torch.arange(data[t].num_nodes)
@@ -166,15 +138,34 @@ class KGRecModel(Recommender):
             x[m] = getattr(self, f"std_{m}")(raw) * has[m].unsqueeze(1)
         return x, has
 
-    def embed(self) -> KGRecState:
-        """One full pass: input features, propagation, late-fusion representations."""
+    def embed(self, *, silent: Mapping[str, Tensor] | None = None) -> KGRecState:
+        """One full pass: input features, propagation, late-fusion representations.
+
+        Args:
+            silent: Node type -> rows (of :meth:`node_vectors`) that send no message in any layer,
+                as if their relationships were removed (faithfulness checks; default: none).
+        """
+        return self._embed(silent=silent)
+
+    def edge_messages(self) -> EdgeMessages:
+        """What every edge carries in one full pass (see :mod:`kgrec.learn.messages`)."""
+        inputs: list[Tensor] = []
+        with torch.no_grad():
+            self._embed(record=inputs)
+            coef = self.prop.coefficients().cpu().numpy()
+        sent = torch.stack(inputs).sum(0).cpu().numpy() if inputs else np.zeros((0, coef.shape[1]), np.float32)
+        into = {t: tuple(a.cpu().numpy() for a in self.prop.edges_into(t)) for t in self.prop.into}
+        return EdgeMessages(self.prop.layers, dict(self.prop.offsets), sent, coef, into)  # type: ignore[arg-type]
+
+    def _embed(self, *, silent: Mapping[str, Tensor] | None = None, record: list[Tensor] | None = None) -> KGRecState:
         x = {t: e.weight for t, e in self.emb.items()}
         x.update({t: x[self.user_t].new_zeros(n, x[self.user_t].shape[1]) for t, n in self.relays.items()})
         feats, has = self._features()
         hidden = self._simulated_cold()
         seen = self.item_seen if hidden is None else self.item_seen & ~hidden
         x[self.item_t] = self._item_input(x[self.item_t], seen, feats, has)
-        h = self.prop(x, hidden)
+        rows = None if silent is None else self.prop.stacked_rows(dict(silent))
+        h = self.prop(x, hidden, silent=rows, record=record)
         state = self._state(h, x, feats, has)
         if self.new_items is not None and bool(self.new_items.fitted) and not self.training:
             new = self.new_items(self._new_item_inputs(h[self.item_t], feats, has))
@@ -329,6 +320,23 @@ class KGRecModel(Recommender):
     def node_ids(self, node_type: str) -> Tensor:
         """Snapshot ids of the rows of ``state.nodes[node_type]``."""
         return getattr(self, f"orig_{node_type}")
+
+    def user_item_vectors(self, state: KGRecState) -> tuple[Tensor, Tensor]:
+        """Final user and item (graph) vectors."""
+        return state.user, state.item
+
+    def node_vectors(self, state: KGRecState, *, users: str, items: str) -> dict[str, NodeVectors]:
+        """Final vectors of every node type of the training graph (pruned leaves left out)."""
+        return {t: NodeVectors(self.node_ids(t), v) for t, v in state.nodes.items()}
+
+    def item_graph_vectors(self, state: KGRecState) -> tuple[Tensor, Tensor | None]:
+        """Items' graph vectors and, with late or hybrid fusion, the weight of the graph score."""
+        return state.item, None if state.weights is None else state.weights[:, 0]
+
+    def score_vectors(self, state: KGRecState, users: Tensor) -> Tensor:
+        """Scores of every item for users given by vector, through the same decoder (fusion, new items)."""
+        state = dataclasses.replace(state, user=users)
+        return self.score_users(state, torch.arange(len(users), device=users.device))
 
     def diagnostics(self) -> dict[str, object]:
         """Learned relation attention and fusion weights, for the training report."""

@@ -66,6 +66,10 @@ class LightGCN(Recommender):
         """Dot products with every item, shape ``(B, num_items)``."""
         return state[0][users] @ state[1].T
 
+    def user_item_vectors(self, state: Embeddings) -> tuple[Tensor, Tensor]:
+        """The user and item vectors (the state itself)."""
+        return state
+
     def regularisation(self, state: Embeddings, users: Tensor, pos: Tensor, neg: Tensor) -> Tensor:
         """``reg_weight`` times RecBole's ``EmbLoss`` of the batch's layer-0 (ego) embeddings."""
         ego = (self.user_embedding(users), self.item_embedding(pos), self.item_embedding(neg))

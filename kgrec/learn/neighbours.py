@@ -45,7 +45,6 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from kgrec.errors import ConfigError
-from kgrec.learn.data import INTERACTION
 from kgrec.learn.propagation import normalised_edges
 from kgrec.types import EdgeType
 
@@ -116,7 +115,7 @@ class NeighbourSampler:
     One call at a time (the scratch map is shared).
     """
 
-    def __init__(self, data: HeteroData, fanouts: Sequence[int], *, interaction: EdgeType = INTERACTION) -> None:
+    def __init__(self, data: HeteroData, fanouts: Sequence[int], *, interaction: EdgeType) -> None:
         if any(f < 1 for f in fanouts):
             raise ConfigError(f"fanouts must be positive, got {list(fanouts)}")
         self.fanouts = list(fanouts)

@@ -64,7 +64,9 @@ class RelationalPropagation(nn.Module):
         layers: Number of propagation layers (default: ``2``).
         interaction: The interaction edge type; it and its reverse get symmetric normalisation.
         interaction_share: Initial attention share of the interaction relation at the
-            node types it reaches (default: ``0.5``); the rest is split evenly.
+            node types it reaches; the rest is split evenly.
+        kg_mode: ``attention`` or ``residual`` (see the module).
+        kg_gate: The fixed weight of the knowledge-graph residual under ``residual``.
     """
 
     def __init__(
@@ -73,10 +75,10 @@ class RelationalPropagation(nn.Module):
         dim: int,
         *,
         layers: int = 2,
-        interaction: EdgeType = ("User", "RATED", "Item"),
-        interaction_share: float = 0.5,
-        kg_mode: str = "attention",
-        kg_gate: float = 0.1,
+        interaction: EdgeType,
+        interaction_share: float,
+        kg_mode: str,
+        kg_gate: float,
     ) -> None:
         super().__init__()
         if kg_mode not in ("attention", "residual"):
@@ -185,19 +187,29 @@ class RelationalPropagation(nn.Module):
             weight = torch.where(cf, weight, torch.ones_like(weight))
         return self.shares(t).unsqueeze(1) * weight
 
-    def forward(self, x: dict[str, Tensor], hidden: Tensor | None = None) -> dict[str, Tensor]:
+    def forward(
+        self,
+        x: dict[str, Tensor],
+        hidden: Tensor | None = None,
+        *,
+        silent: Tensor | None = None,
+        record: list[Tensor] | None = None,
+    ) -> dict[str, Tensor]:
         """Propagate ``x`` (node type -> ``(N_t, dim)``) and return the layer means.
 
         Args:
             x: Input vectors per node type.
             hidden: ``(num_items,)`` bool: items whose interaction edges are left out of this
                 pass (cold-start simulation; default: none).
+            silent: Stacked rows (:meth:`stacked_rows`) that send no message in any layer, as if
+                their relationships were removed; their own vectors still count (default: none).
+            record: When given, every layer's stacked input is appended to it (default: none).
         """
         adjacency = None if hidden is None else self._without_items(hidden)
         total = dict(x)
         h = x
         for _ in range(self.layers):
-            h = self._layer(h) if adjacency is None else self._layer(h, adjacency)
+            h = self._layer(h, adjacency, silent, record)
             total = {t: total[t] + h[t] for t in total}
         return {t: v / (self.layers + 1) for t, v in total.items()}
 
@@ -225,7 +237,7 @@ class RelationalPropagation(nn.Module):
         global edge-type index, so a batch that lacks a relation just gets no
         messages along it.
         """
-        coef = self._coefficients()
+        coef = self.coefficients()
         total = {t: v[: sub.seeds[t]] for t, v in x.items()}
         h = x
         for layer in sub.layers:
@@ -242,7 +254,7 @@ class RelationalPropagation(nn.Module):
             total = {t: total[t] + h[t][: sub.seeds[t]] for t in total}
         return {t: v / (self.layers + 1) for t, v in total.items()}
 
-    def _coefficients(self) -> Tensor:
+    def coefficients(self) -> Tensor:
         """``(edge types, dim)``: attention times relation weight of every relation, by global index."""
         parts, order = [], []
         for t, rels in self.into.items():
@@ -260,10 +272,33 @@ class RelationalPropagation(nn.Module):
             out[t] = {f"{self.edge_types[i][0]}-{self.edge_types[i][1]}": round(w, 4) for i, w in zip(rels, a)}
         return out
 
+    def stacked_rows(self, rows: dict[str, Tensor]) -> Tensor:
+        """Rows of node type -> their rows in the stacked propagation order (types in :attr:`node_types` order)."""
+        parts = [rows[t].to(torch.long) + self.offsets[t] for t in self.node_types if t in rows]
+        return torch.cat(parts) if parts else torch.zeros(0, dtype=torch.long)
+
+    def edges_into(self, t: str) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Every edge into node type ``t`` as CSR: row pointers, stacked source rows, weights, relation indices.
+
+        Row ``r``'s edges are ``ptr[r]:ptr[r + 1]``; a relation index is a position in :attr:`edge_types`.
+        """
+        adj = getattr(self, f"adj_{t}")
+        relation = torch.tensor(self.into[t], dtype=torch.long)[getattr(self, f"rel_{t}")]
+        cols = adj.col_indices()
+        return adj.crow_indices(), getattr(self, f"gather_{t}")[cols], adj.values(), relation[cols]
+
     def _layer(
-        self, h: dict[str, Tensor], adjacency: dict[str, tuple[Tensor, Tensor]] | None = None
+        self,
+        h: dict[str, Tensor],
+        adjacency: dict[str, tuple[Tensor, Tensor]] | None = None,
+        silent: Tensor | None = None,
+        record: list[Tensor] | None = None,
     ) -> dict[str, Tensor]:
         stacked = torch.cat([h[t] for t in self.node_types])
+        if record is not None:
+            record.append(stacked)
+        if silent is not None:
+            stacked = stacked.index_fill(0, silent.to(stacked.device), 0.0)
         out: dict[str, Tensor] = {}
         for t in self.into:
             coef = self.coefficients_into(t)

@@ -20,6 +20,7 @@ from kgrec.learn.config import TrainConfig
 from kgrec.learn.data import coverage, interaction_type, interactions_of
 from kgrec.learn.evaluator import Evaluator
 from kgrec.learn.factory import build_model, training_graph
+from kgrec.learn.recommender import Recommender
 from kgrec.learn.report import write_report
 from kgrec.learn.split import Split, make_split
 from kgrec.learn.trainer import EpochLog
@@ -40,6 +41,27 @@ class RunResult:
     epochs: int
     median_epoch_seconds: float
     train_seconds: float
+
+
+def prepare_split(snapshot: GraphSnapshot, out: Path, *, seed: int, cold_item_share: float = 0.0) -> Split:
+    """The run's split: ``out/split.npz`` when a previous run left one (resume), else a fresh one saved there.
+
+    Every process of a run (and a resumed run) then trains on the same split.
+    """
+    if (out / "split.npz").exists():
+        return Split.load(out / "split.npz")
+    split = split_of(snapshot, seed=seed, cold_item_share=cold_item_share)
+    if distributed.is_main():  # in a process group, rank 0 writes every file
+        out.mkdir(parents=True, exist_ok=True)
+        split.save(out / "split.npz")
+    return split
+
+
+def evaluate_model(model: Recommender, split: Split) -> tuple[dict[str, float], dict[str, float] | None]:
+    """Full-ranking metrics on the split's test interactions, and on its cold items when it holds any."""
+    evaluator = Evaluator(split)
+    test = evaluator.evaluate(model, "test")
+    return test, evaluator.evaluate(model, "cold") if split.cold_test.shape[1] else None
 
 
 def split_of(snapshot: GraphSnapshot, *, seed: int = 2020, cold_item_share: float = 0.0) -> Split:
@@ -97,9 +119,7 @@ def train_run(
         fitted = model.fit_new_items(seed=config.seed)
         log.info("new-item map fitted on %d rated items (ridge %g)", fitted, config.new_item_ridge)
     train_seconds = time.perf_counter() - started
-    evaluator = Evaluator(split)
-    test = evaluator.evaluate(model, "test")
-    cold = evaluator.evaluate(model, "cold") if split.cold_test.shape[1] else None
+    test, cold = evaluate_model(model, split)
     epoch_times = sorted(e.seconds for e in result.history)
     median = epoch_times[len(epoch_times) // 2] if epoch_times else 0.0
     meta: dict[str, Any] = {

@@ -12,10 +12,7 @@ interacted with) and is scored by the same decoder.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +21,9 @@ import torch
 
 from kgrec.errors import NotFoundError, NotTrainedError
 from kgrec.learn.bundle import Bundle, load_bundle
-from kgrec.schema import GraphSchema
-from kgrec.snapshot import GraphSnapshot
+from kgrec.learn.kgrec_model import KGRecModel
+from kgrec.learn.messages import EdgeMessages
+from kgrec.schema import GraphSchema, recorded_schema
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +35,11 @@ class ModelScores:
     """Scores and vectors of one trained bundle.
 
     Args:
-        bundle: The loaded bundle.
-        snapshot: The snapshot it was trained on (keys of every node type).
+        bundle: The loaded bundle (its snapshot gives the keys of every node type).
     """
 
-    def __init__(self, bundle: Bundle, snapshot: GraphSnapshot) -> None:
+    def __init__(self, bundle: Bundle) -> None:
+        snapshot = bundle.snapshot
         self.bundle, self.model = bundle, bundle.model
         self.name = f"{bundle.config.model}:{bundle.path.name}"
         self.user_keys = [_plain(k) for k in bundle.split.user_keys]
@@ -53,38 +51,36 @@ class ModelScores:
         self._rated_rows = _rated_rows(bundle.split)
         with torch.no_grad():
             self.state = self.model.embed()
-        schema = GraphSchema.from_json(snapshot.schema) if snapshot.schema else GraphSchema()
+        schema = recorded_schema(snapshot.schema)
         self.users, self.items = schema.users, schema.items
         """The labels of users and items in the graph the model was trained on."""
-        self.rows, self.vectors = _node_vectors(self.model, self.state, snapshot, (self.users, self.items))
-        self.state_item = self.state.item.numpy() if hasattr(self.state, "item") else self.vectors[self.items]
-        weights = getattr(self.state, "weights", None)
-        self.graph_weight = None if weights is None else weights[:, 0].numpy()
+        nodes = self.model.node_vectors(self.state, users=self.users, items=self.items)
+        if not nodes:
+            raise NotTrainedError(f"{self.name}: this model has no user and item vectors (a popularity baseline?)")
+        self.rows = {
+            t: {_plain(k): i for i, k in enumerate(snapshot.node_keys[t][n.ids.numpy()])} for t, n in nodes.items()
+        }
+        """Node type -> key -> row of :attr:`vectors`."""
+        self.vectors = {t: n.vectors.detach().numpy().astype(np.float32) for t, n in nodes.items()}
+        """Node type -> ``(N, dim)`` final vectors."""
+        item, weight = self.model.item_graph_vectors(self.state)
+        self.state_item = item.detach().numpy()
+        self.graph_weight = None if weight is None else weight.detach().numpy()
         self.relation_types = sorted({t[1] for t in snapshot.edges} - {"RECOMMENDED"})
         """Relationship types the model was trained over (explanation paths use only these)."""
         self._unit = {t: _normalise(v) for t, v in self.vectors.items()}
-        self.messages = Messages.of(self.model) if hasattr(self.model, "prop") else None
+        self.messages: EdgeMessages | None = self.model.edge_messages() if isinstance(self.model, KGRecModel) else None
         """Per-edge messages of kgrec's GNN (path support); ``None`` for the baselines."""
+        self._stacked: dict[Node, int] | None = None
 
     @classmethod
-    def load(cls, path: Path | str, snapshot: Path | str | None = None) -> ModelScores:
-        """Load the bundle at ``path`` (its snapshot from ``snapshot.txt`` unless given).
+    def load(cls, path: Path | str) -> ModelScores:
+        """Load the bundle at ``path`` (the snapshot it was trained on is inside it).
 
         Raises:
-            NotTrainedError: No bundle there, or its snapshot is missing.
+            NotTrainedError: No bundle there, or one this kgrec cannot read (retrain it).
         """
-        path = Path(path)
-        if not (path / "bundle.json").is_file():
-            raise NotTrainedError(f"{path}: no trained model bundle (run `kgrec train --out {path}`)")
-        if snapshot is None:
-            note = path / "snapshot.txt"
-            if not note.is_file():
-                raise NotTrainedError(f"{path}: no snapshot recorded; pass the snapshot the model was trained on")
-            snapshot = note.read_text(encoding="utf-8").strip()
-        if not Path(snapshot).is_file():
-            raise NotTrainedError(f"{path}: its snapshot {snapshot} is missing")
-        snap = GraphSnapshot.load(snapshot)
-        return cls(load_bundle(path, snap), snap)
+        return cls(load_bundle(path))
 
     def check_graph(self, schema: GraphSchema) -> None:
         """Refuse to answer over a graph other than the one the model was trained on.
@@ -131,9 +127,8 @@ class ModelScores:
 
     def vector_scores(self, user_vector: np.ndarray) -> np.ndarray:
         """Scores of every item for a user given by vector (the model's decoder, no retraining)."""
-        state = _with_extra_user(self.state, torch.from_numpy(user_vector.astype(np.float32)))
         with torch.no_grad():
-            scores = self.model.score_users(state, torch.tensor([len(self.user_keys)]))
+            scores = self.model.score_vectors(self.state, torch.from_numpy(user_vector.astype(np.float32))[None])
         return scores[0].numpy().astype(np.float64)
 
     # -- vectors --------------------------------------------------------------------------------
@@ -161,7 +156,19 @@ class ModelScores:
         """
         if self.messages is None:
             return None
-        return self.messages.direct(self.rows, dst, sources)
+        row = self.rows.get(dst[0], {}).get(dst[1])
+        if row is None:
+            return np.zeros((len(sources), self.messages.coef.shape[1]), dtype=np.float32)
+        stacked = self._stacked_rows()
+        wanted = np.fromiter((stacked.get(n, -1) for n in sources), dtype=np.int64, count=len(sources))
+        return self.messages.direct(dst[0], row, wanted)
+
+    def _stacked_rows(self) -> dict[Node, int]:
+        """(label, key) -> row in the GNN's stacked propagation order (built once)."""
+        if self._stacked is None:
+            offsets = self.messages.offsets if self.messages else {}
+            self._stacked = {(t, k): offsets[t] + r for t, by_key in self.rows.items() for k, r in by_key.items()}
+        return self._stacked
 
     def user_vector(self, user: Any) -> np.ndarray:
         """The final vector of a known user."""
@@ -194,133 +201,18 @@ class ModelScores:
         removed. Only kgrec's GNN propagates over the knowledge graph; other models
         raise ``NotTrainedError``.
         """
-        prop = getattr(self.model, "prop", None)
-        if prop is None:
+        if not isinstance(self.model, KGRecModel):
             raise NotTrainedError(f"{self.name}: masking needs kgrec's GNN")
-        offsets = {t: prop.offsets[t] for t in prop.node_types}
-        rows = [offsets[t] + self.rows[t][k] for t, k in masked if k in self.rows.get(t, {})]
-        with _silenced(prop, torch.tensor(rows, dtype=torch.long)), torch.no_grad():
-            state = self.model.embed()
+        silent: dict[str, list[int]] = {}
+        for t, k in masked:
+            if k in self.rows.get(t, {}):
+                silent.setdefault(t, []).append(self.rows[t][k])
+        with torch.no_grad():
+            state = self.model.embed(silent={t: torch.tensor(r, dtype=torch.long) for t, r in silent.items()})
             score = self.model.score_pairs(
                 state, torch.tensor([self.user_index[user]]), torch.tensor([self.item_index[item]])
             )
         return float(score[0])
-
-
-@dataclasses.dataclass(frozen=True)
-class Messages:
-    """The trained GNN's per-edge messages, for support scores of explanation paths.
-
-    The propagation is linear: a node's final vector is the mean over layers
-    ``0..L`` of its states, and layer ``l+1`` receives from each neighbour ``v``
-    ``c_r * a * h_l(v)`` (``c_r`` the relation's learned vector times its
-    attention, ``a`` the edge's normalised weight). So what ``v`` sends straight
-    to ``dst`` over all layers is ``c_r * a * sum_{l<L} h_l(v) / (L + 1)``: the
-    part of ``dst``'s vector that silencing ``v`` removes first.
-    """
-
-    layers: int
-    offsets: dict[str, int]
-    sent: np.ndarray
-    """``(N, dim)``: ``sum_{l<L} h_l`` of every node (stacked in propagation order)."""
-    coef: np.ndarray
-    """``(edge types, dim)``: attention times relation vector of each relation."""
-    rows_into: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
-    """Node type -> CSR of incoming edges: row pointers, source rows, weights, relation indices."""
-
-    @classmethod
-    def of(cls, model: Any) -> Messages:
-        """Run ``model``'s propagation once, recording every layer's input."""
-        prop = model.prop
-        inputs: list[torch.Tensor] = []
-        layer = prop._layer
-
-        def recorded(h: dict[str, torch.Tensor], *rest: Any) -> dict[str, torch.Tensor]:
-            inputs.append(torch.cat([h[t] for t in prop.node_types]))
-            return layer(h, *rest)
-
-        prop._layer = recorded
-        try:
-            with torch.no_grad():
-                model.embed()
-                coef = prop._coefficients().numpy()
-        finally:
-            del prop._layer
-        dim = coef.shape[1]
-        sent = torch.stack(inputs).sum(0).numpy() if inputs else np.zeros((0, dim), np.float32)
-        rows_into = {}
-        for t, rels in prop.into.items():
-            adj = getattr(prop, f"adj_{t}")
-            relation = torch.tensor(rels, dtype=torch.long)[getattr(prop, f"rel_{t}")]
-            cols = adj.col_indices()
-            rows_into[t] = (
-                adj.crow_indices().numpy(),
-                getattr(prop, f"gather_{t}")[cols].numpy(),
-                adj.values().numpy(),
-                relation[cols].numpy(),
-            )
-        return cls(prop.layers, dict(prop.offsets), sent, coef, rows_into)
-
-    def _global(self, rows: dict[str, dict[Any, int]]) -> dict[Node, int]:
-        """(label, key) -> row in the stacked propagation order (built once)."""
-        cached = self.__dict__.get("_global_rows")
-        if cached is None:
-            cached = {(t, k): self.offsets[t] + r for t, by_key in rows.items() for k, r in by_key.items()}
-            object.__setattr__(self, "_global_rows", cached)
-        return cached
-
-    def direct(self, rows: dict[str, dict[Any, int]], dst: Node, sources: list[Node]) -> np.ndarray:
-        """``(len(sources), dim)``: each source's direct message into ``dst`` (see the class)."""
-        out = np.zeros((len(sources), self.coef.shape[1]), dtype=np.float32)
-        row = rows.get(dst[0], {}).get(dst[1])
-        if row is None or dst[0] not in self.rows_into:
-            return out
-        ptr, src, weight, relation = self.rows_into[dst[0]]
-        lo, hi = ptr[row], ptr[row + 1]
-        glob = self._global(rows)
-        wanted = np.fromiter((glob.get(n, -1) for n in sources), dtype=np.int64, count=len(sources))
-        edge_src = src[lo:hi]
-        by_id = np.argsort(wanted, kind="stable")
-        at = np.searchsorted(wanted[by_id], edge_src).clip(max=len(wanted) - 1)
-        hit = np.flatnonzero(wanted[by_id][at] == edge_src)  # edges from a wanted source (first of repeats)
-        np.add.at(out, by_id[at[hit]], weight[lo + hit, None] * self.coef[relation[lo + hit]])
-        known = wanted >= 0
-        out[known] *= self.sent[wanted[known]] / (self.layers + 1)
-        return out
-
-
-@contextlib.contextmanager
-def _silenced(prop: torch.nn.Module, rows: torch.Tensor) -> Iterator[None]:
-    """Zero the given stacked rows of every layer's input (instance-level patch, undone on exit)."""
-    layer = prop._layer
-    types = prop.node_types
-
-    def masked_layer(h: dict[str, torch.Tensor], *rest: Any) -> dict[str, torch.Tensor]:
-        stacked = torch.cat([h[t] for t in types]).clone()
-        stacked[rows] = 0
-        parts = torch.split(stacked, [h[t].shape[0] for t in types])
-        return layer(dict(zip(types, parts)), *rest)
-
-    prop._layer = masked_layer
-    try:
-        yield
-    finally:
-        del prop._layer
-
-
-def _node_vectors(model: Any, state: Any, snapshot: GraphSnapshot, labels: tuple[str, str]) -> tuple[dict, dict]:
-    nodes = getattr(state, "nodes", None)
-    if nodes is None:
-        user, item = (state.user, state.item) if hasattr(state, "user") else state
-        if not isinstance(user, torch.Tensor) or user.dim() != 2:
-            raise NotTrainedError("this model has no user and item vectors (a popularity baseline?)")
-        nodes = {labels[0]: user, labels[1]: item}
-    rows, vectors = {}, {}
-    for t, v in nodes.items():
-        ids = model.node_ids(t).cpu().numpy() if hasattr(model, "node_ids") else np.arange(len(v))
-        rows[t] = {_plain(k): i for i, k in enumerate(snapshot.node_keys[t][ids])}
-        vectors[t] = v.detach().cpu().numpy().astype(np.float32)
-    return rows, vectors
 
 
 def _rated_rows(split: Any) -> dict[int, list[int]]:
@@ -329,13 +221,6 @@ def _rated_rows(split: Any) -> dict[int, list[int]]:
         for u, i in zip(*np.asarray(part, dtype=np.int64)):
             out.setdefault(int(u), []).append(int(i))
     return out
-
-
-def _with_extra_user(state: Any, vector: torch.Tensor) -> Any:
-    if dataclasses.is_dataclass(state) and hasattr(state, "user"):
-        return dataclasses.replace(state, user=torch.cat([state.user, vector[None]]))
-    user, item = state
-    return torch.cat([user, vector[None]]), item
 
 
 def _normalise(v: np.ndarray) -> np.ndarray:

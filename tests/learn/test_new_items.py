@@ -72,7 +72,7 @@ def test_the_fitted_map_travels_in_the_bundle(tmp_path: Path) -> None:
     snapshot, split = toy_snapshot(), toy_split()
     config = TrainConfig(**{**FAST, "epochs": 5, "fusion": "late", "modalities": ["text"], "new_item_ridge": 1.0})
     train_run(snapshot, config, tmp_path / "run", split=split)
-    bundle = load_bundle(tmp_path / "run", snapshot)
+    bundle = load_bundle(tmp_path / "run")
     assert isinstance(bundle.model, KGRecModel) and bool(bundle.model.new_items.fitted)
     with torch.no_grad():
         state = bundle.model.embed()

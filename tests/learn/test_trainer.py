@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from kgrec.errors import ConfigError
+from kgrec.errors import ConfigError, NotTrainedError
 from kgrec.learn.bundle import load_bundle
 from kgrec.learn.config import TrainConfig
 from kgrec.learn.evaluator import Evaluator
@@ -96,12 +97,13 @@ def test_a_bundle_scores_exactly_like_the_trained_model(tmp_path: Path) -> None:
     meta = json.loads((tmp_path / "run" / "bundle.json").read_text())
     assert meta["schema_fingerprint"] == snapshot.schema_fingerprint()
     assert meta["coverage"][0] == {"modality": "text", "present": 32, "total": 32, "dim": 8}
-    bundle = load_bundle(tmp_path / "run", snapshot)
-    assert bundle.split == split
+    shutil.move(tmp_path / "run", tmp_path / "moved")  # the folder alone restores the model
+    bundle = load_bundle(tmp_path / "moved")
+    assert bundle.split == split and bundle.snapshot == snapshot
     assert Evaluator(bundle.split).evaluate(bundle.model, "test") == result.test
-    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    saved = json.loads((tmp_path / "moved" / "metrics.json").read_text())
     assert saved["test"] == pytest.approx(result.test)
-    emb = np.load(tmp_path / "run" / "embeddings.npz", allow_pickle=False)
+    emb = np.load(tmp_path / "moved" / "embeddings.npz", allow_pickle=False)
     assert emb["User.vectors"].shape == (NUM_USERS, 8) and emb["Item.vectors"].shape == (32, 8)
     assert emb["Entity.keys"].tolist() == ["dir:x", "dir:y"]
 
@@ -111,8 +113,20 @@ def test_a_bundle_refuses_a_graph_of_another_schema(tmp_path: Path) -> None:
     train_run(snapshot, TrainConfig(**SMALL, epochs=1), tmp_path / "run", split=split)
     other = toy_snapshot()
     other.edges.pop(("Item", "IN_GENRE", "Genre"))
+    other.save(tmp_path / "run" / "snapshot.npz")
     with pytest.raises(ConfigError, match="another schema"):
-        load_bundle(tmp_path / "run", other)
+        load_bundle(tmp_path / "run")
+
+
+def test_a_bundle_of_an_older_format_is_refused_in_one_line(tmp_path: Path) -> None:
+    train_run(toy_snapshot(), TrainConfig(**SMALL, epochs=1), tmp_path / "run", split=toy_split())
+    meta = json.loads((tmp_path / "run" / "bundle.json").read_text())
+    (tmp_path / "run" / "bundle.json").write_text(json.dumps({**meta, "version": 1}))
+    with pytest.raises(NotTrainedError, match="format version 1.*retrain") as caught:
+        load_bundle(tmp_path / "run")
+    assert "\n" not in str(caught.value)
+    with pytest.raises(NotTrainedError, match="no trained model bundle"):
+        load_bundle(tmp_path / "nowhere")
 
 
 @pytest.mark.parametrize("model", ["pop", "bprmf", "lightgcn"])
@@ -120,6 +134,6 @@ def test_baselines_run_through_the_same_harness_into_a_bundle(tmp_path: Path, mo
     snapshot, split = toy_snapshot(), toy_split()
     config = TrainConfig(model=model, dim=8, batch_size=64, epochs=2)
     result = train_run(snapshot, config, tmp_path / model, split=split)
-    bundle = load_bundle(tmp_path / model, snapshot)
+    bundle = load_bundle(tmp_path / model)
     assert Evaluator(bundle.split).evaluate(bundle.model, "test") == result.test
     assert result.cold is not None and "cold_only/ndcg@10" in result.cold

@@ -42,7 +42,6 @@ def world_bundle(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFact
         snapshot = export_training_snapshot(store)
     path = snapshot.save(out / "snapshot.npz")
     train_run(snapshot, TrainConfig(**FAST), out / "bundle")
-    (out / "bundle" / "snapshot.txt").write_text(str(path) + "\n", encoding="utf-8")
     return out / "bundle", path
 
 
@@ -74,9 +73,7 @@ def music_bundle(neo4j_settings: Settings, tmp_path_factory: pytest.TempPathFact
         store.delete_all()
         load_music(store)
         snapshot = export_training_snapshot(store)
-    path = snapshot.save(out / "snapshot.npz")
     train_run(snapshot, TrainConfig(**FAST), out / "bundle")
-    (out / "bundle" / "snapshot.txt").write_text(str(path) + "\n", encoding="utf-8")
     return out / "bundle"
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 import string
 from pathlib import Path, PurePosixPath
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import tomllib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
 
 from kgrec.errors import SpecError
 from kgrec.features.encoder import Modality, encoder_info
@@ -43,6 +43,15 @@ class Field_(_Strict):
     null_values: list[str] = []
     """Placeholders that mean "no value" (``"unknown"``, ``"It looks like we don't have*"``; ``*``
     matches anything, whole value, surrounding spaces ignored): read as empty, the property is not set."""
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: Any) -> Any:
+        """Leave ``null_values`` out when none are declared, so the fingerprints of units that declare
+        none stay what they were (no reload after an upgrade)."""
+        data = handler(self)
+        if isinstance(data, dict) and not self.null_values:
+            data.pop("null_values", None)
+        return data
 
     @field_validator("pattern")
     @classmethod

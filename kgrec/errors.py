@@ -9,6 +9,7 @@ who has to act::
     │   ├── DataNotFoundError    a dataset or file is not where it should be
     │   └── NotTrainedError      no usable trained model bundle where one is needed
     ├── InputDataError           a data file is malformed (names file, line, reason)
+    ├── ExportError              the graph changed while it was exported (run the export again)
     ├── NotFoundError            a user or item asked for is not in the graph or the model
     ├── GraphUnavailableError    Neo4j cannot be reached or refuses the login
     └── ServerError              the local Neo4j server cannot be provisioned/run
@@ -90,6 +91,10 @@ class NotTrainedError(ConfigError):
 
 class NotFoundError(KgrecError):
     """A user or item asked for is in neither the graph nor the model (names which one)."""
+
+
+class ExportError(KgrecError):
+    """The graph could not be exported as one consistent snapshot (it changed meanwhile); run the export again."""
 
 
 class GraphUnavailableError(KgrecError):

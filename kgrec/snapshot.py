@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from kgrec.errors import ConfigError, DataNotFoundError
 from kgrec.types import EdgeType, NodeType
 
 FORMAT = "kgrec-snapshot"
@@ -107,12 +108,22 @@ class GraphSnapshot:
         """Read a snapshot written by :meth:`save`.
 
         Raises:
-            ValueError: The file is not a kgrec snapshot of a known version.
+            DataNotFoundError: No file there.
+            ConfigError: The file is not a kgrec snapshot of a known version.
         """
-        with np.load(Path(path), allow_pickle=False) as npz:
-            manifest = json.loads(npz["manifest"].tobytes().decode())
+        try:
+            npz = np.load(Path(path), allow_pickle=False)
+        except FileNotFoundError as e:
+            raise DataNotFoundError(f"{path}: no such snapshot (write one with `kgrec export --out {path}`)") from e
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"{path}: not a kgrec snapshot ({e})") from e
+        with npz:
+            try:
+                manifest = json.loads(npz["manifest"].tobytes().decode())
+            except (KeyError, ValueError) as e:
+                raise ConfigError(f"{path}: not a kgrec snapshot (no manifest)") from e
             if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-                raise ValueError(f"{path}: not a kgrec snapshot of version {VERSION}")
+                raise ConfigError(f"{path}: not a kgrec snapshot of version {VERSION}; export it again")
             node_keys, node_props, edges, edge_props = {}, {}, {}, {}
             for n in manifest["nodes"]:
                 node_keys[n["label"]] = _unpack(npz, n["keys"])

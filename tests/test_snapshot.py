@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kgrec.errors import ConfigError
 from kgrec.snapshot import GraphSnapshot, column
 
 TEXT = ["日本語 · émoji 🎬 \u202e", None, "", "a\x00b\x00", 'O\'Brien "q"']
@@ -75,10 +76,23 @@ def test_fingerprint_follows_the_schema_only() -> None:
 def test_not_a_snapshot(tmp_path: Path) -> None:
     path = tmp_path / "x.npz"
     np.savez(path, manifest=np.frombuffer(b'{"format": "other"}', dtype=np.uint8))
-    with pytest.raises(ValueError, match="not a kgrec snapshot"):
+    with pytest.raises(ConfigError, match="not a kgrec snapshot"):
         GraphSnapshot.load(path)
 
 
 def test_column_rejects_mixed_values() -> None:
     with pytest.raises(ValueError, match="mixed"):
         column([1, "a"])
+
+
+def test_a_missing_or_foreign_snapshot_is_one_kgrec_error(tmp_path: Path) -> None:
+    from kgrec.errors import DataNotFoundError, KgrecError
+
+    with pytest.raises(DataNotFoundError, match="no such snapshot"):
+        GraphSnapshot.load(tmp_path / "none.npz")
+    (tmp_path / "text.npz").write_text("not an archive", encoding="utf-8")
+    np.savez(tmp_path / "other.npz", manifest=np.frombuffer(b'{"format": "x"}', dtype=np.uint8))
+    for name in ("text.npz", "other.npz"):
+        with pytest.raises(ConfigError, match="not a kgrec snapshot") as caught:
+            GraphSnapshot.load(tmp_path / name)
+        assert isinstance(caught.value, KgrecError) and "\n" not in str(caught.value)

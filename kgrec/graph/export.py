@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from kgrec.errors import ConfigError
+from kgrec.errors import ConfigError, ExportError
 from kgrec.graph import cypher
 from kgrec.graph.names import check_label, check_property, check_rel_type
 from kgrec.graph.store import INTERNAL_LABELS, GraphStore
@@ -238,10 +238,10 @@ def _edge_arrays(etype: EdgeType, pages: list[_EdgePage], props: list[str]) -> t
 
 def _ids(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     if len(keys) and (sorted_keys.dtype == object) != (keys.dtype == object):
-        raise RuntimeError("an edge endpoint is missing from the exported nodes (its key has another type)")
+        raise ExportError("an edge endpoint is missing from the exported nodes (its key has another type)")
     ids = np.searchsorted(sorted_keys, keys)
     if len(keys) and (ids.max() >= len(sorted_keys) or not np.array_equal(sorted_keys[ids], keys)):
-        raise RuntimeError("an edge endpoint is missing from the exported nodes (graph changed during export?)")
+        raise ExportError("an edge endpoint is missing from the exported nodes (graph changed during export?)")
     return ids.astype(np.int64)
 
 

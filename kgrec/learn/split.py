@@ -75,11 +75,15 @@ class Split:
         """Read a split written by :meth:`save` (never unpickles).
 
         Raises:
-            ValueError: The file is not a kgrec split of a known version.
+            ConfigError: The file is missing or not a kgrec split of a known version.
         """
-        with np.load(Path(path), allow_pickle=False) as npz:
+        try:
+            npz = np.load(Path(path), allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"{path}: cannot read the split ({e})") from e
+        with npz:
             if "format" not in npz or str(npz["format"]) != f"{FORMAT}/{VERSION}":
-                raise ValueError(f"{path}: not a kgrec split of version {VERSION}")
+                raise ConfigError(f"{path}: not a kgrec split of version {VERSION}; delete it to split again")
             return cls(
                 user_keys=_loaded_keys(npz["user_keys"]),
                 item_keys=_loaded_keys(npz["item_keys"]),
@@ -189,10 +193,10 @@ def _unique_pairs(interactions: np.ndarray, num_users: int, num_items: int) -> n
     """Distinct (user, item) pairs sorted by (user, item), as ``(2, E)`` ``int64``."""
     inter = np.asarray(interactions, dtype=np.int64)
     if inter.ndim != 2 or inter.shape[0] != 2:
-        raise ValueError(f"interactions must have shape (2, E), got {inter.shape}")
+        raise ConfigError(f"interactions must have shape (2, E), got {inter.shape}")
     users, items = inter
     if inter.size and (users.min() < 0 or users.max() >= num_users or items.min() < 0 or items.max() >= num_items):
-        raise ValueError(f"interaction ids out of range for {num_users} users and {num_items} items")
+        raise ConfigError(f"interaction ids out of range for {num_users} users and {num_items} items")
     codes = np.unique(users * num_items + items)
     return np.stack([codes // num_items, codes % num_items]) if num_items else inter
 

@@ -128,7 +128,7 @@ def test_fingerprint_sees_keys_and_seed() -> None:
 
 def test_load_rejects_other_files(tmp_path: Path) -> None:
     np.savez(tmp_path / "x.npz", a=np.zeros(2))
-    with pytest.raises(ValueError, match="not a kgrec split"):
+    with pytest.raises(ConfigError, match="not a kgrec split"):
         Split.load(tmp_path / "x.npz")
 
 
@@ -139,7 +139,7 @@ def test_bad_options(kw: dict) -> None:
 
 
 def test_ids_out_of_range() -> None:
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ConfigError, match="out of range"):
         make_split(np.arange(2), np.arange(2), np.array([[0], [2]]))
 
 
@@ -154,3 +154,11 @@ def test_movielens_100k_split_sizes(data_dir: Path) -> None:
     assert sum(sizes) == 100_000
     assert 0.79 < sizes[0] / 100_000 < 0.81 and 0.09 < sizes[2] / 100_000 < 0.11
     assert len(np.unique(split.test[0])) == 943  # every ml-100k user has >= 20 ratings
+
+
+def test_a_missing_or_foreign_split_file_is_one_config_error(tmp_path: Path) -> None:
+    np.savez(tmp_path / "other.npz", format=np.array("something-else"))
+    for path in (tmp_path / "none.npz", tmp_path / "other.npz"):
+        with pytest.raises(ConfigError, match="split") as caught:
+            Split.load(path)
+        assert "\n" not in str(caught.value)

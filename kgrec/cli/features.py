@@ -10,9 +10,9 @@ import click
 
 from kgrec.cli import render
 from kgrec.data import resolve_data_dir
-from kgrec.features.encoder import MODALITIES
 from kgrec.features.pipeline import Coverage, FeatureOptions, FeaturePipeline, shipped_feature_specs
 from kgrec.graph.store import GraphStore
+from kgrec.modalities import MODALITIES, feature_index
 from kgrec.settings import load_settings
 
 
@@ -69,7 +69,7 @@ def _report(results: list[Coverage]) -> None:
         for b in c.unreadable[:10]:
             click.echo(f"    unreadable: {b}", err=True)
     if any(c.written for c in results):
-        names = ", ".join(sorted({f"{c.label.lower()}_feat_{c.modality}" for c in results if c.written}))
+        names = ", ".join(sorted({feature_index(c.label, c.modality) for c in results if c.written}))
         click.echo(f"Vector indexes: {names} (try cypher/browser/similar_posters.cypher in Neo4j Browser)")
 
 

@@ -14,11 +14,9 @@ from kgrec.graph import cypher
 from kgrec.graph.declared import read_schema
 from kgrec.graph.export import ProgressFactory, export_snapshot
 from kgrec.graph.store import GraphStore
+from kgrec.modalities import MODALITIES, feature_property
 from kgrec.schema import GraphSchema
 from kgrec.snapshot import GraphSnapshot
-
-MODALITIES = ("text", "image", "audio")
-"""Item modalities whose vectors (``feat_<modality>`` on items) are exported when present."""
 
 
 def export_training_snapshot(
@@ -39,7 +37,7 @@ def export_training_snapshot(
     check_interactions(store, schema)
     items, interaction = schema.items, schema.interaction
     present = {r["property"] for r in store.read(cypher.statement("graph/item_vector_properties"), label=items)}
-    vectors = [f"feat_{m}" for m in MODALITIES if f"feat_{m}" in present]
+    vectors = [feature_property(m) for m in MODALITIES if feature_property(m) in present]  # every modality
     weights = [p for p in (interaction.weight, interaction.timestamp) if p]
     snapshot = export_snapshot(
         store,

@@ -16,8 +16,8 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer, model_validator
 
 from kgrec.errors import SpecError
-from kgrec.features.encoder import Modality, encoder_info
 from kgrec.graph.names import check_label, check_property, check_rel_type
+from kgrec.modalities import Modality, encoder_info, feature_index, feature_property
 from kgrec.schema import SchemaDecl, SchemaPart
 
 ValueType = Literal["str", "int", "float", "bool", "date", "datetime"]
@@ -412,12 +412,12 @@ class Feature(_Strict):
     @property
     def vector_property(self) -> str:
         """The node property holding the vectors (``feat_<modality>``)."""
-        return check_property(f"feat_{self.modality}")
+        return check_property(feature_property(self.modality))
 
     @property
     def index_name(self) -> str:
         """The vector index over :attr:`vector_property` (``<label>_feat_<modality>``, lower case)."""
-        return f"{self.label.lower()}_feat_{self.modality}"
+        return feature_index(self.label, self.modality)
 
 
 def _check_pattern(pattern: str, key: str) -> None:

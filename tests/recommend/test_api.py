@@ -41,7 +41,8 @@ def test_the_server_prepares_explanation_paths_at_start(client: TestClient) -> N
     deadline = time.monotonic() + 60
     while (health := client.get("/health").json())["explanations"] != "ready" and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert health == {"status": "ok", "neo4j": "reachable", "model": health["model"], "explanations": "ready"}
+    # the world's model: kgrec's GNN in a bundle folder named "bundle" (tests/recommend/conftest.py)
+    assert health == {"status": "ok", "neo4j": "reachable", "model": "kgrec:bundle", "explanations": "ready"}
 
 
 def test_recommendations_with_paths_and_filters(client: TestClient) -> None:

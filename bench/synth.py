@@ -148,6 +148,7 @@ def make_catalogue(out_dir: Path, shape: CatalogueShape = CatalogueShape()) -> C
     _write_users(folder / "users.csv", shape.users, rng)
     _write_items(folder / "items.csv", shape.items, rng)
     users, items = _interactions(shape, rng)
+    n_pairs = len(users)
     counts = rng.geometric(0.35, size=len(users))  # views per pair: 1, 2, ... (mean ~2.9)
     _write_rows(folder / "interactions.csv", "user_id,item_id,views", users, items, counts)
     del users, items, counts
@@ -155,7 +156,7 @@ def make_catalogue(out_dir: Path, shape: CatalogueShape = CatalogueShape()) -> C
     spec = folder / f"{name}.toml"
     spec.write_text(_spec_text(name, shape), encoding="utf-8")
     load_spec(spec)
-    return Catalogue(out_dir, name, spec, shape, shape.interactions, triples, entities)
+    return Catalogue(out_dir, name, spec, shape, n_pairs, triples, entities)
 
 
 def _short(n: int) -> str:
@@ -173,8 +174,13 @@ def _interactions(shape: CatalogueShape, rng: np.random.Generator) -> tuple[np.n
     n_users, n_items, total = shape.users, shape.items, shape.interactions
     weights = rng.lognormal(0.0, 1.0, n_users)
     want = np.maximum(1, np.floor(weights / weights.sum() * total)).astype(np.int64)
-    want = np.minimum(want, max(1, n_items // 10))
-    want[rng.permutation(n_users)[: max(0, total - int(want.sum()))]] += 1  # top up to the total
+    cap = max(1, n_items // 10)  # nobody sees more than a tenth of the catalogue
+    if total > n_users * cap:
+        raise ValueError(f"{total:,} interactions do not fit {n_users:,} users seeing at most {cap:,} items each")
+    want = np.minimum(want, cap)
+    while want.sum() < total:  # top up to the total, users below the cap
+        room = np.flatnonzero(want < cap)
+        want[rng.choice(room, size=min(len(room), total - int(want.sum())), replace=False)] += 1
     while want.sum() > total:  # trim users drawn above 1 (rare)
         over = np.flatnonzero(want > 1)[: int(want.sum()) - total]
         want[over] -= 1

@@ -1,0 +1,386 @@
+"""The same product at 100 times the size: a 10M-interaction catalogue through every stage of kgrec.
+
+Run from the repository root (see bench/README.md, "At 100 times the size")::
+
+    .venv/bin/python -m bench.scale --quick   # 1M interactions, 100k users, 20k items, 500k triples
+    .venv/bin/python -m bench.scale           # 10M interactions, 1M users, 200k items, 5M triples
+
+Stages, each through the product as a user would run it (CLI subprocesses against the
+benchmark's own Neo4j instance ``bench-scale``, Bolt 7790, HTTP 7590, started on an empty
+store): generate (:func:`bench.synth.make_catalogue`: CSV files and their spec), ingest
+(``kgrec ingest --bulk`` on the empty database, plain ``kgrec ingest`` where --bulk is
+missing), export (``kgrec export``), train (``kgrec train``, sampled mini-batches, a fixed
+number of epochs), serve (``kgrec serve``: explained recommendations over HTTP, p50/p99
+against a Bolt ``RETURN 1``, the neighbourhood's load time and memory). For every stage:
+wall time, peak RSS of the client process tree and of the Neo4j JVM (psutil, every 0.2 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as `python bench/scale.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bench import synth  # noqa: E402
+from bench.measure import MIB, tree_rss  # noqa: E402
+from bench.provenance import Stopwatch  # noqa: E402
+from kgrec.graph.server import USER, LocalNeo4j, read_password  # noqa: E402
+from kgrec.settings import Settings, load_settings  # noqa: E402
+
+INSTANCE, BOLT, HTTP = "bench-scale", 7790, 7590
+RESULTS = Path(__file__).resolve().parent / "results"
+KGREC = [sys.executable, "-m", "kgrec.cli.main"]
+
+
+class Sampler:
+    """Peak RSS of a client process tree and of the Neo4j server (found again when it restarts)."""
+
+    def __init__(self, server: LocalNeo4j | None, client: int | None = None, interval: float = 0.2) -> None:
+        self.server, self.client, self.interval = server, client, interval
+        self.peak = {"client": 0, "server": 0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def sample(self) -> None:
+        if self.client is not None:
+            self.peak["client"] = max(self.peak["client"], tree_rss(self.client))
+        pid = self.server.status().pid if self.server is not None else None
+        if pid is not None:
+            self.peak["server"] = max(self.peak["server"], tree_rss(pid))
+
+    def _loop(self) -> None:
+        while True:
+            self.sample()
+            if self._stop.wait(self.interval):
+                return
+
+
+def run_stage(name: str, cmd: list[str], env: dict[str, str], server: LocalNeo4j, log: Path) -> dict[str, Any]:
+    """Run one CLI stage, sampling its tree and the server; raise with its log's tail when it fails."""
+    print(f"[scale] {name}: {' '.join(cmd[2:])}", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        with Sampler(server, proc.pid) as s:
+            code = proc.wait()
+    seconds = time.perf_counter() - started
+    if code:
+        raise RuntimeError(f"{name} failed ({code}): {log.read_text()[-3000:]}")
+    return {"seconds": seconds, "client_peak_mib": s.peak["client"] / MIB, "server_peak_mib": s.peak["server"] / MIB}
+
+
+def pct(values: list[float], q: float) -> float:
+    """The ``q``-th percentile in milliseconds of values in seconds."""
+    return float(np.percentile(np.asarray(values) * 1000, q))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def settings_for(heap: str, pagecache: str) -> Settings:
+    """The bench-scale instance; ``NEO4J_URI`` is ignored on purpose (never a user's database)."""
+    s = load_settings(instance=INSTANCE, bolt_port=BOLT, http_port=HTTP, heap=heap, pagecache=pagecache)
+    return s.model_copy(update={"neo4j_uri": None, "neo4j_password": None})
+
+
+def child_env(settings: Settings, data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "KGREC_"))}
+    return env | {
+        "KGREC_HOME": str(settings.home),
+        "KGREC_INSTANCE": INSTANCE,
+        "KGREC_BOLT_PORT": str(BOLT),
+        "KGREC_HTTP_PORT": str(HTTP),
+        "KGREC_HEAP": settings.heap,
+        "KGREC_PAGECACHE": settings.pagecache,
+        "KGREC_DATA_DIR": str(data_dir),
+        "KGREC_API_TOKEN": "",
+    }
+
+
+@contextmanager
+def exclusive(settings: Settings) -> Iterator[None]:
+    """One scale run at a time (its own lock: other benchmarks use other instances)."""
+    path = settings.instance_dir.parent / f"{INSTANCE}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(f"another bench.scale run holds {path}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def has_bulk(env: dict[str, str]) -> bool:
+    help_text = subprocess.run([*KGREC, "ingest", "--help"], env=env, capture_output=True, text=True).stdout
+    return "--bulk" in help_text
+
+
+def bolt_driver(settings: Settings):  # noqa: ANN201 - neo4j.Driver
+    import neo4j
+
+    auth = (USER, read_password(settings))
+    return neo4j.GraphDatabase.driver(settings.bolt_uri, auth=auth, notifications_min_severity="OFF")
+
+
+def serve(model: Path, users: list[int], env: dict[str, str], settings: Settings, work: Path) -> dict[str, Any]:
+    """Start ``kgrec serve``, wait for its neighbourhood, then time requests against Bolt ``RETURN 1``."""
+    port = _free_port()
+    log = work / "serve.log"
+    cmd = [*KGREC, "-v", "serve", "--port", str(port), "--model", str(model)]
+    print(f"[scale] serve: {len(users)} explained recommendations", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with Sampler(LocalNeo4j(settings), proc.pid) as s:
+            up_rss, up = _wait(base, proc, "loading", started)
+            ready_rss, ready = _wait(base, proc, "ready", started)
+            timed = _requests(base, users, settings)
+            rss_end = tree_rss(proc.pid)
+        found = re.search(r"neighbourhood: (.*) in ([\d.]+) s", log.read_text())
+        return timed | {
+            "seconds_to_listening": up,
+            "seconds_to_ready": ready,
+            "neighbourhood": found.group(1) if found else None,
+            "neighbourhood_load_seconds": float(found.group(2)) if found else ready - up,
+            "serve_rss_listening_mib": up_rss / MIB,
+            "serve_rss_ready_mib": ready_rss / MIB,
+            "serve_rss_end_mib": rss_end / MIB,
+            "client_peak_mib": s.peak["client"] / MIB,
+            "server_peak_mib": s.peak["server"] / MIB,
+            "seconds": time.perf_counter() - started,
+        }
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+def _wait(base: str, proc: subprocess.Popen, state: str, started: float) -> tuple[int, float]:
+    """Wait until /health answers (``loading``: at all; ``ready``: with the neighbourhood in memory)."""
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"kgrec serve exited with {proc.returncode}")
+        try:
+            reply = httpx.get(base + "/health", timeout=30)
+            if reply.status_code == 200 and (state == "loading" or reply.json().get("explanations") == "ready"):
+                return tree_rss(proc.pid), time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+
+
+def _requests(base: str, users: list[int], settings: Settings) -> dict[str, Any]:
+    bolt, http, errors = [], [], 0
+    with bolt_driver(settings) as driver, httpx.Client(base_url=base, timeout=120) as client:
+        for u in users[:5]:  # warm-up: pools, query plans
+            driver.execute_query("RETURN 1")
+            client.get(f"/users/{u}/recommendations", params={"k": 10, "explain": "true"})
+        for u in users:
+            t0 = time.perf_counter()
+            driver.execute_query("RETURN 1")
+            t1 = time.perf_counter()
+            reply = client.get(f"/users/{u}/recommendations", params={"k": 10, "explain": "true"})
+            http.append(time.perf_counter() - t1)
+            bolt.append(t1 - t0)
+            errors += reply.status_code != 200
+    out = {"requests": len(users), "errors": errors}
+    out |= {"bolt_p50_ms": pct(bolt, 50), "bolt_p99_ms": pct(bolt, 99)}
+    out |= {"http_p50_ms": pct(http, 50), "http_p99_ms": pct(http, 99)}
+    return out | {
+        "ratio_p50": out["http_p50_ms"] / out["bolt_p50_ms"],
+        "ratio_p99": out["http_p99_ms"] / out["bolt_p99_ms"],
+    }
+
+
+def generate(shape: synth.CatalogueShape, work: Path) -> tuple[synth.Catalogue, dict[str, Any]]:
+    print(f"[scale] generate: {shape}", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    with Sampler(None, os.getpid()) as s:  # this process: its baseline (imports) is included
+        cat = synth.make_catalogue(work / "data", shape)
+    size = sum(f.stat().st_size for f in (cat.data_dir / cat.name).iterdir())
+    return cat, {
+        "seconds": time.perf_counter() - started,
+        "client_peak_mib": s.peak["client"] / MIB,
+        "server_peak_mib": None,
+        "files_mib": size / MIB,
+        "interactions": cat.interactions,
+        "triples": cat.triples,
+        "entities": cat.entities,
+    }
+
+
+def graph_counts(settings: Settings) -> dict[str, int]:
+    with bolt_driver(settings) as driver:
+        nodes = driver.execute_query("MATCH (n) RETURN count(n) AS n").records[0]["n"]
+        rels = driver.execute_query("MATCH ()-[r]->() RETURN count(r) AS n").records[0]["n"]
+    return {"nodes": nodes, "relationships": rels}
+
+
+def train_args(snapshot: Path, out: Path, epochs: int, threads: int) -> list[str]:
+    sets = {
+        "model": "kgrec",
+        "fusion": "none",
+        "modalities": "[]",
+        "batching": '"sampled"',
+        "epochs": epochs,
+        "eval_every": epochs,
+        "patience": 1000,
+        "threads": threads,
+    }
+    args = [*KGREC, "train", "--snapshot", str(snapshot), "--out", str(out), "--no-progress"]
+    return args + [x for k, v in sets.items() for x in ("--set", f"{k}={v}")]
+
+
+def pipeline(args: argparse.Namespace, settings: Settings, work: Path) -> dict[str, Any]:
+    """Every stage in order; returns the result's ``stages`` block."""
+    shape = synth.QUICK_SHAPE if args.quick else synth.CatalogueShape()
+    if args.fraction:
+        full = synth.CatalogueShape()
+        sizes = (full.interactions, full.users, full.items, full.triples)
+        shape = synth.CatalogueShape(*(max(10, int(n * args.fraction)) for n in sizes))
+    stages: dict[str, Any] = {}
+    cat, stages["generate"] = generate(shape, work)
+    env = child_env(settings, cat.data_dir)
+    server = LocalNeo4j(settings)
+    server.stop()
+    shutil.rmtree(server.home / "data", ignore_errors=True)
+    print(f"[scale] starting Neo4j instance {INSTANCE} (Bolt {BOLT})", file=sys.stderr, flush=True)
+    server.start(timeout=600)
+    bulk = has_bulk(env)
+    ingest = [*KGREC, "ingest", *(["--bulk"] if bulk else []), "--no-progress", "--json", str(cat.spec)]
+    stages["ingest"] = run_stage("ingest", ingest, env, server, work / "ingest.log")
+    stages["ingest"] |= {"method": "kgrec ingest --bulk" if bulk else "kgrec ingest (no --bulk here)"}
+    stages["ingest"] |= graph_counts(settings)
+    text = (work / "ingest.log").read_text()
+    if bulk and "\n{" in text:  # --json: the report (with each bulk stage's seconds) ends the output
+        stages["ingest"]["bulk_seconds"] = json.loads(text[text.index("\n{") :]).get("seconds")
+    snapshot = work / "snapshot.npz"
+    export = [*KGREC, "export", "--out", str(snapshot), "--no-progress"]
+    stages["export"] = run_stage("export", export, env, server, work / "export.log")
+    stages["export"]["snapshot_mib"] = snapshot.stat().st_size / MIB
+    model = work / "model"
+    stages["train"] = run_stage(
+        "train", train_args(snapshot, model, args.epochs, args.threads), env, server, work / "train.log"
+    )
+    history = json.loads((model / "history.json").read_text())
+    stages["train"] |= {"epochs": args.epochs, "epoch_seconds": [e["seconds"] for e in history["history"]]}
+    stages["train"]["valid"] = next((e["valid"] for e in reversed(history["history"]) if e.get("valid")), None)
+    from kgrec.snapshot import GraphSnapshot
+
+    keys = GraphSnapshot.load(snapshot).node_keys["User"]
+    rng = np.random.default_rng(7)
+    users = [int(u) for u in rng.choice(keys, size=min(args.requests, len(keys)), replace=False)]
+    stages["serve"] = serve(model, users, env, settings, work)
+    server.stop()
+    return stages
+
+
+def table(stages: dict[str, Any]) -> str:
+    """The per-stage Markdown table and the goal lines."""
+    g, i, e, t, s = (stages[k] for k in ("generate", "ingest", "export", "train", "serve"))
+    mib = lambda v: "-" if v is None else f"{v:,.0f} MiB"  # noqa: E731
+    epochs = ", ".join(f"{x:.0f}" for x in t["epoch_seconds"])
+    rows = [
+        ("generate", f"{g['interactions']:,} interactions, {g['triples']:,} triples, {g['files_mib']:,.0f} MiB CSV", g),
+        ("ingest", f"{i['method']}: {i['nodes']:,} nodes, {i['relationships']:,} relationships", i),
+        ("export", f"`kgrec export`: snapshot {e['snapshot_mib']:,.0f} MiB", e),
+        ("train", f"`kgrec train`, sampled [10, 10], {t['epochs']} epoch(s) of {epochs} s (+ validation, test)", t),
+        (
+            "serve",
+            f"`kgrec serve`: {s['requests']} explained top-10s ({s['errors']} errors); neighbourhood "
+            f"{s['neighbourhood_load_seconds']:.1f} s, serve RSS {mib(s['serve_rss_listening_mib'])} -> "
+            f"{mib(s['serve_rss_ready_mib'])}",
+            s,
+        ),
+    ]
+    lines = ["| stage | what | wall s | client peak RSS | Neo4j peak RSS |", "| --- | --- | ---: | ---: | ---: |"]
+    lines += [
+        f"| {n} | {w} | {r['seconds']:.1f} | {mib(r['client_peak_mib'])} | {mib(r['server_peak_mib'])} |"
+        for n, w, r in rows
+    ]
+    lat = (
+        f"- serving: p50 {s['http_p50_ms']:.1f} ms vs Bolt RETURN 1 {s['bolt_p50_ms']:.2f} ms = {s['ratio_p50']:.1f}x "
+        f"(goal 10x: {'yes' if s['ratio_p50'] <= 10 else 'no'}); p99 {s['http_p99_ms']:.1f} ms vs "
+        f"{s['bolt_p99_ms']:.2f} ms = {s['ratio_p99']:.1f}x (goal 30x: {'yes' if s['ratio_p99'] <= 30 else 'no'})"
+    )
+    ok = e["seconds"] < 300 and e["client_peak_mib"] < 4096
+    exp = f"- export under 5 minutes and 4 GB client memory: {'yes' if ok else 'no'} "
+    exp += f"({e['seconds']:.0f} s, {mib(e['client_peak_mib'])})"
+    return "\n".join([*lines, "", exp, lat])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="1M interactions (smoke run) instead of 10M")
+    p.add_argument("--fraction", type=float, help="any other size: this share of the full catalogue")
+    p.add_argument("--epochs", type=int, default=2, help="training epochs (default: 2)")
+    p.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1), help="torch threads")
+    p.add_argument("--requests", type=int, default=200, help="explained recommendations timed (default: 200)")
+    p.add_argument("--heap", default="1g", help="Neo4j heap (default: 1g)")
+    p.add_argument("--pagecache", default="1g", help="Neo4j page cache (default: 1g)")
+    p.add_argument("--work-dir", type=Path, help="where files go (default: a temporary folder, removed)")
+    p.add_argument("--keep", action="store_true", help="keep the work folder and the instance's store")
+    args = p.parse_args(argv)
+    watch = Stopwatch()
+    settings = settings_for(args.heap, args.pagecache)
+    work = Path(tempfile.mkdtemp(prefix="kgrec-scale-", dir=args.work_dir))
+    try:
+        with exclusive(settings):
+            stages = pipeline(args, settings, work)
+    finally:
+        LocalNeo4j(settings).stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(settings.instance_dir / "data", ignore_errors=True)
+    result = {
+        "quick": args.quick,
+        "options": {k: str(v) for k, v in vars(args).items()},
+        "stages": stages,
+        "provenance": watch.provenance(neo4j={"heap": args.heap, "pagecache": args.pagecache}),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"scale-{datetime.now():%Y-%m-%d}{'-quick' if args.quick else ''}.json"
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    print(table(stages))
+    load = result["provenance"]["load_average_1min"]
+    print(f"\n{os.cpu_count()} CPUs, load average {load['before']} before / {load['after']} after; result: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

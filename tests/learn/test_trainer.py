@@ -137,3 +137,15 @@ def test_baselines_run_through_the_same_harness_into_a_bundle(tmp_path: Path, mo
     bundle = load_bundle(tmp_path / model)
     assert Evaluator(bundle.split).evaluate(bundle.model, "test") == result.test
     assert result.cold is not None and "cold_only/ndcg@10" in result.cold
+
+
+def test_kgrec_evaluate_needs_the_bundle_folder_only(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kgrec.cli.main import cli
+
+    result = train_run(toy_snapshot(), TrainConfig(**SMALL, epochs=1), tmp_path / "run", split=toy_split())
+    shutil.move(tmp_path / "run", tmp_path / "moved")
+    done = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "moved"), "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["test"] == pytest.approx(result.test)

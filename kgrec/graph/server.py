@@ -40,10 +40,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import neo4j
 from neo4j.exceptions import AuthError, DriverError, Neo4jError
 
 from kgrec.errors import ConfigError, ServerError
+from kgrec.graph.store import open_driver
 from kgrec.settings import BROWSER_VERSION, NEO4J_VERSION, Settings
 
 logger = logging.getLogger(__name__)
@@ -301,7 +301,7 @@ class LocalNeo4j:
     def _wait_for_bolt(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
         uri, auth = f"bolt://127.0.0.1:{self.settings.bolt_port}", (USER, read_password(self.settings))
         deadline = time.monotonic() + timeout
-        with neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=2.0) as driver:
+        with open_driver(uri, auth, timeout=2.0) as driver:
             while time.monotonic() < deadline:
                 if proc.poll() is not None:
                     raise ServerError(f"Neo4j exited with code {proc.returncode}:\n{self._log_tail()}")

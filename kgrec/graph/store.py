@@ -82,14 +82,20 @@ class GraphStore:
         self._db = database
 
     @classmethod
-    def connect(cls, settings: Settings) -> GraphStore:
+    def connect(cls, settings: Settings, *, timeout: float | None = None) -> GraphStore:
         """Open a store from settings: ``NEO4J_*`` if given, else the local server.
+
+        Args:
+            settings: Where the server is and how to log in.
+            timeout: Seconds after which a connection, a pool wait or a retried transaction gives
+                up (default: the driver's, which retries for half a minute). A server answering
+                HTTP uses a few seconds, so it can answer 503 at once while Neo4j is down.
 
         Raises:
             GraphUnavailableError: The server is down or refuses the login.
         """
         uri, user, password = credentials(settings)
-        driver = GraphDatabase.driver(uri, auth=(user, password), notifications_min_severity="OFF")
+        driver = open_driver(uri, (user, password), timeout=timeout)
         try:
             driver.verify_connectivity()
         except AuthError as e:
@@ -415,6 +421,20 @@ def _prop_names(rows: list[dict[str, Any]]) -> list[str]:
     for row in rows:
         names.update(row["props"])
     return [check_property(p) for p in sorted(names)]
+
+
+def open_driver(uri: str, auth: tuple[str, str], *, timeout: float | None = None) -> neo4j.Driver:
+    """The one place kgrec creates a Neo4j driver (``timeout``: see :meth:`GraphStore.connect`)."""
+    limits = (
+        {}
+        if timeout is None
+        else {
+            "connection_timeout": timeout,
+            "connection_acquisition_timeout": timeout,
+            "max_transaction_retry_time": timeout,
+        }
+    )
+    return GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF", **limits)
 
 
 def credentials(settings: Settings) -> tuple[str, str, str]:

@@ -30,7 +30,7 @@ START_TIMEOUT = 300.0
 
 
 def _settings() -> Settings:
-    return load_settings(instance="pytest-server", bolt_port=7697, http_port=7484, heap="512m", pagecache="128m")
+    return load_settings(instance="pytest-server", bolt_port=7698, http_port=7485, heap="512m", pagecache="128m")
 
 
 def test_conf_has_ports_memory_and_absolute_paths_once(tmp_path):
@@ -92,7 +92,7 @@ class TestLocalServer:
         server.start(timeout=START_TIMEOUT)
         status = server.status()
         assert status.running and status.version == NEO4J_VERSION
-        assert status.bolt_uri == "bolt://127.0.0.1:7697"
+        assert status.bolt_uri == "bolt://127.0.0.1:7698"
         assert _query(server, "RETURN 1 AS one") == [{"one": 1}]
         assert _query(server, "RETURN apoc.version() AS v") == [{"v": NEO4J_VERSION}]
         with urllib.request.urlopen(status.browser_url, timeout=10) as response:

@@ -36,7 +36,7 @@ SPECS       := ingest/movielens-100k.toml ingest/dbpedia-films.toml ingest/freeb
 DEMO_CONFIG := configs/demo.toml
 DEMO_OUT    := runs/kgrec
 DEMO_USER   := 1
-FEATURES    := $(BIN)/kgrec features
+FEATURES    := $(BIN)/kgrec features --modality text   # what the demo model uses (posters: kgrec features)
 FETCH       := $(BIN)/kgrec data fetch
 else
 $(error DATASET must be movielens or lastfm, not '$(DATASET)')

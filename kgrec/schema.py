@@ -92,8 +92,14 @@ class RelDecl(_Strict):
     before the split). Default: every interaction is a positive (the RecBole protocol)."""
     timestamp: str | None = None
     """Interactions: a numeric time property (optional; nothing needs it)."""
+    count: str | None = None
+    """Knowledge: the property saying how many times the fact was stated (``times``: how many users
+    gave an artist a tag; the ingest relationship's ``count``)."""
+    min_count: float | None = None
+    """Knowledge: facts stated fewer times than this (by ``count``) are weak evidence: never a reason
+    in explanations (default: every fact is one). Training is unchanged."""
 
-    @field_validator("weight", "timestamp")
+    @field_validator("weight", "timestamp", "count")
     @classmethod
     def _prop(cls, v: str | None) -> str | None:
         return None if v is None else check_property(v)
@@ -109,6 +115,8 @@ class RelDecl(_Strict):
             raise ValueError(f"a {self.kind} needs its 'weight' property")
         if self.min_weight is not None and self.weight is None:
             raise ValueError("'min_weight' needs a 'weight' property")
+        if self.min_count is not None and (self.count is None or self.role != "knowledge"):
+            raise ValueError("'min_count' needs a 'count' property, on a knowledge relationship")
         return self
 
 

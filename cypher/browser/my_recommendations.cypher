@@ -1,17 +1,16 @@
-// My recommendations and why: a user's stored recommendations (`kgrec recommend USER --write`)
-// with, for each, the two most specific knowledge-graph paths from films the user rated
-// (a shared director, actor, writer, category or genre; fewer films behind it = more specific).
-// Click a RECOMMENDED relationship to read its rank, score and explanation sentence.
+// My recommendations and why: a user's stored recommendations (`kgrec recommend USER --write`), each
+// with the path of its first reason, the one `kgrec recommend` prints first (stored on RECOMMENDED:
+// `path`, its nodes' element ids, and `path_types`). Click a RECOMMENDED relationship to read its
+// rank, score and that reason's sentence (`explanation`).
+// The labels are your graph's: `kgrec recommend USER --write` prints this query with them filled in.
 // In Neo4j Browser first set the user, e.g.
 //   :param user => 1
-MATCH (u:User {id: $user})-[rec:RECOMMENDED]->(i:Item)
-CALL (u, i) {
-  MATCH p = (u)-[:RATED]->(seen:Item)-[r1]->(mid)<-[r2]-(i)
-  WHERE type(r1) = type(r2) AND NOT type(r1) STARTS WITH 'FB_' AND seen <> i
-  WITH p, COUNT { (mid)<--() } AS films
-  ORDER BY films
-  LIMIT 2
-  RETURN collect(p) AS why
+MATCH (u:@USERS {@USER_KEY: $user})-[rec:RECOMMENDED]->(i:@ITEMS)
+CALL (rec) {
+  UNWIND range(0, size(coalesce(rec.path, [])) - 2) AS j
+  MATCH (a)-[r]-(b)
+  WHERE elementId(a) = rec.path[j] AND elementId(b) = rec.path[j + 1] AND type(r) = rec.path_types[j]
+  RETURN collect(DISTINCT r) AS why
 }
 RETURN u, rec, i, why
 ORDER BY rec.rank

@@ -121,15 +121,17 @@ def recommend(
         for p in r.paths:
             click.echo(f"       - {p.sentence}")
     if write:
-        _browser_hint(user)
+        _browser_hint(user, service.graph)
 
 
-def _browser_hint(user: str | None) -> None:
+def _browser_hint(user: str | None, graph: AnswerGraph) -> None:
+    """The Browser query that draws the stored recommendations and their first reasons, in this graph's names."""
     from kgrec.graph import cypher
 
+    query = cypher.render("browser/my_recommendations", names=graph.names())
     click.echo(f"\nWritten to Neo4j. Open Neo4j Browser at {load_settings().browser_url} and paste:")
-    click.echo(f"  :param user => {user}")
-    click.echo("  " + " ".join(cypher.statement("browser/my_recommendations").split()))
+    click.echo(f"  :param user => {json.dumps(parse_key(user)) if user is not None else 'null'}")
+    click.echo("  " + " ".join(query.split()))
 
 
 @click.command()

@@ -13,14 +13,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import Neo4jError
 
-from kgrec.errors import GraphUnavailableError, KgrecError
+from kgrec.errors import KgrecError
 from kgrec.graph import cypher
 from kgrec.graph.declared import read_schema
 from kgrec.graph.names import check_label, check_property, check_rel_type
-from kgrec.graph.store import GraphStore, credentials
+from kgrec.graph.store import GraphStore
 from kgrec.graph.where import resolve_where
 from kgrec.schema import GraphSchema
 from kgrec.settings import Settings
@@ -88,24 +87,7 @@ def connect_for_service(settings: Settings, *, timeout: float = 3.0) -> GraphSto
     Raises:
         GraphUnavailableError: The server is down or refuses the login.
     """
-    uri, user, password = credentials(settings)
-    driver = GraphDatabase.driver(
-        uri,
-        auth=(user, password),
-        notifications_min_severity="OFF",
-        connection_timeout=timeout,
-        connection_acquisition_timeout=timeout,
-        max_transaction_retry_time=timeout,
-    )
-    try:
-        driver.verify_connectivity()
-    except AuthError as e:
-        driver.close()
-        raise GraphUnavailableError(f"Neo4j at {uri} refused the login for user {user!r}") from e
-    except (ServiceUnavailable, SessionExpired, OSError) as e:
-        driver.close()
-        raise GraphUnavailableError(f"Neo4j is not reachable at {uri}") from e
-    return GraphStore(driver, settings.neo4j_database)
+    return GraphStore.connect(settings, timeout=timeout)
 
 
 class AnswerGraph:
@@ -221,13 +203,37 @@ class AnswerGraph:
         return [(r["key"], r["title"], float(r["score"])) for r in rows]
 
     def write_recommendations(self, users: list[Any], rows: list[dict[str, Any]], model: str) -> int:
-        """Replace the ``RECOMMENDED`` relationships of ``users`` by ``rows`` (user, item, rank, score, explanation)."""
+        """Replace the ``RECOMMENDED`` relationships of ``users`` by ``rows`` (user, item, rank, score,
+        explanation and, optionally, ``path``: the first reason's (label, key) nodes, ``path_types``)."""
+        ids = self.element_ids([node for row in rows for node in row.get("path") or ()])
+        rows = [{**row, "path": [ids.get(tuple(n)) for n in row.get("path") or ()]} for row in rows]
+        rows = [row if None not in row["path"] else {**row, "path": [], "path_types": []} for row in rows]
         self._read("recommend/clear", users=list(users), write=True)
         written = 0
         for start in range(0, len(rows), 5000):
             out = self._read("recommend/write", rows=rows[start : start + 5000], model=model, write=True)
             written += int(out[0]["written"])
         return written
+
+    def element_ids(self, nodes: list[tuple[str, Any]]) -> dict[tuple[str, Any], str]:
+        """(label, key) -> the node's element id, for the given nodes that exist (one statement per label)."""
+        keys = self.schema().keys
+        found: dict[tuple[str, Any], str] = {}
+        for label in sorted({label for label, _ in nodes}):
+            names = {"LABEL": check_label(label), "KEY": check_property(keys[label])}
+            wanted = list(dict.fromkeys(k for lbl, k in nodes if lbl == label))
+            for row in self._read("recommend/element_ids", names, keys=wanted):
+                found[label, row["key"]] = row["id"]
+        return found
+
+    def co_raters(self, a: Any, b: Any, levels: tuple[float | None, float | None], but: Any) -> int:
+        """How many users other than ``but`` interacted with items ``a`` and ``b``, with weights of at
+        least ``levels`` (``None``: any): the count of a collaborative reason, read from the graph."""
+        level_a, level_b = levels
+        rows = self._read(
+            "explain/co_raters", a=a, b=b, level_a=level_a, level_b=level_b, but=but, weight=self.weight()
+        )
+        return int(rows[0]["n"])
 
     def stored_recommendations(self, users: list[Any]) -> list[dict[str, Any]]:
         """The ``RECOMMENDED`` relationships of ``users``: user, item, rank, score, model, explanation."""

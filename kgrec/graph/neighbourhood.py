@@ -88,6 +88,13 @@ class Neighbourhood:
     """Edge -> its :class:`Hop`."""
     named: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
     """Node -> whether a person can read it (a name or title; users read as ``user 42``)."""
+    degree: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    """Node -> its item degree: the items one knowledge hop away (a user: the items they interacted
+    with). How specific a reason through the node is: a director of 4 films says more than Drama."""
+    item_count: int = 0
+    """How many items the neighbourhood holds."""
+    element_ids: list[str] = field(default_factory=list, repr=False)
+    """Node -> its Neo4j element id (users: ``""``, they are written by key)."""
 
     @property
     def interaction(self) -> str:
@@ -120,12 +127,27 @@ class Neighbourhood:
         self.edge_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         self.edge_hop = list(itertools.chain.from_iterable(self.hops))
         self.edge_next = np.fromiter((h.node for h in self.edge_hop), dtype=np.int64, count=len(self.edge_hop))
-        users = self.schema.users
+        users, items = self.schema.users, self.schema.items
         self.named = np.fromiter((bool(n.name) or n.label == users for n in self.nodes), dtype=bool)
+        is_item = np.fromiter((n.label == items for n in self.nodes), dtype=bool, count=len(self.nodes))
+        owner = np.repeat(np.arange(len(self.nodes)), lengths)
+        self.degree = np.bincount(owner[is_item[self.edge_next]], minlength=len(self.nodes)).astype(np.int64)
+        self.item_count = int(is_item.sum())
+        for user, rated in self.ratings.items():
+            at = self._ids.get((users, user))
+            if at is not None:
+                self.degree[at] = len(rated)
 
     def id_of(self, label: str, key: Any) -> int | None:
         """The number of the node (``label``, ``key``), or ``None`` when it is not in the neighbourhood."""
         return self._ids.get((label, key))
+
+    def co_raters(self, a: Any, b: Any, levels: tuple[float | None, float | None], but: Any = None) -> list[Any]:
+        """Users (other than ``but``) who interacted with both items ``a`` and ``b``, with a weight of at
+        least ``levels[0]`` on ``a`` and ``levels[1]`` on ``b`` (``None``: any), sorted by key."""
+        on_a, on_b = self.raters.get(a, {}), self.raters.get(b, {})
+        found = [u for u, w in on_a.items() if u != but and u in on_b and _at(w, levels[0]) and _at(on_b[u], levels[1])]
+        return sorted(found, key=str)
 
     def item_title(self, key: Any) -> str:
         """An item's title (its key as text when it has none or is unknown)."""
@@ -142,7 +164,14 @@ class Neighbourhood:
         element = hood._load_nodes(graph)
         s = hood.schema
         kg_types = sorted(t for t in set(types) if s.role(t) == "knowledge")
-        for start, end, rel_type in _listed(graph.rows("explain/neighbourhood_rels", types=kg_types)):
+        weak = {t: d for t, d in s.relationships.items() if d.min_count is not None and d.count and t in kg_types}
+        rels = graph.rows(
+            "explain/neighbourhood_rels",
+            types=kg_types,
+            min_counts={t: d.min_count for t, d in weak.items()},
+            count_props={t: check_property(d.count or "") for t, d in weak.items()},
+        )
+        for start, end, rel_type in _listed(rels):
             a, b = element.get(start), element.get(end)
             if a is None or b is None or a == b:
                 continue
@@ -177,7 +206,9 @@ class Neighbourhood:
             got = dict(zip(props, values))
             label, key = node_key(s, node_labels, got)
             name = got.get(named.get(label) or "name") or got.get("name") or got.get("title")
+            name = None if _id_like(name) else name
             element[eid] = len(self.nodes)
+            self.element_ids.append(eid)
             self._ids[label, key] = len(self.nodes)
             self.nodes.append(NodeRef(label, key, None if name is None else str(name)))
             self.hops.append([])
@@ -207,6 +238,7 @@ class Neighbourhood:
             self._ids[self.schema.users, key] = len(self.nodes)
             self.nodes.append(NodeRef(self.schema.users, key, None if name is None else str(name)))
             self.hops.append([])
+            self.element_ids.append("")
         elif name is not None and self.nodes[at].name is None:
             self.nodes[at] = NodeRef(self.schema.users, key, str(name))
 
@@ -247,6 +279,17 @@ class NeighbourhoodCache:
         with self._lock:
             self._hood = self._load()
             return self._hood
+
+
+def _id_like(name: Any) -> bool:
+    """Whether ``name`` is nothing a person reads: an IRI or URN (``urn:satori:3864``, named from
+    its IRI by an ingest that had no label)."""
+    text = "" if name is None else str(name)
+    return text.startswith("urn:") or "://" in text
+
+
+def _at(weight: float | None, level: float | None) -> bool:
+    return level is None or (weight is not None and weight >= level)
 
 
 def _listed(rows: list[dict[str, Any]]) -> Iterable[list[Any]]:

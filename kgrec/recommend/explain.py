@@ -30,13 +30,21 @@ liked items, a liked film's share of the user vector is its vector over their
 count. Baselines without knowledge-graph propagation fall back to cosine
 similarity along the path.
 
-At most one path per ``mid`` node is kept (through its best-supported rated
-film); the paths returned are the best of each kind of middle node first (a
-user, an entity, a genre), then the next best, ordered by support.
+Reasons worth reading (``docs/explanations.md``). A middle node's *degree* is how many
+items it is one knowledge hop from (counted in the neighbourhood): a director of four films
+says more than Drama. A node is *specific* when its degree is at most ``broad``
+(``broad_share`` of the catalogue, at least ``BROAD_MIN``). At most one path per ``mid``
+node is kept (through its best-supported rated film); an item's paths are, in this order:
+specific knowledge reasons (ranked by model support and by degree: the sum of the two
+ranks, one per kind of relationship first), a friend, one collaborative reason worded
+about people (``42 people who rated Blue 5/5 also rated Red 4 or 5``, the count read from
+the interactions), then broad knowledge nodes, and nodes with nothing to read but an id
+last. Paths never start from an item without a name when the user has named ones.
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +55,7 @@ import numpy as np
 from kgrec.graph.neighbourhood import Hop, Neighbourhood
 from kgrec.recommend.model import ModelScores, Node
 from kgrec.recommend.results import Path, PathKind, Step
-from kgrec.recommend.sentences import display_name, sentence
+from kgrec.recommend.sentences import crowd, display_name, liked_level, sentence
 from kgrec.recommend.starts import strongest
 
 __all__ = ["PathFinder", "strongest"]
@@ -56,6 +64,10 @@ log = logging.getLogger(__name__)
 
 FOUR_HOP_BUDGET = 5000
 """Most (m2, m1) pairs a four-hop search looks at per item."""
+BROAD_SHARE = 0.01
+"""Default ``broad_share``: a middle node next to more than this share of the items is broad."""
+BROAD_MIN = 5
+"""A middle node next to at most this many items is always specific (small catalogues)."""
 
 
 @dataclass(frozen=True)
@@ -130,13 +142,25 @@ class PathFinder:
         scores: The trained model.
         neighbours: Nearest users (by embedding) that collaborative paths may go through (default: ``50``).
         per_item: Paths returned per item (default: ``3``).
+        broad_share: Middle nodes next to more than this share of the items (and more than
+            ``BROAD_MIN``) are broad: reasons through them come after the specific ones (default: ``0.01``).
     """
 
     def __init__(
-        self, hood: Callable[[], Neighbourhood], scores: ModelScores, *, neighbours: int = 50, per_item: int = 3
+        self,
+        hood: Callable[[], Neighbourhood],
+        scores: ModelScores,
+        *,
+        neighbours: int = 50,
+        per_item: int = 3,
+        broad_share: float = BROAD_SHARE,
     ) -> None:
         self.hood, self.scores = hood, scores
-        self.neighbours, self.per_item = neighbours, per_item
+        self.neighbours, self.per_item, self.broad_share = neighbours, per_item, broad_share
+
+    def broad(self, hood: Neighbourhood) -> int:
+        """The largest degree of a specific middle node in ``hood``."""
+        return max(BROAD_MIN, int(self.broad_share * hood.item_count))
 
     def for_user(
         self,
@@ -152,7 +176,9 @@ class PathFinder:
         ``user_vector`` is given for a user the model does not know (folded in from
         what they rated); ``cold`` are items without training ratings.
         """
-        keys, hood = list(starts), self.hood()
+        hood = self.hood()
+        starts = _named_first(hood, starts)
+        keys = list(starts)
         if user_vector is None:
             vector = self.scores.user_vector(user)
             sent = self._sent((hood.schema.users, user), keys)
@@ -165,6 +191,7 @@ class PathFinder:
 
     def for_liked(self, liked: list[Any], items: list[Any], user_vector: np.ndarray, cold: set[Any]) -> dict:
         """Top paths from a user known only by ``liked`` items (paths start at a liked item)."""
+        liked = list(_named_first(self.hood(), dict.fromkeys(liked)))
         start = _Start(None, dict.fromkeys(liked), user_vector, self._item_vectors(liked) / max(len(liked), 1), [])
         return self._paths(start, items, cold)
 
@@ -226,7 +253,7 @@ class PathFinder:
         best = order[np.unique(via.mid[pick][order], return_index=True)[1]]  # one per middle node, in mids order
         total = value[best] + mid_support
         found = []
-        for m in np.lexsort((-total, ~hood.named[mids]))[: 8 * self.per_item]:  # readable ones first
+        for m in np.lexsort((-total, self._tiers(hood, mids)))[: 8 * self.per_item]:  # specific, readable first
             if not np.isfinite(total[m]):
                 continue
             s, hop = via.option(int(pick[best[m]]))
@@ -334,27 +361,42 @@ class PathFinder:
 
     # -- choosing and wording -------------------------------------------------------------------
 
-    def _chosen(self, hood: Neighbourhood, found: list[_Candidate]) -> list[_Candidate]:
-        """One per last middle node; the best of each label of middle node first, then the next best.
+    def _tiers(self, hood: Neighbourhood, mids: np.ndarray) -> np.ndarray:
+        """Per middle node: 0 specific knowledge node, 1 a user, 2 broad, 3 nothing to read but an id."""
+        users = np.fromiter((hood.nodes[m].label == hood.schema.users for m in mids.tolist()), dtype=bool)
+        tier = np.where(users, 1, np.where(hood.degree[mids] <= self.broad(hood), 0, 2))
+        return np.where(hood.named[mids], tier, 3)
 
-        Paths through a node with nothing to read but an id (an unnamed Freebase entity) are
-        used only when there are not enough paths a person can read.
-        """
+    def _tier(self, hood: Neighbourhood, c: _Candidate) -> int:
+        """0 specific knowledge, 1 a friend, 2 another user, 3 broad knowledge, 4 unreadable."""
+        if c.social:
+            return 1
+        if not _readable(hood, c.middle):
+            return 4
+        if hood.nodes[c.middle[-1]].label == hood.schema.users:
+            return 2
+        return 0 if max(int(hood.degree[m]) for m in c.middle) <= self.broad(hood) else 3
+
+    def _chosen(self, hood: Neighbourhood, found: list[_Candidate]) -> list[_Candidate]:
+        """One per last middle node, ordered: specific knowledge reasons (by the sum of their support
+        rank and their degree rank, one per relationship type first; all but the last place), a friend
+        and one collaborative reason, further specific ones, broad knowledge, unreadable ones."""
         best: dict[tuple[tuple[int, ...], bool], _Candidate] = {}
         for c in sorted(found, key=lambda c: -c.support):
             best.setdefault((c.middle, c.social), c)
-        ranked = sorted(best.values(), key=lambda c: not _readable(hood, c.middle))
-        readable = [c for c in ranked if _readable(hood, c.middle)]
-        if len(readable) >= self.per_item:
-            ranked = readable
-        chosen, labels = [], set()
-        for c in ranked:
-            label = (_label(hood, c.middle[-1]), c.social)
-            if label not in labels:
-                chosen.append(c)
-                labels.add(label)
-        chosen += [c for c in ranked if all(c is not x for x in chosen)]
-        return sorted(chosen[: self.per_item], key=lambda c: -c.support)
+        tiers: dict[int, list[_Candidate]] = {}
+        for c in best.values():
+            tiers.setdefault(self._tier(hood, c), []).append(c)
+        specific = _by_rank_sum(hood, tiers.get(0, []))
+        kinds: set[str] = set()
+        first = [c for c in specific if c.end_hop.rel_type not in kinds and not kinds.add(c.end_hop.rel_type)]
+        specific = first + [c for c in specific if all(c is not x for x in first)]
+        people = _by_support(tiers.get(1, []))[:1] + _by_support(tiers.get(2, []))[:1]  # a friend, others
+        keep = max(self.per_item - 1, 1)  # the last place goes to people when there are some
+        ordered = specific[:keep] + people + specific[keep:]
+        ordered += _by_support(tiers.get(1, []))[1:] + _by_support(tiers.get(3, []))
+        ordered += _by_support(tiers.get(4, []))
+        return ordered[: self.per_item]
 
     def _path(self, hood: Neighbourhood, start: _Start, item: Any, c: _Candidate, cold: bool) -> Path:
         schema = hood.schema
@@ -365,16 +407,41 @@ class PathFinder:
             hop = c.start_hop
             steps.append(Step(schema.items, c.start, hood.item_title(c.start), hop.rel_type, hop.forward))
         hops = [c.inner_hop, c.end_hop] if c.inner_hop is not None else [c.end_hop]
-        for node, hop in zip(c.middle, hops):
+        middle = list(c.middle)
+        count, levels = None, (None, None)
+        if not c.social and hood.nodes[middle[-1]].label == schema.users:  # about people, not ids
+            count, levels, other = self._crowd(hood, start, c.start, item, hood.nodes[middle[-1]].key)
+            middle[-1] = hood.id_of(schema.users, other) if other is not None else middle[-1]
+        for node, hop in zip(middle, hops):
             label, key, name = _ref(hood, node)
             shown = name if c.social or label != schema.users else None  # other users by key, friends by name
-            steps.append(Step(label, key, display_name(schema, label, key, shown), hop.rel_type, hop.forward))
+            name = display_name(schema, label, key, shown)
+            steps.append(Step(label, key, name, hop.rel_type, hop.forward, int(hood.degree[node])))
         steps.append(Step(schema.items, item, hood.item_title(item), None, None))
         kind: PathKind = "social" if c.social else "content" if cold else "knowledge"
         if kind == "knowledge" and steps[-2].label == schema.users:
             kind = "collaborative"
-        text = sentence(schema, steps, start.rated.get(c.start), cold=cold)
-        return Path(tuple(steps), text, c.support, kind)
+        if count is not None:
+            text = crowd(schema, steps[1].name, steps[-1].name, count, levels)
+        else:
+            text = sentence(schema, steps, start.rated.get(c.start), cold=cold)
+        specific = self._tier(hood, c) == 0
+        return Path(tuple(steps), text, c.support, kind, count, specific)
+
+    def _crowd(
+        self, hood: Neighbourhood, start: _Start, film: Any, item: Any, other: Any
+    ) -> tuple[int, tuple[float | None, float | None], Any]:
+        """How many people liked ``film`` as the user did and ``item`` (a collaborative reason's count),
+        the levels counted and the person the path goes through (``other`` when one of them)."""
+        liked = liked_level(hood.schema)
+        own = start.rated.get(film)
+        levels = (None if liked is None else own if own is not None else liked, liked)
+        user = start.step.key if start.step is not None else None
+        people = hood.co_raters(film, item, levels, but=user)
+        if not people:  # the path's own person did not like both: count everyone who has both
+            levels = (None, None)
+            people = hood.co_raters(film, item, levels, but=user)
+        return len(people), levels, other if other in people or not people else people[0]
 
 
 def _reverse(hop: Hop, origin: int) -> Hop:
@@ -397,5 +464,20 @@ def _readable(hood: Neighbourhood, middle: tuple[int, ...]) -> bool:
     return bool(hood.named[list(middle)].all())
 
 
-def _label(hood: Neighbourhood, node: int) -> str:
-    return hood.nodes[node].label
+def _named_first(hood: Neighbourhood, starts: dict[Any, float | None]) -> dict[Any, float | None]:
+    """``starts`` without items that have no name (a placeholder title dropped at ingest), unless all lack one."""
+    named = {k: w for k, w in starts.items() if (n := hood.id_of(hood.schema.items, k)) is not None and hood.named[n]}
+    return named or starts
+
+
+def _by_support(found: list[_Candidate]) -> list[_Candidate]:
+    return sorted(found, key=lambda c: -c.support)
+
+
+def _by_rank_sum(hood: Neighbourhood, found: list[_Candidate]) -> list[_Candidate]:
+    """Best first by the sum of the support rank and the specificity (degree) rank; ties by support."""
+    by_support = {id(c): r for r, c in enumerate(_by_support(found))}
+    degree = {id(c): max(int(hood.degree[m]) for m in c.middle) for c in found}
+    ordered = sorted(degree.values())
+    rank = {key: bisect.bisect_left(ordered, d) for key, d in degree.items()}  # ties share a rank
+    return sorted(found, key=lambda c: (by_support[id(c)] + rank[id(c)], -c.support))

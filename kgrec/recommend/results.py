@@ -18,6 +18,8 @@ class Step:
         name: What a person reads (the schema's name property, else name or title; ``user 42``).
         rel_type: Type of the relationship to the next node (``None`` on the last node).
         forward: True when that relationship is stored from this node to the next one.
+        degree: Middle nodes only: how many items the node is one knowledge hop from (a user: how many
+            items they interacted with). Few items: a specific reason (a director); many: a broad one.
     """
 
     label: str
@@ -25,6 +27,7 @@ class Step:
     name: str
     rel_type: str | None = None
     forward: bool | None = None
+    degree: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +41,18 @@ class Path:
         kind: ``knowledge`` (through an entity or genre), ``collaborative`` (through another user),
             ``social`` (through a friend: a relationship the schema declares ``social``) or
             ``content`` (to an item without training interactions).
+        count: Collaborative paths only: how many other people interacted with both the start item
+            and the recommended one (as the sentence says: ``42 people who rated ... also rated ...``);
+            the steps go through one of them.
+        specific: Whether every middle node is specific (at most the finder's ``broad`` degree).
     """
 
     steps: tuple[Step, ...]
     sentence: str
     support: float
     kind: PathKind
+    count: int | None = None
+    specific: bool = False
 
     @property
     def hops(self) -> int:

@@ -9,6 +9,7 @@ as the interaction's ``kind`` says: ratings ``You rated Toy Story 5/5``, counts
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from kgrec.recommend.results import Step
@@ -55,6 +56,42 @@ def interactions_noun(schema: GraphSchema) -> str:
 def also(schema: GraphSchema) -> str:
     """How another user's interaction reads: the declared ``phrase`` (``also rated``), else ``also <verb>``."""
     return schema.interaction.phrase or f"also {schema.verb()}"
+
+
+LIKED_SHARE = 0.8
+"""Ratings: another person's rating counts as liking from this share of the scale (4 of 5 stars)."""
+
+
+def liked_level(schema: GraphSchema) -> float | None:
+    """The rating from which another person liked an item (``4`` on a 5-point scale); ``None`` for
+    counts and binary interactions (any interaction counts)."""
+    decl = schema.interaction
+    if decl.kind == "rating" and decl.scale is not None:
+        return float(math.ceil(LIKED_SHARE * decl.scale))
+    return None
+
+
+def _at_least(schema: GraphSchema, level: float | None) -> str:
+    """`` 5/5``, `` 4 or 5``, `` 3 to 5`` (ratings from ``level``); ``""`` without a level."""
+    scale = schema.interaction.scale
+    if level is None or scale is None:
+        return ""
+    if level >= scale:
+        return f" {scale:g}/{scale:g}"
+    return f" {level:g} or {scale:g}" if level + 1 >= scale else f" {level:g} to {scale:g}"
+
+
+def crowd(schema: GraphSchema, start: str, item: str, count: int, levels: tuple[float | None, float | None]) -> str:
+    """A collaborative reason about people, not ids: ``42 people who rated Blue 5/5 also rated Red 4 or 5.``,
+    ``1,204 people who play Radiohead also play Muse.`` (``levels``: the lowest weights counted on
+    ``start`` and on ``item``; ``None``: any)."""
+    verb = schema.verb()
+    said = also(schema)
+    third = said[len("also ") :] if said.startswith("also ") else verb
+    a, b = _at_least(schema, levels[0]), _at_least(schema, levels[1])
+    if count == 1:
+        return f"1 other person who {third} {start}{a} {said} {item}{b}."
+    return f"{number(count)} people who {verb} {start}{a} also {verb} {item}{b}."
 
 
 def owned(schema: GraphSchema, item: str, weight: float | None) -> str:

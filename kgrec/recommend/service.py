@@ -266,8 +266,17 @@ def _page(k: int) -> int:
 
 
 def _row(user: Any, rec: Recommendation) -> dict[str, Any]:
-    because = rec.paths[0].sentence if rec.paths else None
-    return {"user": user, "item": rec.item, "rank": rec.rank, "score": rec.score, "explanation": because}
+    """One RECOMMENDED row: the first reason's sentence and its path (nodes, relationship types)."""
+    first = rec.paths[0] if rec.paths else None
+    return {
+        "user": user,
+        "item": rec.item,
+        "rank": rec.rank,
+        "score": rec.score,
+        "explanation": first.sentence if first else None,
+        "path": [(s.label, s.key) for s in first.steps] if first else [],
+        "path_types": [s.rel_type for s in first.steps[:-1]] if first else [],
+    }
 
 
 def _chunks(values: list[Any], size: int) -> Iterator[list[Any]]:

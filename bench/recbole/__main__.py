@@ -150,7 +150,7 @@ def run_dataset(spaces: Spaces, args: argparse.Namespace) -> Path:
     stopping = spaces.recbole_stopping() | (
         {"epochs": QUICK["epochs"], "stopping_step": QUICK["stopping_step"]} if args.quick else {}
     )
-    notes = protocol.changed_defaults(stopping, args.threads)
+    notes = protocol.changed_defaults(stopping, args.threads, *(["--quick"] if args.quick else []))
     rows, trials_log = [], {}
     for name in args.models:
         model = spaces.recbole[name]

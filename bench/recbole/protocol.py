@@ -30,15 +30,19 @@ class ScoresError(KgrecError):
     """A score matrix does not match the split it is to be evaluated on."""
 
 
-def changed_defaults(stopping: dict[str, Any], threads: int) -> list[str]:
+COMMON_SOURCE = "[common] of bench/spaces.toml"
+
+
+def changed_defaults(stopping: dict[str, Any], threads: int, source: str = COMMON_SOURCE) -> list[str]:
     """Every RecBole default the protocol changes, one line each, for the table notes.
 
     Args:
         stopping: The common rule in RecBole's terms (:meth:`bench.spaces.Spaces.recbole_stopping`).
         threads: Torch threads per run.
+        source: Where the stopping values come from (``--quick`` has its own).
     """
     lines = [
-        f"{key} {RECBOLE_DEFAULTS[key]} -> {value} ([common] of bench/spaces.toml)"
+        f"{key} {RECBOLE_DEFAULTS[key]} -> {value} ({source})"
         for key, value in stopping.items()
         if RECBOLE_DEFAULTS.get(key) != value
     ]

@@ -33,13 +33,13 @@ from kgrec.ingest.load import (
     IngestOptions,
     Ingestor,
     IngestReport,
+    Plan,
     ProgressFactory,
     UnitReport,
     load_report_json,
+    node_keys,
     silent,
 )
-from kgrec.ingest.load import _node_keys as node_keys
-from kgrec.ingest.load import _Plan as Plan
 from kgrec.ingest.spec import Spec, load_spec
 from kgrec.settings import Settings
 
@@ -139,12 +139,7 @@ class BulkLoader:
         keys: set[NodeKey] = set()
         bad: list[BadRecord] = []
         for si, spec in enumerate(specs):
-            root = self._data_dir / spec.dataset
-            link = ing._link(spec, root)
-            plans = [ing._plan_table(spec, root, t, link) for t in spec.tables]
-            plans += [ing._plan_rdf(spec, root, r, link) for r in spec.rdf]
-            if spec.link is not None and spec.link.predicate is not None:
-                link = next((p.link for p in plans if p.table is None and p.link is not None), None)
+            plans, link = ing.plan(spec)
             self._say(f"bulk: reading {spec.name} ({len(plans)} file(s))")
             spill.source = spec.name
             for plan in plans:
@@ -159,7 +154,7 @@ class BulkLoader:
             keys |= node_keys(spec, link)
         if bad and not self._opt.skip_bad:
             raise InputDataError(sorted(bad, key=lambda b: (b.file, b.line or 0)))
-        ing._write_rejects(bad)
+        ing.write_rejects(bad)
         return done, keys
 
     def _read_unit(self, ing: Ingestor, plan: Plan, spill: GraphSpill) -> tuple[int, int, list[BadRecord]]:
@@ -250,7 +245,7 @@ def import_args(files: ImportFiles, database: str, folder: Path) -> list[str]:
 def _batches(ing: Ingestor, plan: Plan, opt: IngestOptions) -> Iterator[tuple[Batch, list[BadRecord], int]]:
     """A unit's batches as the transactional path makes them: (batch, rejected records, records read)."""
     if plan.table is not None:
-        yield from ing._mapped(plan, 0, None)
+        yield from ing.mapped(plan, 0, None)
     elif plan.content is not None:
         before = 0
         for batch, done in plan.content.batches(opt.batch_size):

@@ -161,15 +161,9 @@ class Ingestor:
         spec = load_spec(spec_path)
         self._stamp = Stamp(spec.name, sync)
         check_part(self._store, spec.schema_part())
-        root = self._data_dir / spec.dataset
         report = IngestReport(spec.name)
-        link = self._link(spec, root)
-        plans = [self._plan_table(spec, root, t, link) for t in spec.tables]
-        plans += [self._plan_rdf(spec, root, r, link) for r in spec.rdf]
-        if spec.link is not None and spec.link.predicate is not None:
-            rdf_plans = (p for p in plans if p.content is not None or p.stream is not None)
-            link = next((p.link for p in rdf_plans if p.link is not None), None)
-        self._store.apply_schema(_node_keys(spec, link))
+        plans, link = self.plan(spec)
+        self._store.apply_schema(node_keys(spec, link))
         with Spool(self._opt.memory_rows, self._opt.spill_dir) as spool, _fewer_gc_passes():
             units = [self._prepare(plan, spool) for plan in plans]
             bad = sorted((b for u in units for b in u.bad), key=lambda b: (b.file, b.line or 0))
@@ -180,7 +174,7 @@ class Ingestor:
         if link is not None:
             report.shared_links = link.shared()
             self._write_link(spec, link, report.counts)
-        self._write_rejects(report.bad)
+        self.write_rejects(report.bad)
         for rdf in spec.rdf:
             if rdf.name_from_iri:
                 self._store.names_from_iris(rdf.entity_label, rdf.name_from_iri)
@@ -189,19 +183,31 @@ class Ingestor:
 
     # -- planning -------------------------------------------------------------------------------
 
+    def plan(self, spec: Spec) -> tuple[list[Plan], LinkMap | None]:
+        """Every unit of ``spec``, checked and fingerprinted but not read, and the spec's link map
+        (from its link file, or from an RDF file's linking predicate). Also used by ``--bulk``."""
+        root = self._data_dir / spec.dataset
+        link = self._link(spec, root)
+        plans = [self._plan_table(spec, root, t, link) for t in spec.tables]
+        plans += [self._plan_rdf(spec, root, r, link) for r in spec.rdf]
+        if spec.link is not None and spec.link.predicate is not None:
+            rdf_plans = (p for p in plans if p.content is not None or p.stream is not None)
+            link = next((p.link for p in rdf_plans if p.link is not None), None)
+        return plans, link
+
     def _link(self, spec: Spec, root: Path) -> LinkMap | None:
         if spec.link is None or spec.link.file is None:
             return None
         return read_link_file(_existing(root / spec.link.file), spec.link)
 
-    def _plan_table(self, spec: Spec, root: Path, table: Table, link: LinkMap | None) -> _Plan:
+    def _plan_table(self, spec: Spec, root: Path, table: Table, link: LinkMap | None) -> Plan:
         path = _existing(root / table.file)
         unit = f"{spec.name}/{table.file}"
         fp = _fingerprint(path, table.model_dump_json())
         total = _count_lines(path) - (1 if table.header and table.format == "csv" else 0)
-        return _Plan(unit, fp, path, table=table, link=link, total=total if table.format != "json" else None)
+        return Plan(unit, fp, path, table=table, link=link, total=total if table.format != "json" else None)
 
-    def _plan_rdf(self, spec: Spec, root: Path, rdf: Rdf, link: LinkMap | None) -> _Plan:
+    def _plan_rdf(self, spec: Spec, root: Path, rdf: Rdf, link: LinkMap | None) -> Plan:
         path = _existing(root / rdf.file)
         fmt = rdf_read.rdf_format(path, rdf.format)
         if fmt in rdf_read.STREAMED:
@@ -214,17 +220,17 @@ class Ingestor:
             log.warning("%s: skipped %d triple(s) with blank nodes", path, content.skipped_blank)
         unit = f"{spec.name}/{rdf.file}"
         fp = _fingerprint(path, rdf.model_dump_json() + (spec.link.model_dump_json() if spec.link else ""))
-        return _Plan(unit, fp, path, content=content, link=link, total=content.rows)
+        return Plan(unit, fp, path, content=content, link=link, total=content.rows)
 
-    def _plan_stream(self, spec: Spec, path: Path, fmt: str, rdf: Rdf, link: LinkMap | None) -> _Plan:
+    def _plan_stream(self, spec: Spec, path: Path, fmt: str, rdf: Rdf, link: LinkMap | None) -> Plan:
         source = rdf_stream.StreamSource.open(path, fmt, rdf, spec.link, link)
         unit = f"{spec.name}/{rdf.file}"
         spec_part = rdf_stream.FINGERPRINT + rdf.model_dump_json() + (spec.link.model_dump_json() if spec.link else "")
-        return _Plan(unit, _fingerprint(path, spec_part), path, link=source.link, stream=source)
+        return Plan(unit, _fingerprint(path, spec_part), path, link=source.link, stream=source)
 
     # -- the one conversion pass ---------------------------------------------------------------
 
-    def _prepare(self, plan: _Plan, spool: Spool) -> _Unit:
+    def _prepare(self, plan: Plan, spool: Spool) -> _Unit:
         """Read, convert and check a unit; keep what is to be written."""
         cp = self._store.checkpoint(plan.unit)
         run = self._stamp.run
@@ -235,7 +241,7 @@ class Ingestor:
         if same and cp is not None and cp.complete and not self._opt.force:
             unit.up_to_date = True
             if plan.table is not None and not self._opt.skip_bad:
-                for _, bad, _ in self._mapped(plan, 0, None):  # checked as before, not kept
+                for _, bad, _ in self.mapped(plan, 0, None):  # checked as before, not kept
                     unit.bad += bad
             return unit
         if same and cp is not None and not cp.complete:
@@ -247,12 +253,12 @@ class Ingestor:
         if plan.stream is not None:
             return self._prepare_stream(plan.stream, unit)
         if unit.skip and (not self._opt.skip_bad or unit.resumes_create or _counts(plan)):
-            for batch, bad, _ in self._mapped(plan, 0, unit.skip):  # already written: checked, not kept
+            for batch, bad, _ in self.mapped(plan, 0, unit.skip):  # already written: checked, not kept
                 unit.pairs.add(batch)
                 unit.counts.add(batch)
                 unit.bad += [] if self._opt.skip_bad else bad
         done = unit.skip
-        for batch, bad, records in self._mapped(plan, unit.skip, None):
+        for batch, bad, records in self.mapped(plan, unit.skip, None):
             done += records
             unit.pairs.add(batch)
             unit.counts.add(batch)
@@ -271,7 +277,7 @@ class Ingestor:
             log.warning("%s: skipped %d triple(s) with blank nodes", source.path, source.stats.skipped_blank)
         return unit
 
-    def _mapped(self, plan: _Plan, skip: int, stop: int | None) -> Iterator[tuple[Batch, list[BadRecord], int]]:
+    def mapped(self, plan: Plan, skip: int, stop: int | None) -> Iterator[tuple[Batch, list[BadRecord], int]]:
         """Batches of a table's records after ``skip`` (up to ``stop``), the records rejected, the records read."""
         assert plan.table is not None
         chunks = read_table(plan.path, plan.table, chunk_size=self._opt.batch_size, skip=skip, stop=stop)
@@ -338,7 +344,7 @@ class Ingestor:
             part = Batch(nodes=[type(group)(group.key, group.labels, group.rows[lo : lo + size])])
             counts.add(self._store.write(part, stamp=self._stamp))
 
-    def _write_rejects(self, bad: list[BadRecord]) -> None:
+    def write_rejects(self, bad: list[BadRecord]) -> None:
         if not bad or self._opt.rejects is None:
             return
         new = not self._opt.rejects.exists()
@@ -418,7 +424,10 @@ def _fewer_gc_passes() -> Iterator[None]:
 
 
 @dataclass(slots=True)
-class _Plan:
+class Plan:
+    """One unit of a spec (a table or an RDF file), planned by :meth:`Ingestor.plan`: what to read and
+    its fingerprint, not yet read."""
+
     unit: str
     fingerprint: str
     path: Path
@@ -433,7 +442,7 @@ class _Plan:
 class _Unit:
     """A planned unit after the conversion pass: its checkpoint, batches to write, rejects and pairs."""
 
-    plan: _Plan
+    plan: Plan
     checkpoint: Checkpoint | None
     batches: SpooledList[tuple[Batch, int, list[BadRecord]]]
     skip: int = 0
@@ -450,7 +459,7 @@ class _Unit:
         return self.skip > 0 and self.checkpoint is not None and self.checkpoint.create
 
 
-def _counts(plan: _Plan) -> bool:
+def _counts(plan: Plan) -> bool:
     """Whether a table plan counts records per relationship (so a resumed load must count the written part too)."""
     return plan.table is not None and any(r.count for r in plan.table.relationships)
 
@@ -487,7 +496,7 @@ def _count_lines(path: Path) -> int:
     return count + (1 if tail.strip() else 0)
 
 
-def _node_keys(spec: Spec, link: LinkMap | None) -> set[NodeKey]:
+def node_keys(spec: Spec, link: LinkMap | None) -> set[NodeKey]:
     keys: set[NodeKey] = set()
     for t in spec.tables:
         keys |= {NodeKey(n.label, n.key.property) for n in t.nodes}

@@ -8,9 +8,9 @@
 MATCH (u:@USERS {@USER_KEY: $user})-[rec:RECOMMENDED]->(i:@ITEMS)
 CALL (rec) {
   UNWIND range(0, size(coalesce(rec.path, [])) - 2) AS j
-  MATCH (a)-[r]-(b)
+  MATCH hop = (a)-[r]-(b)
   WHERE elementId(a) = rec.path[j] AND elementId(b) = rec.path[j + 1] AND type(r) = rec.path_types[j]
-  RETURN collect(DISTINCT r) AS why
+  RETURN collect(hop) AS why
 }
 RETURN u, rec, i, why
 ORDER BY rec.rank

@@ -92,11 +92,12 @@ def test_written_recommendations_carry_the_first_reason_that_browser_draws(servi
     for rec, row in zip(recs, rows):
         first = rec.paths[0]
         assert row["rec"]["explanation"] == first.sentence
-        drawn = {(r.type, r.start_node.element_id, r.end_node.element_id) for r in row["why"]}
+        drawn = {
+            (r.type, r.start_node.element_id, r.end_node.element_id) for hop in row["why"] for r in hop.relationships
+        }
         ids = service.graph.element_ids([(s.label, s.key) for s in first.steps])
         hops = set()
         for a, b in zip(first.steps, first.steps[1:]):
             ends = (ids[a.label, a.key], ids[b.label, b.key])
             hops.add((a.rel_type, *(ends if a.forward else ends[::-1])))
         assert drawn == hops, first.sentence
-

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import threading
 import time
 from collections import defaultdict
@@ -281,11 +282,15 @@ class NeighbourhoodCache:
             return self._hood
 
 
+_DOTTED_ID = re.compile(r"[a-z]{1,2}\.(?=[^.]*\d)[0-9a-z_ ]+")
+"""A machine id such as a Freebase mid (``m.018yhr``; ``m.02 p5w`` once underscores became spaces)."""
+
+
 def _id_like(name: Any) -> bool:
-    """Whether ``name`` is nothing a person reads: an IRI or URN (``urn:satori:3864``, named from
-    its IRI by an ingest that had no label)."""
-    text = "" if name is None else str(name)
-    return text.startswith("urn:") or "://" in text
+    """Whether ``name`` is nothing a person reads: an IRI or URN (``urn:satori:3864``) or a dotted
+    machine id (``m.018yhr``), as an ingest without labels names entities from their IRIs."""
+    text = "" if name is None else str(name).strip()
+    return text.startswith("urn:") or "://" in text or bool(_DOTTED_ID.fullmatch(text))
 
 
 def _at(weight: float | None, level: float | None) -> bool:

@@ -57,6 +57,7 @@ from kgrec.recommend.model import ModelScores, Node
 from kgrec.recommend.results import Path, PathKind, Step
 from kgrec.recommend.sentences import crowd, display_name, liked_level, sentence
 from kgrec.recommend.starts import strongest
+from kgrec.schema import GraphSchema
 
 __all__ = ["PathFinder", "strongest"]
 
@@ -253,7 +254,10 @@ class PathFinder:
         best = order[np.unique(via.mid[pick][order], return_index=True)[1]]  # one per middle node, in mids order
         total = value[best] + mid_support
         found = []
-        for m in np.lexsort((-total, self._tiers(hood, mids)))[: 8 * self.per_item]:  # specific, readable first
+        tiers = self._tiers(hood, mids)
+        order = np.lexsort((-total, tiers))  # specific, readable first
+        users = order[tiers[order] == 1][: self.per_item]  # a few other users, so they crowd out no knowledge
+        for m in np.concatenate([order[tiers[order] != 1][: 8 * self.per_item], users]):
             if not np.isfinite(total[m]):
                 continue
             s, hop = via.option(int(pick[best[m]]))
@@ -362,25 +366,30 @@ class PathFinder:
     # -- choosing and wording -------------------------------------------------------------------
 
     def _tiers(self, hood: Neighbourhood, mids: np.ndarray) -> np.ndarray:
-        """Per middle node: 0 specific knowledge node, 1 a user, 2 broad, 3 nothing to read but an id."""
+        """Per middle node: 0 specific and named, 1 a user, 2 specific without a name, 3 broad, 4 broad
+        without a name."""
         users = np.fromiter((hood.nodes[m].label == hood.schema.users for m in mids.tolist()), dtype=bool)
-        tier = np.where(users, 1, np.where(hood.degree[mids] <= self.broad(hood), 0, 2))
-        return np.where(hood.named[mids], tier, 3)
+        specific = hood.degree[mids] <= self.broad(hood)
+        tier = np.where(specific, 0, 3) + np.where(hood.named[mids], 0, np.where(specific, 2, 1))
+        return np.where(users, 1, tier)
 
     def _tier(self, hood: Neighbourhood, c: _Candidate) -> int:
-        """0 specific knowledge, 1 a friend, 2 another user, 3 broad knowledge, 4 unreadable."""
+        """0 specific knowledge, 1 a friend, 2 another user, 3 specific without a name, 4 broad, 5 broad
+        without a name."""
         if c.social:
             return 1
-        if not _readable(hood, c.middle):
-            return 4
         if hood.nodes[c.middle[-1]].label == hood.schema.users:
             return 2
-        return 0 if max(int(hood.degree[m]) for m in c.middle) <= self.broad(hood) else 3
+        specific = max(int(hood.degree[m]) for m in c.middle) <= self.broad(hood)
+        if _readable(hood, c.middle):
+            return 0 if specific else 4
+        return 3 if specific else 5
 
     def _chosen(self, hood: Neighbourhood, found: list[_Candidate]) -> list[_Candidate]:
-        """One per last middle node, ordered: specific knowledge reasons (by the sum of their support
-        rank and their degree rank, one per relationship type first; all but the last place), a friend
-        and one collaborative reason, further specific ones, broad knowledge, unreadable ones."""
+        """One per last middle node, ordered: specific knowledge reasons (the best-supported first, then
+        by the sum of their support rank and their degree rank, one per relationship type first; all but
+        the last place), a friend and one collaborative reason, further specific ones, specific nodes
+        without a name, other friends, broad knowledge, broad nodes without a name."""
         best: dict[tuple[tuple[int, ...], bool], _Candidate] = {}
         for c in sorted(found, key=lambda c: -c.support):
             best.setdefault((c.middle, c.social), c)
@@ -388,14 +397,16 @@ class PathFinder:
         for c in best.values():
             tiers.setdefault(self._tier(hood, c), []).append(c)
         specific = _by_rank_sum(hood, tiers.get(0, []))
+        if specific:  # the first reason is the best-supported specific one (what the score depends on most)
+            best = max(specific, key=lambda c: c.support)
+            specific = [best] + [c for c in specific if c is not best]
         kinds: set[str] = set()
         first = [c for c in specific if c.end_hop.rel_type not in kinds and not kinds.add(c.end_hop.rel_type)]
         specific = first + [c for c in specific if all(c is not x for x in first)]
         people = _by_support(tiers.get(1, []))[:1] + _by_support(tiers.get(2, []))[:1]  # a friend, others
         keep = max(self.per_item - 1, 1)  # the last place goes to people when there are some
-        ordered = specific[:keep] + people + specific[keep:]
-        ordered += _by_support(tiers.get(1, []))[1:] + _by_support(tiers.get(3, []))
-        ordered += _by_support(tiers.get(4, []))
+        ordered = specific[:keep] + people + specific[keep:] + _by_rank_sum(hood, tiers.get(3, []))
+        ordered += _by_support(tiers.get(1, []))[1:] + _by_support(tiers.get(4, [])) + _by_support(tiers.get(5, []))
         return ordered[: self.per_item]
 
     def _path(self, hood: Neighbourhood, start: _Start, item: Any, c: _Candidate, cold: bool) -> Path:
@@ -415,7 +426,7 @@ class PathFinder:
         for node, hop in zip(middle, hops):
             label, key, name = _ref(hood, node)
             shown = name if c.social or label != schema.users else None  # other users by key, friends by name
-            name = display_name(schema, label, key, shown)
+            name = display_name(schema, label, key, shown) if hood.named[node] else _unnamed(schema, label, key, hop)
             steps.append(Step(label, key, name, hop.rel_type, hop.forward, int(hood.degree[node])))
         steps.append(Step(schema.items, item, hood.item_title(item), None, None))
         kind: PathKind = "social" if c.social else "content" if cold else "knowledge"
@@ -462,6 +473,16 @@ def _ref(hood: Neighbourhood, node: int) -> tuple[str, Any, str | None]:
 def _readable(hood: Neighbourhood, middle: tuple[int, ...]) -> bool:
     """Whether every middle node has a name (users read as ``user 42``, so they count as named)."""
     return bool(hood.named[list(middle)].all())
+
+
+def _unnamed(schema: GraphSchema, label: str, key: Any, hop: Hop) -> str:
+    """A node without a name, by what it is to the item: ``a person (m.04bpvh)``, ``a tag (17)``, else
+    ``m.02h40lc (no name in the graph)``."""
+    decl, ident = schema.relationships.get(hop.rel_type), display_name(schema, label, key, None)
+    noun = decl and (decl.noun or ("person" if decl.person else None))
+    if not noun:
+        return f"{ident} (no name in the graph)"
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun} ({ident})"
 
 
 def _named_first(hood: Neighbourhood, starts: dict[Any, float | None]) -> dict[Any, float | None]:

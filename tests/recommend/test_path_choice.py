@@ -52,9 +52,9 @@ def test_specific_reasons_rank_by_support_and_by_degree() -> None:
     # support ranks 6, 9, 2, 8; degree ranks 8, 2, 9, 6: sums 6: 3, 9: 3, 2: 3, 8: 3 -> ties by support
     even = [_cand(6, 0.9), _cand(9, 0.8), _cand(2, 0.5), _cand(8, 0.1)]
     assert _chosen(even, per_item=4) == [6, 9, 2, 8]
-    # the writer of 2 with nearly the actor's support wins; the actor of 8 stays ahead of the category of 6
-    close = [_cand(6, 0.9), _cand(8, 0.85), _cand(9, 0.1)]
-    assert _chosen(close, per_item=3) == [8, 6, 9]
+    # the best-supported first; then by rank sums 8: 2+0, 9: 1+2, 2: 3+1 (the writer of 2 films first)
+    close = [_cand(6, 0.9), _cand(9, 0.85), _cand(8, 0.8), _cand(2, 0.1)]
+    assert _chosen(close, per_item=4) == [6, 8, 9, 2]
 
 
 def test_one_specific_reason_per_relationship_type_first() -> None:
@@ -64,11 +64,12 @@ def test_one_specific_reason_per_relationship_type_first() -> None:
 
 def test_the_last_place_goes_to_people_and_one_collaborative_reason_at_most() -> None:
     found = [_cand(2, 0.1), _cand(8, 0.2), _cand(6, 0.3), _cand(0, 0.9), _cand(5, 0.95), _cand(1, 2.0)]
-    # rank sums 8: 1+0, 6: 0+2, 2: 2+1; then the best-supported other user (one only)
-    assert _chosen(found) == [8, 6, 5]
-    assert _chosen(found, per_item=5) == [8, 6, 2, 5, 1]  # people in the last place but one, then broad
+    # the best-supported (6), then by rank sums 8: 1+0, 2: 2+1; the best-supported other user (one only)
+    assert _chosen(found) == [6, 8, 5]
+    assert _chosen(found, per_item=5) == [6, 8, 2, 5, 1]  # people in the last place but one, then broad
 
 
-def test_unnamed_entities_come_last_and_fill_in_when_others_run_out() -> None:
-    assert _chosen([_cand(3, 0.9), _cand(0, 0.5), _cand(5, 0.45), _cand(1, 0.4)]) == [0, 1, 3]
+def test_specific_nodes_without_a_name_come_after_people_and_before_broad_ones() -> None:
+    assert _chosen([_cand(3, 0.9), _cand(0, 0.5), _cand(5, 0.45), _cand(1, 0.4)]) == [0, 3, 1]
     assert _chosen([_cand(3, 0.9), _cand(0, 0.5)]) == [0, 3]
+    assert _chosen([_cand(1, 0.9), _cand(3, 0.1), _cand(2, 0.05)]) == [2, 3, 1]

@@ -9,7 +9,8 @@ settings) on the cold-start split (10% of the items held out entirely) through
 then ranks each user's held-out items among the cold items only, three ways:
 kgrec's evaluator (ties broken at random, five tie seeds), ties by ascending
 item id (what the old ``torch.topk`` evaluator was said to do) and the expected value of a random
-ranking; and reports how many cold-item scores are tied and how far apart they are.
+ranking; and reports how many cold-item scores are tied, how far the users' cold
+rankings are one shared order, and what one random order shared by every user scores.
 """
 
 from __future__ import annotations
@@ -68,6 +69,37 @@ def tie_report(scores: np.ndarray, split: Split) -> dict[str, float]:
     }
 
 
+def shared_order(scores: np.ndarray, split: Split, draws: int = 2000, seed: int = 0) -> dict[str, float]:
+    """How much the users' cold rankings are one shared order, and what a random shared order scores.
+
+    Returns the mean per-user Spearman correlation between a user's cold-item scores and the
+    mean over users, the popularity (held-out interactions) of the top-10 of that shared order,
+    and the mean, sd and 95th percentile of cold-only NDCG@10 when ONE uniformly random order of
+    the cold items is given to every user (``draws`` draws).
+    """
+    from scipy.stats import spearmanr
+
+    users, cold = np.unique(split.cold_test[0]), split.cold_items
+    sub = scores[np.ix_(users, cold)]
+    shared = sub.mean(axis=0)
+    relevant = np.zeros((split.num_users, split.num_items), dtype=bool)
+    relevant[split.cold_test[0], split.cold_test[1]] = True
+    rel = relevant[np.ix_(users, cold)]
+    n_pos, rng = rel.sum(axis=1), np.random.default_rng(seed)
+    values = np.array([ndcg_at_k(rel[:, rng.permutation(len(cold))[:10]], n_pos, 10).mean() for _ in range(draws)])
+    popularity = rel.sum(axis=0)
+    return {
+        "per_user_spearman_with_shared_order_mean": float(np.mean([spearmanr(r, shared).statistic for r in sub])),
+        "shared_top10_popularity": popularity[np.argsort(-shared)[:10]].tolist(),
+        "cold_popularity_max_median": [int(popularity.max()), float(np.median(popularity))],
+        "random_shared_order_ndcg@10_mean_sd_p95": [
+            float(values.mean()),
+            float(values.std()),
+            float(np.quantile(values, 0.95)),
+        ],
+    }
+
+
 def measure(bundle: Path, split: Split) -> dict[str, Any]:
     """Everything the module docstring lists, as one dict."""
     scores = scores_of(bundle, split)
@@ -85,6 +117,7 @@ def measure(bundle: Path, split: Split) -> dict[str, Any]:
             "chance": float(chance_ndcg_at_k(n_pos, len(split.cold_items), 10).mean()),
         },
         "ties": tie_report(scores, split),
+        "shared_order": shared_order(scores, split),
     }
 
 

@@ -151,10 +151,10 @@ class Neighbourhood:
         return sorted(found, key=str)
 
     def item_title(self, key: Any) -> str:
-        """An item's title (its key as text when it has none or is unknown)."""
+        """An item's title (``film 267``, the items' noun and key, when it has none or is unknown)."""
         n = self.id_of(self.schema.items, key)
         name = self.nodes[n].name if n is not None else None
-        return name or str(key)
+        return name or f"{self.schema.noun(self.schema.items)} {key}"
 
     @classmethod
     def load(cls, graph: AnswerGraph, types: Iterable[str]) -> Neighbourhood:

@@ -65,18 +65,23 @@ def plays_of(user: int) -> dict[int, int]:
 
 
 def test_counts_read_as_plays_not_ratings(service: Recommendations) -> None:
-    seen = 0
+    seen = crowd = 0
     for user in (2, 7):
         plays = plays_of(user)
         for r in service.recommend(user, k=4):
             for p in r.paths:
                 assert "rated" not in p.sentence and "/5" not in p.sentence, p.sentence
-                if p.kind in ("knowledge", "collaborative"):
+                if p.kind == "knowledge":
                     m = PLAYS.match(p.sentence)
                     assert m, p.sentence
                     assert int(m.group(2).replace(",", "")) == plays[p.steps[1].key]
                     seen += 1
-    assert seen
+                elif p.kind == "collaborative":  # about people, counted in the graph: any plays count
+                    said = f"{p.steps[1].name} also play{'s' if p.count == 1 else ''} {r.title}."
+                    assert p.sentence.endswith(said) and "user " not in p.sentence, p.sentence
+                    assert p.count == service.graph.co_raters(p.steps[1].key, r.item, (None, None), but=user)
+                    crowd += 1
+    assert seen and crowd
 
 
 def test_paths_start_from_the_most_played_artists(service: Recommendations) -> None:

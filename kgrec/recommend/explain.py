@@ -478,7 +478,7 @@ def _readable(hood: Neighbourhood, middle: tuple[int, ...]) -> bool:
 def _unnamed(schema: GraphSchema, label: str, key: Any, hop: Hop) -> str:
     """A node without a name, by what it is to the item: ``a person (m.04bpvh)``, ``a tag (17)``, else
     ``m.02h40lc (no name in the graph)``."""
-    decl, ident = schema.relationships.get(hop.rel_type), display_name(schema, label, key, None)
+    decl, ident = schema.relationships.get(hop.rel_type), str(key).rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
     noun = decl and (decl.noun or ("person" if decl.person else None))
     if not noun:
         return f"{ident} (no name in the graph)"

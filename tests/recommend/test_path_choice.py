@@ -73,3 +73,17 @@ def test_specific_nodes_without_a_name_come_after_people_and_before_broad_ones()
     assert _chosen([_cand(3, 0.9), _cand(0, 0.5), _cand(5, 0.45), _cand(1, 0.4)]) == [0, 3, 1]
     assert _chosen([_cand(3, 0.9), _cand(0, 0.5)]) == [0, 3]
     assert _chosen([_cand(1, 0.9), _cand(3, 0.1), _cand(2, 0.05)]) == [2, 3, 1]
+
+
+def test_ids_are_not_names_and_unnamed_nodes_read_by_what_they_are() -> None:
+    from kgrec.graph.neighbourhood import Hop, _id_like
+    from kgrec.recommend.explain import _unnamed
+    from kgrec.schema import GraphSchema, RelDecl
+
+    assert [_id_like(t) for t in ("m.018yhr", "m.02 p5w ", "urn:satori:3864", "http://x.org/a")] == [True] * 4
+    assert not any(_id_like(t) for t in ("U2", "St. Louis", "Mr. Bungle", "Hal Ashby", "Blink-182", None))
+    schema = GraphSchema(relationships={"ACTOR": RelDecl(person=True), "LABEL": RelDecl(noun="record label")})
+    fb = "http://rdf.freebase.com/ns/m.02_p5w"
+    assert _unnamed(schema, "Entity", fb, Hop(0, "ACTOR", False)) == "a person (m.02_p5w)"
+    assert _unnamed(schema, "Entity", fb, Hop(0, "LABEL", True)) == "a record label (m.02_p5w)"
+    assert _unnamed(schema, "Entity", fb, Hop(0, "LANGUAGE", True)) == "m.02_p5w (no name in the graph)"

@@ -52,7 +52,8 @@ def test_recommendations_with_paths_and_filters(client: TestClient) -> None:
     assert [x["rank"] for x in recs] == [1, 2, 3] and all(x["paths"] for x in recs)
     assert {"item", "title", "score", "rank", "cold", "paths"} <= set(recs[0])
     step = recs[0]["paths"][0]["steps"][0]
-    assert step == {"label": "User", "key": 2, "name": "user 2", "rel_type": "RATED", "forward": True}
+    assert step == {"label": "User", "key": 2, "name": "user 2", "rel_type": "RATED", "forward": True, "degree": None}
+    assert all(s["degree"] >= 1 for s in recs[0]["paths"][0]["steps"][2:-1])  # middle nodes say their degree
     noir = client.get(
         "/users/2/recommendations", params={"k": 2, "genre": "Film-Noir", "explain": "false"}, headers=AUTH
     ).json()

@@ -125,7 +125,7 @@ def test_where_through_tags_genres_and_relationship_types(service: Recommendatio
 
 
 def test_unknown_where_keys_and_values_are_one_line_errors(service: Recommendations, run, client) -> None:  # noqa: ANN001
-    with pytest.raises(ConfigError, match="valid keys: genre, has_tag, in_genre, label, record_label, tag"):
+    with pytest.raises(ConfigError, match="valid keys: genre, label, tag, has_tag, in_genre, record_label"):
         service.recommend(1, filters=Filters(where=(("mood", "happy"),)))
     with pytest.raises(ConfigError, match="closest: britpop"):
         service.recommend(1, filters=Filters(where=(("tag", "britpopp"),)))

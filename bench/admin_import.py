@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +28,12 @@ from tqdm import tqdm
 
 from bench.measure import PeakRss
 from kgrec.graph.names import check_property
+from kgrec.ingest.bulk_csv import ImportFiles  # the same argument lists the product's --bulk writes
 
 _NODES = "MATCH (n) WHERE NOT n:KgrecCheckpoint RETURN elementId(n) AS id, labels(n) AS labels, properties(n) AS p"
 _REL_KEYS = "MATCH ()-[r]->() WITH type(r) AS t, keys(r) AS ks RETURN t, collect(DISTINCT ks) AS keysets"
 _RELS = "MATCH (a)-[r]->(b) RETURN elementId(a) AS a, elementId(b) AS b, type(r) AS t, properties(r) AS p"
 _REL_COUNT = "MATCH ()-[r]->() RETURN count(r) AS n"
-
-
-@dataclass(slots=True)
-class ImportFiles:
-    """Arguments for the import tool, and what the export wrote."""
-
-    nodes: list[str] = field(default_factory=list)
-    relationships: list[str] = field(default_factory=list)
-    multiline: list[str] = field(default_factory=list)
-    node_count: int = 0
-    rel_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ def where_keys(schema: GraphSchema, rel_types: Iterable[str]) -> dict[str, _Kind
 
 def _valid(keys: dict[str, _Kind], shown: int = 12) -> str:
     """The valid keys, words before relationship types, at most ``shown`` of the types."""
-    words = sorted(k for k, kind in keys.items() if kind.word and not (" " not in k and k.replace("_", " ") in keys))
+    words = sorted(k for k, kind in keys.items() if kind.word and not ("_" in k and k.replace("_", " ") in keys))
     types = sorted(k for k, kind in keys.items() if not kind.word)
     more = f" and {len(types) - shown} more relationship types" if len(types) > shown else ""
     return ", ".join(words + types[:shown]) + more if keys else "none: the graph has no nodes to filter on"

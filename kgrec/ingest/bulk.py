@@ -151,7 +151,7 @@ class BulkLoader:
             if link is not None:
                 report.specs[si].shared_links = link.shared()
                 spill.add(Batch(nodes=[link.item_nodes()]))
-            keys |= node_keys(spec, link)
+            keys |= node_keys(spec)
         if bad and not self._opt.skip_bad:
             raise InputDataError(sorted(bad, key=lambda b: (b.file, b.line or 0)))
         ing.write_rejects(bad)

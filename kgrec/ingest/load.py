@@ -163,7 +163,7 @@ class Ingestor:
         check_part(self._store, spec.schema_part())
         report = IngestReport(spec.name)
         plans, link = self.plan(spec)
-        self._store.apply_schema(node_keys(spec, link))
+        self._store.apply_schema(node_keys(spec))
         with Spool(self._opt.memory_rows, self._opt.spill_dir) as spool, _fewer_gc_passes():
             units = [self._prepare(plan, spool) for plan in plans]
             bad = sorted((b for u in units for b in u.bad), key=lambda b: (b.file, b.line or 0))
@@ -496,16 +496,9 @@ def _count_lines(path: Path) -> int:
     return count + (1 if tail.strip() else 0)
 
 
-def node_keys(spec: Spec, link: LinkMap | None) -> set[NodeKey]:
-    keys: set[NodeKey] = set()
-    for t in spec.tables:
-        keys |= {NodeKey(n.label, n.key.property) for n in t.nodes}
-        for r in t.relationships:
-            keys |= {NodeKey(r.start.label, r.start.property), NodeKey(r.end.label, r.end.property)}
-    keys |= {NodeKey(r.entity_label, rdf_io.IRI_KEY) for r in spec.rdf}
-    if spec.link is not None:
-        keys.add(NodeKey(spec.link.item.label, spec.link.item.property))
-    return keys
+def node_keys(spec: Spec) -> set[NodeKey]:
+    """The node keys ``spec`` writes: each gets a uniqueness constraint before the first write."""
+    return {NodeKey(label, key) for label, key in spec.mapped_keys()}
 
 
 def load_report_json(report: IngestReport) -> str:

@@ -34,11 +34,10 @@ from kgrec.graph.names import check_rel_type, lower_snake, upper_snake
 from kgrec.ingest import rdf_read
 from kgrec.ingest.compressed import open_binary, open_text
 from kgrec.ingest.link import LinkMap
-from kgrec.ingest.spec import Link, Rdf
+from kgrec.ingest.spec import IRI_KEY, Link, Rdf
 
 log = logging.getLogger(__name__)
 
-IRI_KEY = "iri"
 _QUAD_FORMATS = {"nquads", "trig"}
 _LINE_FORMATS = {"nt", "nquads"}
 

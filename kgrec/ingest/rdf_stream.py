@@ -32,9 +32,9 @@ import rdflib
 from kgrec.graph.batch import Batch, NodeKey
 from kgrec.ingest import rdf_read
 from kgrec.ingest.link import LinkMap
-from kgrec.ingest.rdf import IRI_KEY, Config, RdfContent, literal_value, local_name, node_groups, rel_groups
+from kgrec.ingest.rdf import Config, RdfContent, literal_value, local_name, node_groups, rel_groups
 from kgrec.ingest.rdf_partitions import Fact, Partitions, partition_count
-from kgrec.ingest.spec import Link, Rdf
+from kgrec.ingest.spec import IRI_KEY, Link, Rdf
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _XSD = "http://www.w3.org/2001/XMLSchema#"

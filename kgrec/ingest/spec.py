@@ -20,6 +20,9 @@ from kgrec.graph.names import check_label, check_property, check_rel_type
 from kgrec.modalities import Modality, encoder_info, feature_index, feature_property
 from kgrec.schema import SchemaDecl, SchemaPart
 
+IRI_KEY = "iri"
+"""Key property of RDF entity nodes (their IRI)."""
+
 ValueType = Literal["str", "int", "float", "bool", "date", "datetime"]
 
 
@@ -450,17 +453,21 @@ class Spec(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    def schema_part(self) -> SchemaPart:
-        """The declarations and the node keys this spec's mappings use, in mapping order."""
+    def mapped_keys(self) -> list[tuple[str, str]]:
+        """(label, key property) of every node the tables, RDF files and link write, in mapping order."""
         keys: list[tuple[str, str]] = []
         for t in self.tables:
             keys += [(n.label, n.key.property) for n in t.nodes]
             for r in t.relationships:
                 keys += [(r.start.label, r.start.property), (r.end.label, r.end.property)]
-        keys += [(r.entity_label, "iri") for r in self.rdf]
+        keys += [(r.entity_label, IRI_KEY) for r in self.rdf]
         if self.link is not None:
             keys.append((self.link.item.label, self.link.item.property))
-        keys += [(f.label, f.key) for f in self.features]
+        return list(dict.fromkeys(keys))
+
+    def schema_part(self) -> SchemaPart:
+        """The declarations and the node keys this spec's mappings (and features) use, in mapping order."""
+        keys = [*self.mapped_keys(), *((f.label, f.key) for f in self.features)]
         return SchemaPart(self.name, self.schema_, tuple(dict.fromkeys(keys)))
 
     @model_validator(mode="after")

@@ -47,19 +47,19 @@ def where_keys(schema: GraphSchema, rel_types: Iterable[str]) -> dict[str, _Kind
         kind = _Kind(label, None, _props(schema, label, key))
         out.setdefault(label.lower(), kind)
         out.setdefault(schema.noun(label).lower(), kind)
+    knowledge = [t for t in sorted(rel_types) if schema.role(t) == "knowledge"]
+    props = ("name", "title", *schema.keys.values())
     nouns: dict[str, list[str]] = {}
-    for t in sorted(rel_types):
-        if schema.role(t) == "knowledge":
-            decl = schema.relationships.get(t)
-            if decl and decl.noun:
-                nouns.setdefault(decl.noun.lower(), []).append(t)
+    for t in knowledge:
+        decl = schema.relationships.get(t)
+        if decl and decl.noun:
+            nouns.setdefault(decl.noun.lower(), []).append(t)
     for noun, types in nouns.items():
-        kind = _Kind(schema.items, tuple(types), ("name", "title", *schema.keys.values()))
+        kind = _Kind(schema.items, tuple(types), props)
         out.setdefault(noun, kind)
         out.setdefault(noun.replace(" ", "_"), kind)
-    for t in sorted(rel_types):
-        if schema.role(t) == "knowledge":
-            out.setdefault(t.lower(), _Kind(schema.items, (t,), ("name", "title", *schema.keys.values()), False))
+    for t in knowledge:
+        out.setdefault(t.lower(), _Kind(schema.items, (t,), props, False))
     return out
 
 

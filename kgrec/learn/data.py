@@ -70,12 +70,13 @@ def interactions_of(snapshot: GraphSnapshot, etype: EdgeType | None = None) -> n
     Raises:
         ConfigError: The snapshot has no such relationship, or no positive is left.
     """
-    etype = etype or interaction_type(snapshot)
+    schema = recorded_schema(snapshot.schema)
+    etype = etype or schema.edge_type()
     if etype not in snapshot.edges:
         known = ", ".join("-".join(t) for t in sorted(snapshot.edges)) or "none"
         raise ConfigError(f"the graph has no {'-'.join(etype)} interactions (edge types: {known})")
     pairs = np.asarray(snapshot.edges[etype], dtype=np.int64)
-    decl = recorded_schema(snapshot.schema).interaction
+    decl = schema.interaction
     if decl.min_weight is None or decl.weight is None:
         return pairs
     weight = snapshot.edge_props.get(etype, {}).get(decl.weight)

@@ -11,6 +11,7 @@ from kgrec.errors import InputDataError
 from kgrec.graph.store import GraphStore
 from kgrec.ingest.load import IngestOptions, Ingestor
 from tests.conftest import write
+from tests.ingest.killed import FailingStore, Interrupt
 
 pytestmark = pytest.mark.neo4j
 
@@ -88,30 +89,10 @@ def test_loads_exact_counts_and_is_idempotent(store: GraphStore, tmp_path: Path)
     assert row == [{"age": 27, "name": "user 7", "rating": float(7 * 2 % 5 + 1)}]
 
 
-class _Interrupt(Exception):
-    pass
-
-
-class _FailingStore:
-    """Wraps a store and dies after ``after`` batch writes, like a killed process."""
-
-    def __init__(self, store: GraphStore, after: int) -> None:
-        self._store, self._left = store, after
-
-    def write(self, batch, checkpoint=None, **kw):  # type: ignore[no-untyped-def]
-        if self._left == 0:
-            raise _Interrupt
-        self._left -= 1
-        return self._store.write(batch, checkpoint, **kw)
-
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        return getattr(self._store, name)
-
-
 def test_resumes_after_interruption_without_duplicates(store: GraphStore, tmp_path: Path) -> None:
     spec = _dataset(tmp_path)
-    with pytest.raises(_Interrupt):
-        Ingestor(_FailingStore(store, after=12), tmp_path, IngestOptions(batch_size=10)).run(spec)  # type: ignore[arg-type]
+    with pytest.raises(Interrupt):
+        Ingestor(FailingStore(store, after=12), tmp_path, IngestOptions(batch_size=10)).run(spec)  # type: ignore[arg-type]
     partial = store.counts().types.get("RATED", 0)
     assert 0 < partial < _expected_ratings()
     cp = store.checkpoint("tiny/ratings.csv")
@@ -145,8 +126,8 @@ file = "more.csv"
 
 def test_resume_merges_when_another_source_wrote_the_type_meanwhile(store: GraphStore, tmp_path: Path) -> None:
     spec = _dataset(tmp_path)
-    with pytest.raises(_Interrupt):
-        Ingestor(_FailingStore(store, after=12), tmp_path, IngestOptions(batch_size=10)).run(spec)  # type: ignore[arg-type]
+    with pytest.raises(Interrupt):
+        Ingestor(FailingStore(store, after=12), tmp_path, IngestOptions(batch_size=10)).run(spec)  # type: ignore[arg-type]
     # Ratings the interrupted load has not reached yet, written by another source in between.
     write(tmp_path / "tiny" / "more.csv", "user,item,rating\n30,15,1\n29,19,2\n")
     Ingestor(store, tmp_path).run(write(tmp_path / "other.toml", OTHER_SPEC))

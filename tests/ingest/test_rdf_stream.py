@@ -18,7 +18,7 @@ from kgrec.ingest.link import read_link_file
 from kgrec.ingest.load import IngestOptions, Ingestor
 from kgrec.ingest.spec import Link, Rdf, load_spec
 from tests.conftest import REPO, write
-from tests.ingest.test_load import _FailingStore, _Interrupt
+from tests.ingest.killed import FailingStore, Interrupt
 from tests.ingest.test_rdf import RDF, TTL
 
 E = "http://e/"
@@ -140,8 +140,8 @@ def test_interrupted_streamed_load_resumes_to_the_same_graph(store: GraphStore, 
         tmp_path / "kg.toml",
         'name = "kg"\ndataset = "kg"\n[[rdf]]\nfile = "kg.nt.gz"\n  [rdf.type_labels]\n  "http://e/Film" = "Film"\n',
     )
-    with pytest.raises(_Interrupt):
-        Ingestor(_FailingStore(store, after=2), tmp_path, IngestOptions(batch_size=2)).run(spec)  # type: ignore[arg-type]
+    with pytest.raises(Interrupt):
+        Ingestor(FailingStore(store, after=2), tmp_path, IngestOptions(batch_size=2)).run(spec)  # type: ignore[arg-type]
     report = Ingestor(store, tmp_path, IngestOptions(batch_size=2)).run(spec)
     assert report.units[0].resumed_from > 0
     got = store.query(

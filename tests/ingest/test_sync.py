@@ -16,7 +16,7 @@ from kgrec.graph.store import GraphStore
 from kgrec.ingest.load import IngestOptions, Ingestor
 from kgrec.ingest.sync import sync
 from tests.conftest import write
-from tests.ingest.test_load import _FailingStore, _Interrupt
+from tests.ingest.killed import FailingStore, Interrupt
 
 pytestmark = pytest.mark.neo4j
 
@@ -162,8 +162,8 @@ def test_the_interactions_own_source_deletes_its_removed_ones(store: GraphStore,
 def test_a_kill_during_the_load_is_finished_by_the_rerun(store: GraphStore, tmp_path: Path) -> None:
     ingestor = _loaded(store, tmp_path, batch_size=2)
     _edit(tmp_path)
-    dying = Ingestor(_FailingStore(store, after=3), tmp_path, IngestOptions(batch_size=2))  # type: ignore[arg-type]
-    with pytest.raises(_Interrupt):
+    dying = Ingestor(FailingStore(store, after=3), tmp_path, IngestOptions(batch_size=2))  # type: ignore[arg-type]
+    with pytest.raises(Interrupt):
         sync(store, dying, tmp_path / "shop.toml")
     run, phase = store.sync_state("shop")  # type: ignore[misc]
     assert phase == "load" and "old" in _tags(store)  # nothing swept before the load completes
@@ -182,7 +182,7 @@ class _DiesInSweep:
 
     def sweep(self, step: str, *args: Any, **kw: Any) -> int:
         if step == self._step:
-            raise _Interrupt
+            raise Interrupt
         return self._store.sweep(step, *args, **kw)
 
     def __getattr__(self, name: str) -> Any:
@@ -193,7 +193,7 @@ class _DiesInSweep:
 def test_a_kill_during_the_sweep_is_finished_by_the_rerun(store: GraphStore, tmp_path: Path, step: str) -> None:
     ingestor = _loaded(store, tmp_path, batch_size=2)
     _edit(tmp_path)
-    with pytest.raises(_Interrupt):
+    with pytest.raises(Interrupt):
         sync(_DiesInSweep(store, step), ingestor, tmp_path / "shop.toml")  # type: ignore[arg-type]
     run, phase = store.sync_state("shop")  # type: ignore[misc]
     assert phase == "sweep" and (1, "old") not in _rels(store, "TAGGED")  # the first step had run
@@ -205,8 +205,8 @@ def test_a_kill_during_the_sweep_is_finished_by_the_rerun(store: GraphStore, tmp
 
 def test_a_source_edited_after_a_killed_sync_starts_a_new_run(store: GraphStore, tmp_path: Path) -> None:
     ingestor = _loaded(store, tmp_path, batch_size=2)
-    dying = Ingestor(_FailingStore(store, after=2), tmp_path, IngestOptions(batch_size=2))  # type: ignore[arg-type]
-    with pytest.raises(_Interrupt):
+    dying = Ingestor(FailingStore(store, after=2), tmp_path, IngestOptions(batch_size=2))  # type: ignore[arg-type]
+    with pytest.raises(Interrupt):
         sync(store, dying, tmp_path / "shop.toml")
     run, _ = store.sync_state("shop")  # type: ignore[misc]
     _edit(tmp_path)

@@ -11,6 +11,7 @@ from kgrec.errors import InputDataError
 from kgrec.graph.store import GraphStore
 from kgrec.ingest.load import IngestOptions, Ingestor
 from tests.conftest import write
+from tests.ingest.killed import FailingStore, Interrupt
 
 pytestmark = pytest.mark.neo4j
 
@@ -117,32 +118,12 @@ def test_counted_relationships_stay_right_on_rerun_and_force(store: GraphStore, 
     assert store.counts().types == {"LISTENED": 3}
 
 
-class _Interrupt(Exception):
-    pass
-
-
-class _FailingStore:
-    """Wraps a store and dies after ``after`` batch writes, like a killed process."""
-
-    def __init__(self, store: GraphStore, after: int) -> None:
-        self._store, self._left = store, after
-
-    def write(self, batch, checkpoint=None, **kw):  # type: ignore[no-untyped-def]
-        if self._left == 0:
-            raise _Interrupt
-        self._left -= 1
-        return self._store.write(batch, checkpoint, **kw)
-
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        return getattr(self._store, name)
-
-
 def test_counted_relationships_stay_right_after_a_resumed_run(store: GraphStore, tmp_path: Path) -> None:
     Ingestor(store, tmp_path).run(_artists(tmp_path))
     write(tmp_path / "fm" / "listens.csv", LISTENS_CSV)
     spec = write(tmp_path / "listens.toml", LISTENS)
-    with pytest.raises(_Interrupt):
-        Ingestor(_FailingStore(store, after=2), tmp_path, IngestOptions(batch_size=2)).run(spec)  # type: ignore[arg-type]
+    with pytest.raises(Interrupt):
+        Ingestor(FailingStore(store, after=2), tmp_path, IngestOptions(batch_size=2)).run(spec)  # type: ignore[arg-type]
     cp = store.checkpoint("listens/listens.csv")
     assert cp is not None and not cp.complete and cp.records_done == 4
     report = Ingestor(store, tmp_path, IngestOptions(batch_size=2)).run(spec)

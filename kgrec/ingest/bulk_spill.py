@@ -19,7 +19,6 @@ Memory holds the partition buffers and one partition at a time.
 
 from __future__ import annotations
 
-import pickle
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 
 from kgrec.graph.batch import Batch, NodeKey
 from kgrec.ingest.bulk_csv import Kinds
+from kgrec.ingest.partitioned import Partitioned
 
 PARTITIONS = 64
 BUFFERED_ROWS = 200_000
@@ -37,51 +37,21 @@ SOURCES, PROPS = "kgrec_sources", "kgrec_props"
 _PROVENANCE = {SOURCES: [[""]], PROPS: [[""]]}
 
 
-class Partitioned:
-    """Rows appended to ``count`` partition files by a hash of their identity; read back one partition at a time."""
+class _Identified:
+    """Rows filed by a hash of their identity (within this process), so all rows of one thing share a partition."""
 
     def __init__(self, folder: Path, name: str, count: int = PARTITIONS) -> None:
-        self._folder = folder
-        self._name = name
-        self._count = count
-        self._buffers: list[list[Any]] = [[] for _ in range(count)]
-        self._held = 0
+        self._parts = Partitioned(count, lambda: folder, name=name, buffered=BUFFERED_ROWS)
         self.rows = 0
 
     def add(self, identity: Any, row: Any) -> None:
-        """File ``row`` under ``identity`` (hashable; hashed within this process only)."""
-        self._buffers[hash(identity) % self._count].append(row)
-        self._held += 1
+        """File ``row`` under ``identity`` (hashable)."""
+        self._parts.add(hash(identity) % self._parts.count, row)
         self.rows += 1
-        if self._held >= BUFFERED_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        """Append the buffers to their files."""
-        for i, buf in enumerate(self._buffers):
-            if buf:
-                with self._file(i).open("ab") as f:
-                    pickle.dump(buf, f, protocol=pickle.HIGHEST_PROTOCOL)
-                self._buffers[i] = []
-        self._held = 0
 
     def each(self) -> Iterator[list[Any]]:
-        """Every partition's rows in the order they were added (the partition file is removed once read)."""
-        self.flush()
-        for i in range(self._count):
-            path, rows = self._file(i), []
-            if path.exists():
-                with path.open("rb") as f:  # our own file, in a folder only we can read
-                    while True:
-                        try:
-                            rows.extend(pickle.load(f))
-                        except EOFError:
-                            break
-                path.unlink()
-            yield rows
-
-    def _file(self, i: int) -> Path:
-        return self._folder / f"{self._name}-{i:03d}.pkl"
+        """Every partition's rows in the order they were added."""
+        return self._parts.each()
 
 
 class GraphSpill:
@@ -96,8 +66,8 @@ class GraphSpill:
         self.rel_files: dict[tuple[str, int, int], int] = {}
         """(type, start space, end space) -> index."""
         self.kinds = Kinds()
-        self._nodes = Partitioned(folder, "nodes")
-        self._rels = Partitioned(folder, "rels")
+        self._nodes = _Identified(folder, "nodes")
+        self._rels = _Identified(folder, "rels")
         self.unit = 0
         """The unit whose batches are being added (counts restart per unit)."""
         self.source = ""

@@ -1,14 +1,14 @@
 """Subject facts of a streamed RDF file, split by subject into partitions that each fit in memory.
 
-Facts are buffered in memory and appended (pickled) to one file per partition
-in a private temporary folder, removed on exit. The partition of a subject is a
+Facts are buffered in memory and appended to one file per partition
+(:class:`~kgrec.ingest.partitioned.Partitioned`) in a private temporary folder,
+removed on exit. The partition of a subject is a
 stable hash (CRC-32), so it is the same on every run.
 """
 
 from __future__ import annotations
 
 import math
-import pickle
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kgrec.ingest.compressed import is_compressed
+from kgrec.ingest.partitioned import Partitioned
 
 PARTITION_BYTES = 32 << 20
 """Source bytes per partition of subject facts (a compressed file counts as 8x its size)."""
@@ -33,14 +34,12 @@ def partition_count(path: Path) -> int:
 
 
 class Partitions:
-    """Subject facts split by a stable hash of the subject, buffered in memory and appended to files."""
+    """Subject facts split by a stable hash of the subject, in a private temporary folder removed on exit."""
 
     def __init__(self, count: int, spill_dir: Path | None) -> None:
-        self._count = count
         self._parent = spill_dir
-        self._buffers: list[list[Fact]] = [[] for _ in range(count)]
-        self._held = 0
         self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._parts = Partitioned(count, self._folder, name="facts", buffered=BUFFERED_FACTS)
 
     def __enter__(self) -> Partitions:
         return self
@@ -51,39 +50,14 @@ class Partitions:
 
     def add(self, fact: Fact) -> None:
         """File ``fact`` under its subject (``fact[0]``)."""
-        i = zlib.crc32(fact[0].encode()) % self._count if self._count > 1 else 0
-        self._buffers[i].append(fact)
-        self._held += 1
-        if self._held >= BUFFERED_FACTS and self._count > 1:
-            self._flush()
+        count = self._parts.count
+        self._parts.add(zlib.crc32(fact[0].encode()) % count if count > 1 else 0, fact)
 
     def each(self) -> Iterator[list[Fact]]:
         """Every partition's facts, in partition order."""
-        for i in range(self._count):
-            facts = self._read(i) + self._buffers[i]
-            self._buffers[i] = []
-            yield facts
+        return self._parts.each()
 
-    def _file(self, i: int) -> Path:
+    def _folder(self) -> Path:
         if self._dir is None:
             self._dir = tempfile.TemporaryDirectory(prefix="kgrec-rdf-", dir=self._parent)
-        return Path(self._dir.name) / f"{i:05d}.pkl"
-
-    def _flush(self) -> None:
-        for i, buf in enumerate(self._buffers):
-            if buf:
-                with self._file(i).open("ab") as f:
-                    pickle.dump(buf, f, protocol=pickle.HIGHEST_PROTOCOL)
-                self._buffers[i] = []
-        self._held = 0
-
-    def _read(self, i: int) -> list[Fact]:
-        if self._dir is None or not self._file(i).exists():
-            return []
-        facts: list[Fact] = []
-        with self._file(i).open("rb") as f:  # our own file, in a folder only we can read
-            while True:
-                try:
-                    facts.extend(pickle.load(f))
-                except EOFError:
-                    return facts
+        return Path(self._dir.name)

@@ -130,11 +130,11 @@ class AnswerGraph:
 
     def ping(self) -> None:
         """One ``RETURN 1`` round trip (raises :class:`GraphUnavailableError` when Neo4j is down)."""
-        self._read("recommend/ping")
+        self._run("recommend/ping")
 
     def ratings(self, user: Any) -> dict[Any, float | None] | None:
         """The items ``user`` interacted with and the weights (``None`` where none); ``None``: no such user."""
-        row = self._read("recommend/user_seen", user=user, weight=self.weight())[0]
+        row = self._run("recommend/user_seen", user=user, weight=self.weight())[0]
         return {key: w for key, w in row["rated"] if key is not None} if row["found"] else None
 
     def ratings_and_candidates(
@@ -143,7 +143,7 @@ class AnswerGraph:
         """In one round trip: :meth:`ratings` of ``user``, and the items among ``keys`` that the
         user has not interacted with and that pass ``filters`` (:meth:`items`), in the order of ``keys``."""
         params = (filters or Filters()).params(where)
-        row = self._read("recommend/user_candidates", user=user, keys=list(keys), weight=self.weight(), **params)[0]
+        row = self._run("recommend/user_candidates", user=user, keys=list(keys), weight=self.weight(), **params)[0]
         if not row["found"]:
             return None, []
         rated = {key: w for key, w in row["rated"] if key is not None}
@@ -166,12 +166,12 @@ class AnswerGraph:
         if where is None and filters is not None:
             where = self.where(filters)
         params = (filters or Filters()).params(where)
-        rows = self._read("recommend/items", keys=list(keys), **params)
+        rows = self._run("recommend/items", keys=list(keys), **params)
         return [ItemRow(r["key"], r["title"], r["year"], int(r["ratings"])) for r in rows]
 
     def users(self) -> list[Any]:
         """Every user key, sorted."""
-        return [r["key"] for r in self._read("recommend/users")]
+        return [r["key"] for r in self._run("recommend/users")]
 
     def rel_types(self) -> list[str]:
         """Every relationship type in the graph."""
@@ -192,12 +192,12 @@ class AnswerGraph:
 
     def item_vector(self, item: Any, prop: str) -> tuple[bool, bool]:
         """Whether ``item`` exists, and whether it has the vector property ``prop``."""
-        row = self._read("recommend/item_has_vector", item=item, property=check_property(prop))[0]
+        row = self._run("recommend/item_has_vector", item=item, property=check_property(prop))[0]
         return bool(row["found"]), bool(row["has_vector"])
 
     def similar_by_index(self, item: Any, *, index: str, prop: str, k: int) -> list[tuple[Any, str, float]]:
         """The ``k`` items nearest to ``item`` in the vector index ``index`` over ``prop``."""
-        rows = self._read(
+        rows = self._run(
             "recommend/similar_vector", item=item, index=check_property(index), property=check_property(prop), k=k
         )
         return [(r["key"], r["title"], float(r["score"])) for r in rows]
@@ -208,10 +208,10 @@ class AnswerGraph:
         ids = self.element_ids([node for row in rows for node in row.get("path") or ()])
         rows = [{**row, "path": [ids.get(tuple(n)) for n in row.get("path") or ()]} for row in rows]
         rows = [row if None not in row["path"] else {**row, "path": [], "path_types": []} for row in rows]
-        self._read("recommend/clear", users=list(users), write=True)
+        self._run("recommend/clear", users=list(users), write=True)
         written = 0
         for start in range(0, len(rows), 5000):
-            out = self._read("recommend/write", rows=rows[start : start + 5000], model=model, write=True)
+            out = self._run("recommend/write", rows=rows[start : start + 5000], model=model, write=True)
             written += int(out[0]["written"])
         return written
 
@@ -222,7 +222,7 @@ class AnswerGraph:
         for label in sorted({label for label, _ in nodes}):
             names = {"LABEL": check_label(label), "KEY": check_property(keys[label])}
             wanted = list(dict.fromkeys(k for lbl, k in nodes if lbl == label))
-            for row in self._read("recommend/element_ids", names, keys=wanted):
+            for row in self._run("recommend/element_ids", names, keys=wanted):
                 found[label, row["key"]] = row["id"]
         return found
 
@@ -230,21 +230,21 @@ class AnswerGraph:
         """How many users other than ``but`` interacted with items ``a`` and ``b``, with weights of at
         least ``levels`` (``None``: any): the count of a collaborative reason, read from the graph."""
         level_a, level_b = levels
-        rows = self._read(
+        rows = self._run(
             "explain/co_raters", a=a, b=b, level_a=level_a, level_b=level_b, but=but, weight=self.weight()
         )
         return int(rows[0]["n"])
 
     def stored_recommendations(self, users: list[Any]) -> list[dict[str, Any]]:
         """The ``RECOMMENDED`` relationships of ``users``: user, item, rank, score, model, explanation."""
-        return self._read("recommend/stored", users=list(users))
+        return self._run("recommend/stored", users=list(users))
 
     def rows(self, name: str, names: dict[str, str] | None = None, **params: Any) -> list[dict[str, Any]]:
         """The rows of the statement ``cypher/<name>.cypher`` (a read kgrec owns) as plain dicts,
         its placeholders filled from :meth:`names` and ``names``."""
-        return self._read(name, names, **params)
+        return self._run(name, names, **params)
 
-    def _read(
+    def _run(
         self, name: str, names: dict[str, str] | None = None, *, write: bool = False, **params: Any
     ) -> list[dict[str, Any]]:
         """Run ``cypher/<name>.cypher``: in a read transaction (a cluster's secondaries) unless ``write``."""

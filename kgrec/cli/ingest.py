@@ -12,7 +12,7 @@ from kgrec.cli import render
 from kgrec.data import resolve_data_dir
 from kgrec.graph.store import GraphStore
 from kgrec.ingest.bulk import BulkLoader, bulk_report_json, summary_lines
-from kgrec.ingest.check import validate_spec
+from kgrec.ingest.check import refuse_list_columns, validate_spec
 from kgrec.ingest.load import IngestOptions, Ingestor, ProgressFactory, load_report_json
 from kgrec.ingest.sync import sync as sync_spec
 from kgrec.ingest.sync import sync_report_json, sync_summary
@@ -68,6 +68,7 @@ def ingest(
     options = IngestOptions(batch_size=batch_size, skip_bad=skip_bad_rows, rejects=rejects, force=force)
     progress = render.silent if (no_progress or as_json) else render.progress_bar
     if bulk:
+        refuse_list_columns(specs, "--bulk")
         _bulk(specs, settings, options, progress, reset, as_json)
         return
     with GraphStore.connect(settings) as store:

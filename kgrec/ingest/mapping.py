@@ -15,6 +15,7 @@ from kgrec.graph.batch import Batch, NodeGroup, NodeKey, RelGroup, Row
 from kgrec.graph.names import check_rel_type, upper_snake
 from kgrec.ingest.convert import convert
 from kgrec.ingest.link import LinkMap
+from kgrec.ingest.lists import scalar_problems, split_column
 from kgrec.ingest.spec import Endpoint, Field_, Key, NodeMap, RelMap, Table
 from kgrec.ingest.tables import LINE
 
@@ -27,15 +28,36 @@ class _Columns:
 
     frame: pd.DataFrame
     problems: list[str | None]
+    parsed: bool = False
+    """Values come parsed from JSON (lists, objects), not only as text."""
 
     def take(self, field: Field_ | Key) -> list[Any]:
-        values, errs = convert(_blank_nulls(self.column(field.column), field), field)
-        if not any(errs):
-            return values
-        for i, e in enumerate(errs):
-            if e and self.problems[i] is None:
-                self.problems[i] = f"column {field.column!r}: {e}" if "column" not in e else e
+        column = self.column(field.column)
+        if self.parsed and isinstance(field, Key):
+            self.note(field.column, scalar_problems(column, field))
+        values, errs = convert(_blank_nulls(column, field), field)
+        self.note(field.column, errs)
         return values
+
+    def take_many(self, key: Key) -> list[list[Any]]:
+        """Per record, the keys of a list column (``many``/``split``), converted to the key's type."""
+        parts, errs = split_column(self.column(key.column), key)
+        self.note(key.column, errs)
+        flat = pd.Series([x for p in parts for x in p], dtype=object)
+        values, conv = convert(flat, key)
+        out: list[list[Any]] = []
+        pos = 0
+        for i, p in enumerate(parts):
+            self.note(key.column, {i: next((e for e in conv[pos : pos + len(p)] if e), None)})
+            out.append(list(dict.fromkeys(values[pos : pos + len(p)])))
+            pos += len(p)
+        return out
+
+    def note(self, column: str | None, errs: list[str | None] | dict[int, str | None]) -> None:
+        """Record each record's first problem (errors from ``convert`` get the column named)."""
+        for i, e in errs.items() if isinstance(errs, dict) else enumerate(errs):
+            if e and self.problems[i] is None:
+                self.problems[i] = f"column {column!r}: {e}" if "column" not in e else e
 
     def column(self, name: str | None) -> pd.Series:
         """A column by name; one that no record of the chunk has (JSON fields are optional) is all empty."""
@@ -58,8 +80,8 @@ def map_chunk(
     frame: pd.DataFrame, table: Table, file: str, link: LinkMap | None = None
 ) -> tuple[Batch, list[BadRecord]]:
     """Map good records to a batch; records with any bad value are rejected whole."""
-    cols = _Columns(frame, [None] * len(frame))
-    node_parts = [(m, cols.take(m.key), _props(cols, m.properties)) for m in table.nodes]
+    cols = _Columns(frame, [None] * len(frame), table.format != "csv")
+    node_parts = [(m, _keys(cols, m.key), _props(cols, m.properties)) for m in table.nodes]
     rel_parts = [_rel_columns(cols, r) for r in table.relationships]
     bad_index = [i for i, p in enumerate(cols.problems) if p]
     lines = frame[LINE].tolist() if LINE in frame.columns else [None] * len(frame)
@@ -71,6 +93,11 @@ def map_chunk(
     for r, parts in zip(table.relationships, rel_parts):
         batch.rels.extend(_rel_groups(r, parts, good, link))
     return batch, bad
+
+
+def _keys(cols: _Columns, key: Key) -> list[Any]:
+    """One key per record, or for a list column (``many``/``split``) a list of keys per record."""
+    return cols.take_many(key) if key.is_list() else cols.take(key)
 
 
 def _props(cols: _Columns, fields: dict[str, Field_]) -> list[dict[str, Any]]:
@@ -89,7 +116,10 @@ def _prop_rows(columns: dict[str, list[Any]], n: int) -> list[dict[str, Any]]:
 
 def _node_group(m: NodeMap, keys: list[Any], props: list[dict[str, Any]], good: list[bool]) -> NodeGroup:
     group = NodeGroup(NodeKey(m.label, m.key.property), tuple(m.labels), create=m.create)
-    group.rows.extend({"key": k, "props": p} for k, p, ok in zip(keys, props, good) if ok)
+    if m.key.is_list():
+        group.rows.extend({"key": k, "props": p} for ks, p, ok in zip(keys, props, good) if ok for k in ks)
+    else:
+        group.rows.extend({"key": k, "props": p} for k, p, ok in zip(keys, props, good) if ok)
     return group
 
 
@@ -98,16 +128,17 @@ class _RelParts:
     """Converted columns of one relationship map: start keys, ends, types and properties."""
 
     start: list[Any]
+    """One key per record, or a list of keys per record (a list column)."""
     props: dict[str, list[Any]]
     end: list[Any]
-    """One key per record, or a list of keys per record (``end_flag_columns``)."""
+    """One key per record, or a list of keys per record (``end_flag_columns``, a list column)."""
     type: list[str] | None = None
     """One type value per record (``type_column``), else ``None``."""
 
 
 def _rel_columns(cols: _Columns, r: RelMap) -> _RelParts:
     n = len(cols.frame)
-    start = cols.take(r.start)
+    start = _keys(cols, r.start)
     props = {name: cols.take(f) for name, f in r.properties.items()}
     types = None
     if r.type_column:
@@ -119,13 +150,14 @@ def _rel_columns(cols: _Columns, r: RelMap) -> _RelParts:
         flags = [cols.column(c).fillna("").astype(str).str.strip().str.lower().tolist() for c in r.end_flag_columns]
         end = [[name for name, col in zip(r.end_flag_columns, flags) if col[i] in _FLAG_ON] for i in range(n)]
     else:
-        end = cols.take(r.end)
+        end = _keys(cols, r.end)
     return _RelParts(start, props, end, types)
 
 
 def _rel_groups(r: RelMap, parts: _RelParts, good: list[bool], link: LinkMap | None) -> list[RelGroup]:
     linked = link is not None and (r.start.linked or r.end.linked)
-    if r.type is not None and not r.end_flag_columns and not linked and r.count is None:
+    lists = r.start.is_list() or r.end.is_list()
+    if r.type is not None and not r.end_flag_columns and not linked and r.count is None and not lists:
         return _plain_rel_group(r, parts, good)
     groups: dict[tuple[NodeKey, str, NodeKey, bool, bool], list[Row]] = defaultdict(list)
     excluded = set(r.exclude_types)
@@ -133,22 +165,26 @@ def _rel_groups(r: RelMap, parts: _RelParts, good: list[bool], link: LinkMap | N
     end = NodeKey(r.end.label, r.end.property)
     types: dict[str, tuple[str, bool]] = {}
     type_of = parts.type or [r.type] * len(good)
-    ends = parts.end if r.end_flag_columns else [[v] for v in parts.end]
+    ends = parts.end if r.end_flag_columns or r.end.is_list() else [[v] for v in parts.end]
+    starts = parts.start if r.start.is_list() else [[v] for v in parts.start]
     props = _prop_rows(parts.props, len(good))
     for i, ok in enumerate(good):
         if not ok or type_of[i] in excluded:
             continue
         value = type_of[i]
         rel_type, reverse = types.get(value) or types.setdefault(value, _rel_type(r, value))
-        for end_key in ends[i]:
-            for s_key, s_val, s_create in _resolve(r.start, start, parts.start[i], link):
-                for e_key, e_val, e_create in _resolve(r.end, end, end_key, link):
-                    a, b = (
-                        ((e_key, e_val, e_create), (s_key, s_val, s_create))
-                        if reverse
-                        else ((s_key, s_val, s_create), (e_key, e_val, e_create))
-                    )
-                    groups[(a[0], rel_type, b[0], a[2], b[2])].append({"start": a[1], "end": b[1], "props": props[i]})
+        stated: set[tuple[Any, ...]] = set()  # each relationship once per record
+        for s_key, s_val, s_create in (x for v in starts[i] for x in _resolve(r.start, start, v, link)):
+            for e_key, e_val, e_create in (x for v in ends[i] for x in _resolve(r.end, end, v, link)):
+                a, b = (
+                    ((e_key, e_val, e_create), (s_key, s_val, s_create))
+                    if reverse
+                    else ((s_key, s_val, s_create), (e_key, e_val, e_create))
+                )
+                group = (a[0], rel_type, b[0], a[2], b[2])
+                if (group, a[1], b[1]) not in stated:
+                    stated.add((group, a[1], b[1]))
+                    groups[group].append({"start": a[1], "end": b[1], "props": props[i]})
     return [RelGroup(s, t, e, cs, ce, rows, count=r.count) for (s, t, e, cs, ce), rows in groups.items()]
 
 

@@ -101,11 +101,52 @@ class Key(_Strict):
     type: Literal["str", "int"] = "str"
     prefix: str = ""
     """Prepended to the raw value (e.g. a namespace turning ids into IRIs)."""
+    many: bool = False
+    """The column holds a list: a JSON array (a plain value is a list of one), one key per element.
+    Elements are trimmed, empty ones skipped, repeats within one record kept once (see :mod:`kgrec.ingest.lists`)."""
+    split: str | None = None
+    """Separator of a delimited list in a text value (``"|"``, ``";"``): one key per element. Implies ``many``;
+    a JSON array is read as a list too."""
+    limit: int | None = Field(None, ge=1)
+    """List columns: keep only the first ``limit`` elements of each record (e.g. the top-billed cast)."""
+    null_values: list[str] = []
+    """Placeholders that mean "no value" (``*`` matches anything): a list element matching one is skipped;
+    a single key matching one reads as empty (a missing key)."""
+
+    @model_serializer(mode="wrap")
+    def _without_unused(self, handler: Any) -> Any:
+        """Leave the list options out when unset, so the fingerprints of units that use none stay what they
+        were (no reload after an upgrade)."""
+        data = handler(self)
+        if isinstance(data, dict):
+            for name, unset in (("many", False), ("split", None), ("limit", None), ("null_values", [])):
+                if data.get(name, unset) == unset:
+                    data.pop(name, None)
+        return data
+
+    def is_list(self) -> bool:
+        """Whether the column holds several keys per record (``many`` or ``split``)."""
+        return self.many or self.split is not None
 
     @field_validator("property")
     @classmethod
     def _prop(cls, v: str) -> str:
         return check_property(v)
+
+    @field_validator("split")
+    @classmethod
+    def _separator(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must be a non-blank separator such as '|' or ';'")
+        return v
+
+    @model_validator(mode="after")
+    def _list_options(self) -> Key:
+        if self.limit is not None and not self.is_list():
+            raise ValueError("'limit' applies to list columns: set 'many = true' or 'split'")
+        if self.is_list() and self.column is None:
+            raise ValueError("'many' and 'split' need a 'column'")
+        return self
 
 
 class NodeMap(_HasProperties):
@@ -261,12 +302,21 @@ class Table(_Strict):
         used.pop("", None)
         return list(used)
 
+    def list_keys(self) -> list[tuple[str, Key]]:
+        """The keys read from list columns (``many`` or ``split``), each with its dotted place in the table."""
+        found = [(f"nodes.{i}.key", m.key) for i, m in enumerate(self.nodes)]
+        for i, r in enumerate(self.relationships):
+            found += [(f"relationships.{i}.start", r.start), (f"relationships.{i}.end", r.end)]
+        return [(where, key) for where, key in found if key.is_list()]
+
     @model_validator(mode="after")
     def _columns(self) -> Table:
         if self.format == "csv" and not self.header and not self.columns:
             raise ValueError("'columns' is required when 'header' is false")
         if not self.nodes and not self.relationships:
             raise ValueError("a table needs at least one of 'nodes' or 'relationships'")
+        if self.format == "csv" and any(k.split is None for _, k in self.list_keys()):
+            raise ValueError("a list column of a delimited file needs 'split' (the separator inside the field)")
         return self
 
 
@@ -464,6 +514,11 @@ class Spec(_Strict):
         if self.link is not None:
             keys.append((self.link.item.label, self.link.item.property))
         return list(dict.fromkeys(keys))
+
+    def list_columns(self) -> list[str]:
+        """Dotted spec keys of every list column (``tables.0.relationships.1.end``), for refusing what
+        cannot read them yet (``--bulk``)."""
+        return [f"tables.{i}.{where}" for i, t in enumerate(self.tables) for where, _ in t.list_keys()]
 
     def schema_part(self) -> SchemaPart:
         """The declarations and the node keys this spec's mappings (and features) use, in mapping order."""

@@ -301,6 +301,7 @@ def _read_json(path: Path, table: Table, chunk_size: int, skip: int, stop: int |
     records: list[dict[str, object]] = []
     bad: list[BadRecord] = []
     count = 0
+    parsed = {key.column for _, key in table.list_keys()}  # list columns keep their JSON values
     for line, item in _json_items(path, table):
         if stop is not None and count >= stop:
             break
@@ -312,7 +313,7 @@ def _read_json(path: Path, table: Table, chunk_size: int, skip: int, stop: int |
         elif not isinstance(item, dict):
             bad.append(BadRecord(str(path), line, f"expected a JSON object, found {type(item).__name__}"))
         else:
-            records.append({k: _json_str(v) for k, v in item.items()} | {LINE: line})
+            records.append({k: v if k in parsed else _json_str(v) for k, v in item.items()} | {LINE: line})
         if len(records) + len(bad) >= chunk_size:
             yield Chunk(pd.DataFrame(records, dtype=object), bad, len(records) + len(bad))
             records, bad = [], []

@@ -121,7 +121,8 @@ def wilcoxon(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
 
 
 def paired_tests(rows: list[dict[str, Any]], folders: dict[tuple[str, str, str], Path]) -> None:
-    """Add ``paired_test`` to every default row: kgrec's default against the best peer by mean valid NDCG@10.
+    """Add ``paired_test`` to every default row: kgrec's default against the best peer by mean valid NDCG@10;
+    and to every ablation row: the ablation against the default (what the part it leaves out adds).
 
     The peer is the best row of another library or model family (not ``kgrec*``) that stored
     per-user test NDCG@10 (``per_user``: a ``.npz`` beside its result, users x seeds, means over
@@ -129,6 +130,8 @@ def paired_tests(rows: list[dict[str, Any]], folders: dict[tuple[str, str, str],
     its result file, where its per-user file is.
     """
     for row in rows:
+        if row.get("ablation"):
+            _ablation_test(row, rows, folders)
         if not row.get("default"):
             continue
         peers = [r for r in rows if r["dataset"] == row["dataset"] and not r["model"].startswith("kgrec")]
@@ -142,6 +145,19 @@ def paired_tests(rows: list[dict[str, Any]], folders: dict[tuple[str, str, str],
             raise LeaderboardError(f"{row['dataset']}: per-user users of {row['model']} and {best['model']} differ")
         row["paired_test"] = {"against": best["model"], "metric": "test ndcg@10, mean over seeds, paired by user"}
         row["paired_test"] |= wilcoxon(mine[1], theirs[1])
+
+
+def _ablation_test(row: dict[str, Any], rows: list[dict[str, Any]], folders: dict[tuple[str, str, str], Path]) -> None:
+    """An ablation row's paired test against kgrec's default on the same catalogue (what the left-out part adds)."""
+    default = next((r for r in rows if r["dataset"] == row["dataset"] and r.get("default")), None)
+    if default is None or not (row.get("per_user") and default.get("per_user")):
+        row["paired_test"] = {"note": "no default row with per-user results in this run"}
+        return
+    mine, theirs = (_per_user(folders[_key(r)] / r["per_user"]) for r in (row, default))
+    if not np.array_equal(mine[0], theirs[0]):
+        raise LeaderboardError(f"{row['dataset']}: per-user users of {row['model']} and {default['model']} differ")
+    row["paired_test"] = {"against": default["model"], "metric": "test ndcg@10, mean over seeds, paired by user"}
+    row["paired_test"] |= wilcoxon(mine[1], theirs[1])
 
 
 def _key(row: dict[str, Any]) -> tuple[str, str, str]:

@@ -34,6 +34,14 @@ class ModelSpace:
     space: dict[str, list[Any]] = field(default_factory=dict)
     from_default: bool = False
     default: bool = False
+    datasets: tuple[str, ...] = ()
+    """Catalogues the model runs on (empty: every one)."""
+    ablation: str = ""
+    """What this variant of kgrec's default leaves out (an ablation row, reported in its own table)."""
+
+    def runs_on(self, dataset: str) -> bool:
+        """Whether the model is declared for ``dataset``."""
+        return not self.datasets or dataset in self.datasets
 
     def grid_size(self) -> int:
         """Number of points in the grid (1 without a space)."""
@@ -94,6 +102,10 @@ def load_spaces(path: Path = SPACES) -> Spaces:
         missing = {"snapshot", "default_config"} - set(entry)
         if missing:
             raise ConfigError(f"{path}: datasets.{name}: missing {', '.join(sorted(missing))}")
+    for model in models.values():
+        unknown = sorted(set(model.datasets) - set(datasets))
+        if unknown:
+            raise ConfigError(f"{path}: models.{model.name}.datasets: unknown {', '.join(unknown)}")
     recbole = {name: _recbole_model(path, name, e) for name, e in raw.get("recbole", {}).get("models", {}).items()}
     return Spaces(common=common, datasets=datasets, models=models, path=path, recbole=recbole)
 
@@ -127,9 +139,13 @@ def _recbole_model(path: Path, name: str, entry: dict[str, Any]) -> ModelSpace:
 
 
 def _model(path: Path, name: str, entry: dict[str, Any]) -> ModelSpace:
-    unknown = set(entry) - {"base", "space", "default"}
+    unknown = set(entry) - {"base", "space", "default", "datasets", "ablation"}
     if unknown:
-        raise ConfigError(f"{path}: models.{name}: unknown keys {sorted(unknown)} (expected base, space, default)")
+        raise ConfigError(
+            f"{path}: models.{name}: unknown keys {sorted(unknown)} (expected base, space, default, datasets, ablation)"
+        )
+    if entry.get("ablation") and (entry.get("space") or entry.get("default")):
+        raise ConfigError(f"{path}: models.{name}: an ablation is the default minus one part (no space, not default)")
     base = dict(entry.get("base", {}))
     from_default = bool(base.pop("from_default", False))
     _check_keys(path, f"models.{name}.base", base)
@@ -142,7 +158,15 @@ def _model(path: Path, name: str, entry: dict[str, Any]) -> ModelSpace:
             _check_value(path, f"models.{name}.space.{key}", {**base, key: value})
     if not from_default and "model" not in base:
         raise ConfigError(f"{path}: models.{name}.base: needs model = ... or from_default = true")
-    return ModelSpace(name, base, space, from_default, bool(entry.get("default", False)))
+    return ModelSpace(
+        name,
+        base,
+        space,
+        from_default,
+        bool(entry.get("default", False)),
+        tuple(entry.get("datasets", ())),
+        str(entry.get("ablation", "")),
+    )
 
 
 def _check_keys(path: Path, where: str, values: dict[str, Any]) -> None:

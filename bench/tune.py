@@ -144,7 +144,7 @@ def run_dataset(spaces: Spaces, dataset: str, snapshot_path: Path, out: Path, ar
     cache = Cache(folder / "runs", commit, split)
     rows, trials_log = [], {}
     for name, model in spaces.models.items():
-        if args.models and name not in args.models:
+        if (args.models and name not in args.models) or not model.runs_on(dataset):
             continue
         check_budget(model, args.trials, spaces.path)
         reset_peak_rss()
@@ -192,7 +192,7 @@ def _row(
         "epochs_run": [r["epochs_run"] for r in runs],
         "per_user": f"per_user/{model.name}.npz",
     }
-    return row | ({"default": True} if model.default else {})
+    return row | ({"default": True} if model.default else {}) | ({"ablation": model.ablation} if model.ablation else {})
 
 
 def _quick_stop() -> dict[str, Any]:

@@ -39,6 +39,10 @@ class TrainConfig(BaseModel):
     measured best: posters add nothing for known items and hurt the ranking of new ones (README)."""
     kg: bool = True
     """Use the knowledge-graph relationships (kgrec only); ``false`` keeps interactions only."""
+    drop_relations: list[str] = []
+    """Relationship types left out of training (kgrec only), as names or shell patterns (``"FILM_*"``):
+    how an ablation measures what one source adds (``["HAS_TAG"]``: no tags). Explanations may still
+    walk them. Each entry must match a type of the graph; the interaction cannot be dropped."""
     loss: Literal["bpr", "bce"] = "bpr"
     """Pairwise BPR, or binary cross-entropy over positives and sampled negatives."""
     dim: int = Field(64, ge=1)
@@ -105,6 +109,8 @@ class TrainConfig(BaseModel):
     def fingerprint(self) -> str:
         """SHA-256 of the settings that change the result (not ``device``/``threads``/``epochs``)."""
         data = self.model_dump(exclude={"device", "threads", "epochs", "patience", "eval_every"})
+        if not data["drop_relations"]:  # added later: configs without it keep their fingerprint
+            del data["drop_relations"]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -94,6 +95,7 @@ def to_hetero(
     *,
     interaction: EdgeType | None = None,
     kg: bool = True,
+    drop: Sequence[str] = (),
     modalities: Sequence[str] = (),
     min_degree: int = 2,
 ) -> HeteroData:
@@ -105,6 +107,8 @@ def to_hetero(
         interaction: The interaction edge type (default: the snapshot's, :func:`interaction_type`).
         kg: Keep the knowledge-graph relationships (default: ``True``); without
             them the graph holds users, items and training interactions only.
+        drop: Relationship types (names or shell patterns) left out; each must match a
+            knowledge relationship type of the snapshot.
         modalities: Item modalities to attach, e.g. ``("text", "image")``.
         min_degree: Knowledge-graph nodes (neither users nor items) with fewer
             relationships are left out (default: ``2``): a leaf such as an actor
@@ -113,7 +117,8 @@ def to_hetero(
             snapshot ids.
 
     Raises:
-        ConfigError: The split was made over other users or items than the snapshot's.
+        ConfigError: The split was made over other users or items than the snapshot's, or a
+            ``drop`` entry matches no knowledge relationship type.
     """
     interaction = interaction or interaction_type(snapshot)
     user_t, _, item_t = interaction
@@ -121,7 +126,8 @@ def to_hetero(
     data = HeteroData()
     edges = {interaction: np.asarray(split.train, dtype=np.int64)}
     if kg:
-        edges.update({e: idx for e, idx in snapshot.edges.items() if e != interaction})
+        dropped = dropped_types(snapshot, interaction, drop)
+        edges.update({e: idx for e, idx in snapshot.edges.items() if e != interaction and e[1] not in dropped})
     types = set(snapshot.node_keys) if kg else {user_t, item_t}
     kept = _kept_nodes(snapshot, edges, types - {user_t, item_t}, min_degree)
     edges = _renumbered(edges, kept)
@@ -137,6 +143,25 @@ def to_hetero(
         _attach_modality(data, snapshot, item_t, m)
     data.interaction = interaction
     return data
+
+
+def dropped_types(snapshot: GraphSnapshot, interaction: EdgeType, drop: Sequence[str]) -> set[str]:
+    """The relationship types ``drop`` names (exact names or shell patterns such as ``"FILM_*"``).
+
+    Raises:
+        ConfigError: An entry matches no relationship type other than the interaction.
+    """
+    types = sorted({r for (_, r, _) in snapshot.edges if r != interaction[1]})
+    out: set[str] = set()
+    for pattern in drop:
+        if fnmatch.fnmatchcase(interaction[1], pattern):
+            raise ConfigError(f"drop_relations: {pattern!r} would drop the interaction {interaction[1]}")
+        found = fnmatch.filter(types, pattern)
+        if not found:
+            known = ", ".join(types)
+            raise ConfigError(f"drop_relations: {pattern!r} matches no relationship type; the graph has: {known}")
+        out.update(found)
+    return out
 
 
 def coverage(data: HeteroData, modalities: Sequence[str], item_type: str = "Item") -> list[Coverage]:

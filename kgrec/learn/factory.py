@@ -20,7 +20,14 @@ from kgrec.snapshot import GraphSnapshot
 def training_graph(snapshot: GraphSnapshot, split: Split, config: TrainConfig) -> HeteroData:
     """The graph ``config`` trains on (knowledge graph and modalities as configured)."""
     modalities = config.modalities if config.fusion != "none" else []
-    return to_hetero(snapshot, split, interaction=interaction_type(snapshot), kg=config.kg, modalities=modalities)
+    return to_hetero(
+        snapshot,
+        split,
+        interaction=interaction_type(snapshot),
+        kg=config.kg,
+        drop=config.drop_relations,
+        modalities=modalities,
+    )
 
 
 def build_model(config: TrainConfig, split: Split, data: HeteroData | None = None) -> Recommender:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from bench.leaderboard import LeaderboardError, check_row, wilcoxon, write
+from bench.report_leaderboard import render
 
 
 def _row(model: str, ndcg: list[float], **extra: Any) -> dict[str, Any]:
@@ -108,6 +109,30 @@ def test_writes_rows_replacing_the_old_file_and_tests_default_against_best_peer(
     assert test["against"] == "lightgcn"  # the best peer by validation, not bprmf
     assert test["pairs"] == 40 and test["nonzero"] == 40
     assert test["p"] < 1e-6  # every one of 40 users better: exact two-sided p = 2 / 2**40
+
+
+def test_an_ablation_is_tested_against_the_default_and_reported_in_its_own_table(tmp_path: Path) -> None:
+    folder = tmp_path / "toy"
+    (folder / "per_user").mkdir(parents=True)
+    users = np.arange(30)
+    base = np.random.default_rng(1).random((2, 30)) * 0.2
+    np.savez(folder / "per_user" / "lightgcn.npz", users=users, **{"test_ndcg@10": base})
+    np.savez(folder / "per_user" / "kgrec-default.npz", users=users, **{"test_ndcg@10": base + 0.05})
+    np.savez(folder / "per_user" / "kgrec-no-tags.npz", users=users, **{"test_ndcg@10": base + 0.05})
+    rows = [
+        _row("lightgcn", [0.20, 0.21], per_user="per_user/lightgcn.npz"),
+        _row("kgrec-default", [0.25, 0.26], per_user="per_user/kgrec-default.npz", default=True),
+        _row("kgrec-no-tags", [0.25, 0.26], per_user="per_user/kgrec-no-tags.npz", ablation="the tags"),
+    ]
+    written = write([_result(folder / "result.json", rows)], tmp_path / "leaderboard.json")
+    default, ablation = written[1], written[2]
+    assert default["paired_test"]["against"] == "lightgcn"  # an ablation is never the default's "best peer"
+    assert ablation["paired_test"]["against"] == "kgrec-default"
+    assert ablation["paired_test"]["nonzero"] == 0 and ablation["paired_test"]["p"] == 1.0  # identical per user
+    text = render(written)
+    main, _, ablations = text.partition("what each part adds")
+    assert "kgrec-no-tags" not in main
+    assert "| kgrec-no-tags | the tags | 0.2550 ± 0.0071 | 0.2550 ± 0.0071 | 0.2550 ± 0.0071 | +0.0000 | 1 |" in ablations
 
 
 def test_wilcoxon_on_a_known_example() -> None:

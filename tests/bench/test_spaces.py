@@ -28,6 +28,8 @@ def test_the_committed_spaces_declare_every_model_and_both_catalogues() -> None:
         ("[models.x]\nspace.lr = [0.1]\n", "needs model = "),
         ('[common]\nlr = 0.1\n[models.x]\nbase = { model = "pop" }\n', "only epochs"),
         ("[models.x\n", "spaces.toml"),
+        ('[models.x]\nbase = { model = "pop" }\ndatasets = ["books"]\n', "models.x.datasets: unknown books"),
+        ('[models.x]\nbase = { model = "bprmf" }\nspace.lr = [0.1]\nablation = "y"\n', "no space, not default"),
     ],
 )
 def test_a_bad_declaration_names_file_and_place(tmp_path: Path, text: str, message: str) -> None:
@@ -36,6 +38,18 @@ def test_a_bad_declaration_names_file_and_place(tmp_path: Path, text: str, messa
     with pytest.raises(ConfigError, match=message) as info:
         load_spaces(path)
     assert str(path) in str(info.value)
+
+
+def test_ablations_are_the_default_without_one_part_on_the_catalogues_that_have_it() -> None:
+    spaces = load_spaces()
+    ablations = {name: m for name, m in spaces.models.items() if m.ablation}
+    assert {"kgrec-no-kg", "kgrec-no-tags", "kgrec-no-friends", "kgrec-no-dbpedia", "kgrec-no-satori"} <= set(ablations)
+    assert all(m.from_default and not m.space and not m.default for m in ablations.values())
+    assert spaces.models["kgrec-no-tags"].runs_on("lastfm") and not spaces.models["kgrec-no-tags"].runs_on("movielens")
+    assert spaces.models["kgrec-no-kg"].runs_on("movielens") and spaces.models["kgrec-no-kg"].runs_on("lastfm")
+    tags = spaces.base_config(spaces.models["kgrec-no-tags"], "lastfm")
+    default = spaces.base_config(spaces.models["kgrec-default"], "lastfm")
+    assert tags == default | {"drop_relations": ["HAS_TAG"]}
 
 
 def test_sampler_is_seeded_distinct_and_inside_the_grid() -> None:

@@ -11,7 +11,7 @@ from kgrec.learn.config import load_config
 from kgrec.learn.data import coverage, to_hetero
 from kgrec.learn.split import Split
 from kgrec.snapshot import GraphSnapshot
-from tests.learn.toy import NUM_ITEMS, toy_snapshot, toy_split
+from tests.twotastes import NUM_ITEMS, toy_snapshot, toy_split
 
 
 def test_the_interaction_edges_are_the_training_split_only() -> None:
@@ -32,6 +32,27 @@ def test_without_kg_only_users_items_and_interactions_remain() -> None:
     data = to_hetero(toy_snapshot(), toy_split(), kg=False)
     assert set(data.node_types) == {"User", "Item"}
     assert {et[1] for et in data.edge_types} == {"RATED", "rev_RATED"}
+
+
+def test_dropped_relations_leave_the_training_graph_and_their_only_nodes_with_them() -> None:
+    data = to_hetero(toy_snapshot(), toy_split(), drop=["DIRECTED_*"])
+    assert {et[1] for et in data.edge_types} == {"RATED", "rev_RATED", "IN_GENRE", "rev_IN_GENRE"}
+    assert "Entity" not in data.node_types or data["Entity"].num_nodes == 0
+    assert data["Genre"].num_nodes == 2
+
+
+@pytest.mark.parametrize(
+    ("drop", "reason"), [(["WROTE"], "matches no relationship type"), (["RAT*"], "would drop the interaction RATED")]
+)
+def test_a_drop_naming_nothing_or_the_interaction_is_refused(drop: list[str], reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        to_hetero(toy_snapshot(), toy_split(), drop=drop)
+
+
+def test_drop_relations_changes_the_fingerprint_only_when_given() -> None:
+    plain = load_config(None, {})
+    assert load_config(None, {"drop_relations": []}).fingerprint() == plain.fingerprint()
+    assert load_config(None, {"drop_relations": ["HAS_TAG"]}).fingerprint() != plain.fingerprint()
 
 
 def test_features_keep_missing_items_masked() -> None:

@@ -6,7 +6,8 @@ The specs are read with the same planning, reading and mapping as
 batches go to partition files (:mod:`kgrec.ingest.bulk_spill`) instead of
 transactions. Once every unit is read without error, nodes and relationships
 are combined as ``MERGE`` would combine them, written as admin-import CSV files
-(:mod:`kgrec.ingest.bulk_csv`), and imported into the stopped local server.
+(:mod:`kgrec.ingest.bulk_csv`) while the local server stops, and imported into
+it (:mod:`kgrec.ingest.bulk_import`).
 Then kgrec's constraints and indexes, every unit's checkpoint (complete, with
 the fingerprint :mod:`kgrec.ingest.load` computes) and the declared schema are
 written, so a later plain ``kgrec ingest`` of the same specs finds them up to
@@ -15,19 +16,19 @@ date and reloads only what changed.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from kgrec.errors import BadRecord, ConfigError, InputDataError
 from kgrec.graph.batch import Batch, NodeKey
 from kgrec.graph.declared import check_part, record_part
-from kgrec.graph.server import LocalNeo4j
 from kgrec.graph.store import Checkpoint, GraphStore
-from kgrec.ingest.bulk_csv import ARRAY_OPTION, AdminCsvWriter, ImportFiles
+from kgrec.ingest.bulk_csv import AdminCsvWriter, ImportFiles
+from kgrec.ingest.bulk_import import Say, ServerPause, import_args
+from kgrec.ingest.bulk_report import BulkReport, bulk_report_json, summary_lines
 from kgrec.ingest.bulk_spill import GraphSpill, spill_folder
 from kgrec.ingest.load import (
     IngestOptions,
@@ -36,34 +37,17 @@ from kgrec.ingest.load import (
     Plan,
     ProgressFactory,
     UnitReport,
-    load_report_json,
     node_keys,
     silent,
 )
 from kgrec.ingest.spec import Spec, load_spec
 from kgrec.settings import Settings
 
-Say = Callable[[str], None]
 _T = TypeVar("_T")
 
 
 def _quiet(text: str) -> None:
     pass
-
-
-@dataclass(slots=True)
-class BulkReport:
-    """What a bulk load did: per spec its units (records, rejects), then the graph imported."""
-
-    specs: list[IngestReport] = field(default_factory=list)
-    nodes_by_label: dict[str, int] = field(default_factory=dict)
-    rels_by_type: dict[str, int] = field(default_factory=dict)
-    rels_skipped: int = 0
-    """Relationships not imported because an endpoint node does not exist."""
-    nodes_missing: dict[str, int] = field(default_factory=dict)
-    """Update-only node rows (``create = false``) whose node no unit creates, by label."""
-    seconds: dict[str, float] = field(default_factory=dict)
-    """Wall time of each stage: read, files, import, finish."""
 
 
 @dataclass(slots=True)
@@ -115,15 +99,21 @@ class BulkLoader:
             )
         specs = [load_spec(p) for p in spec_paths]
         report = BulkReport([IngestReport(s.name) for s in specs])
-        with GraphStore.connect(self._settings) as store:
-            _refuse_non_empty(store)
-            for spec in specs:
-                check_part(store, spec.schema_part())
-            with spill_folder(self._opt.spill_dir) as tmp:
-                spill = GraphSpill(Path(tmp))
+        with spill_folder(self._opt.spill_dir) as tmp:
+            spill = GraphSpill(Path(tmp))
+            with GraphStore.connect(self._settings) as store:
+                _refuse_non_empty(store)
+                for spec in specs:
+                    check_part(store, spec.schema_part())
                 units, keys = self._timed(report, "read", lambda: self._read(store, specs, spill, report))
+            pause = ServerPause(self._settings, self._say, report.seconds)
+            pause.stop_in_background()  # nothing read can fail any more: stop while the files are written
+            try:
                 files = self._timed(report, "files", lambda: self._files(spill, Path(tmp), report))
-                self._timed(report, "import", lambda: self._import(files, Path(tmp)))
+            except BaseException:
+                pause.resume()
+                raise
+            pause.run_import(files, Path(tmp))
         with GraphStore.connect(self._settings) as store:
             self._timed(report, "finish", lambda: self._finish(store, specs, units, keys, files, report))
         return report
@@ -182,27 +172,16 @@ class BulkLoader:
                 for space, n in missing.items():
                     label = spaces[space].label
                     report.nodes_missing[label] = report.nodes_missing.get(label, 0) + n
-            for rels in spill.relationships():
-                for file, start, end, props in rels:
-                    writer.relationship(file, start, end, props)
+            spill.rels.write(writer, spill.kinds)
         except ValueError as e:
             writer.abort()
             raise ConfigError(f"--bulk cannot write this graph for neo4j-admin: {e}; use plain `kgrec ingest`") from e
         files = writer.close()
-        self._say(f"bulk: wrote {files.node_count:,} nodes and {files.rel_count:,} relationships as admin-import files")
-        return files
-
-    def _import(self, files: ImportFiles, folder: Path) -> None:
         if not files.nodes:
             raise ConfigError("--bulk: the specs give no nodes to import")
-        server = LocalNeo4j(self._settings)
-        self._say(f"bulk: stopping Neo4j instance {self._settings.instance!r} for neo4j-admin database import full")
-        server.stop()
-        try:
-            server.run_admin(import_args(files, self._settings.neo4j_database, folder), folder / "import.log")
-        finally:
-            self._say(f"bulk: starting Neo4j instance {self._settings.instance!r}")
-            server.start()
+        files.integer_ids = spill.integer_ids()
+        self._say(f"bulk: wrote {files.node_count:,} nodes and {files.rel_count:,} relationships as admin-import files")
+        return files
 
     def _finish(
         self,
@@ -231,17 +210,6 @@ class BulkLoader:
             report.seconds[stage] = time.perf_counter() - start
 
 
-def import_args(files: ImportFiles, database: str, folder: Path) -> list[str]:
-    """``neo4j-admin`` arguments that import ``files`` into ``database``, replacing it."""
-    args = ["database", "import", "full", database, "--overwrite-destination=true"]  # the name first: see below
-    args += [f"--report-file={folder / 'import.report'}", f"--array-delimiter={ARRAY_OPTION}"]
-    args += ["--skip-bad-relationships=true", f"--bad-tolerance={files.rel_count + 1}"]
-    if files.multiline:
-        args += ["--multiline-fields-format=v2", f"--multiline-fields={','.join(files.multiline)}"]
-    # --nodes/--relationships take several values each: they come last, after the database name
-    return args + [f"--nodes={x}" for x in files.nodes] + [f"--relationships={x}" for x in files.relationships]
-
-
 def _batches(ing: Ingestor, plan: Plan, opt: IngestOptions) -> Iterator[tuple[Batch, list[BadRecord], int]]:
     """A unit's batches as the transactional path makes them: (batch, rejected records, records read)."""
     if plan.table is not None:
@@ -255,31 +223,6 @@ def _batches(ing: Ingestor, plan: Plan, opt: IngestOptions) -> Iterator[tuple[Ba
         assert plan.stream is not None
         for batch, _, _ in plan.stream.batches(opt.batch_size, 0, opt.spill_dir):
             yield batch, [], len(batch)
-
-
-def summary_lines(report: BulkReport) -> list[str]:
-    """What the import made, for the terminal."""
-    lines = ["bulk import: " + ", ".join(f"{k}:{v:.1f}s" for k, v in report.seconds.items())]
-    lines.append("  nodes: " + ", ".join(f"{k} {v:,}" for k, v in sorted(report.nodes_by_label.items())))
-    lines.append("  relationships: " + ", ".join(f"{k} {v:,}" for k, v in sorted(report.rels_by_type.items())))
-    if report.rels_skipped:
-        lines.append(f"  warning: {report.rels_skipped:,} relationship(s) skipped: an endpoint node does not exist")
-    for label, n in sorted(report.nodes_missing.items()):
-        lines.append(f"  {n:,} {label} update(s) skipped: no such node (the table only updates, create = false)")
-    return lines
-
-
-def bulk_report_json(report: BulkReport) -> str:
-    """The report as JSON (for ``--json``)."""
-    doc = {
-        "specs": [json.loads(load_report_json(r)) for r in report.specs],
-        "nodes": report.nodes_by_label,
-        "relationships": report.rels_by_type,
-        "relationships_skipped": report.rels_skipped,
-        "nodes_missing": report.nodes_missing,
-        "seconds": report.seconds,
-    }
-    return json.dumps(doc, indent=2)
 
 
 def _refuse_non_empty(store: GraphStore) -> None:

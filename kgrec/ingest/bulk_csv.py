@@ -13,9 +13,10 @@ split into files by the types of such properties.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from itertools import repeat
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,7 +48,7 @@ def kind(v: Any) -> str | None:
     raise ValueError(f"no admin-import type for the value {v!r}")
 
 
-def kinds_of(values: list[Any]) -> set[str]:
+def kinds_of(values: Sequence[Any]) -> set[str]:
     """The types of the values that are written (``None`` and ``""`` are not)."""
     types = set(map(type, values)) - {type(None)}
     if str in types and "" in values:
@@ -57,6 +58,13 @@ def kinds_of(values: list[Any]) -> set[str]:
     if len(out) < len(types):
         out |= {k for v in values if type(v) not in _SIMPLE and v is not None and (k := kind(v))}
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Same:
+    """One value for every row of a column."""
+
+    value: Any
 
 
 @dataclass(slots=True)
@@ -105,6 +113,7 @@ class _File:
     header: list[str]
     columns: list[str]
     convert: list[Callable[[Any], Any] | None]
+    kinds: list[str]
     handle: IO[str]
     writer: Any
     data: Path
@@ -120,6 +129,8 @@ class ImportFiles:
     nodes: list[str] = field(default_factory=list)
     relationships: list[str] = field(default_factory=list)
     multiline: list[str] = field(default_factory=list)
+    integer_ids: bool = False
+    """Every node key and relationship endpoint is an integer: ``--id-type=integer``."""
     node_count: int = 0
     rel_count: int = 0
     nodes_by_label: dict[str, int] = field(default_factory=dict)
@@ -170,6 +181,22 @@ class AdminCsvWriter:
         f = self._files.get(group) or self._open(group, self._rel_header(file, shard, mixed))
         self._write(f, [start, end, rel_type], props)
         self.count(f"r:{rel_type}", 1)
+
+    def relationship_columns(
+        self, file: int, starts: Sequence[Any], ends: Sequence[Any], props: dict[str, Sequence[Any] | Same]
+    ) -> None:
+        """Write many relationships at once, as columns; no property of the file holds values of several types."""
+        rel_type = self._rel_files[file][0]
+        group = ("r", file, ())
+        f = self._files.get(group) or self._open(group, self._rel_header(file, (), []))
+        n = len(starts)
+        columns: list[Any] = [starts, ends, repeat(rel_type, n)]
+        for name, conv, k in zip(f.columns, f.convert, f.kinds):
+            values = props.get(name)
+            columns.append(repeat(None, n) if values is None else self._column(f, values, conv, k, n))
+        f.writer.writerows(zip(*columns))
+        f.rows += n
+        self.count(f"r:{rel_type}", n)
 
     def count(self, what: str, n: int) -> None:
         """Count what was written (``n:<label>`` or ``r:<type>``)."""
@@ -236,10 +263,28 @@ class AdminCsvWriter:
         data = self._folder / f"{stem}.csv"
         handle = data.open("w", encoding="utf-8", newline="")
         kinds = [h.rsplit(":", 1)[1] for h in header[len(header) - len(columns) :]]
-        f = _File(header, columns, [_converter(k) for k in kinds], handle, csv.writer(handle, lineterminator="\n"),
-                  data, self._folder / f"{stem}-header.csv")  # fmt: skip
+        writer = csv.writer(handle, lineterminator="\n")
+        f = _File(header, columns, [_converter(k) for k in kinds], kinds, handle, writer, data,
+                  self._folder / f"{stem}-header.csv")  # fmt: skip
         self._files[group] = f
         return f
+
+    @staticmethod
+    def _column(
+        f: _File, values: Sequence[Any] | Same, conv: Callable[[Any], Any] | None, k: str, n: int
+    ) -> Sequence[Any] | repeat[Any]:
+        """One property column as written: empty values as nothing, converted where the type needs it."""
+        if isinstance(values, Same):
+            v = values.value
+            return repeat(None if v is None or v == "" else conv(v) if conv is not None else v, n)
+        if conv is not None:
+            return [None if v is None or v == "" else conv(v) for v in values]
+        if k != "string":
+            return values
+        text = "\x1e".join(filter(None, values))
+        if "\n" in text or "\r" in text:
+            f.multiline = True
+        return [v or None for v in values] if "" in values else values
 
     def _write(self, f: _File, fixed: list[Any], props: dict[str, Any]) -> None:
         row = fixed

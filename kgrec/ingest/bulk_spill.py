@@ -1,38 +1,39 @@
-"""Nodes and relationships of a bulk load, deduplicated in bounded memory before the CSV files are written.
+"""Nodes and relationships of a bulk load, collected in bounded memory before the CSV files are written.
 
-Every node row and relationship row of every unit is appended (pickled, in
-chunks) to one of a fixed number of partition files, chosen by a hash of its
-identity: (id space, key) for a node, (type, endpoint spaces, start, end) for a
-relationship. All rows of one node or relationship thus land in one partition,
-in the order the units stated them; a partition is read back whole and its rows
-combined the way the transactional path's ``MERGE`` + ``SET`` leaves them:
+Every node row of every unit is appended (pickled, in chunks) to one of a fixed
+number of partition files, chosen by a hash of its identity (id space, key as
+text); all rows of one node thus land in one partition, in the order the units
+stated them. A partition is read back whole and its rows combined the way the
+transactional path's ``MERGE`` + ``SET`` leaves them: the union of the labels
+and, per property, the last value stated (a missing or empty value never
+removes one stated earlier); an update-only row (``create = false``) adds to a
+node only when some row creates it.
 
-* a node gets the union of its labels and, per property, the last value stated
-  (a missing or empty value never removes one stated earlier); an update-only
-  row (``create = false``) adds to a node only when some row creates it;
-* a relationship is written once per (type, start, end); its properties
-  combine the same way, and a ``count`` property holds how many rows of the
-  last unit that counted it stated it.
+Relationships are kept as columns (:mod:`kgrec.ingest.bulk_rels`): written as
+they are unless stated more than once, then combined the same way, one
+relationship per (type, start, end), a ``count`` property holding how many rows
+of the last unit that counted it stated it.
 
-Memory holds the partition buffers and one partition at a time.
+Memory holds the partition buffers, one partition at a time, and 8 bytes per relationship.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from kgrec.graph.batch import Batch, NodeKey
-from kgrec.ingest.bulk_csv import Kinds
+from kgrec.graph.batch import Batch, NodeKey, RelGroup
+from kgrec.ingest.bulk_csv import Kinds, kinds_of
+from kgrec.ingest.bulk_rels import SOURCES, RelChunk, RelSpill, identity_hashes
 from kgrec.ingest.partitioned import Partitioned
 
 PARTITIONS = 64
 BUFFERED_ROWS = 200_000
 """Rows held in memory over all partitions before the buffers are appended to their files."""
 
-SOURCES, PROPS = "kgrec_sources", "kgrec_props"
+PROPS = "kgrec_props"
 """Provenance, as the transactional path records it (see ``cypher/ingest/merge_nodes.cypher``)."""
 _PROVENANCE = {SOURCES: [[""]], PROPS: [[""]]}
 
@@ -55,7 +56,7 @@ class _Identified:
 
 
 class GraphSpill:
-    """Collects the rows of every unit's batches; :meth:`nodes` and :meth:`relationships` give them combined.
+    """Collects the rows of every unit's batches; :meth:`nodes` gives them combined, :attr:`rels` writes the others.
 
     Args:
         folder: A private temporary folder for the partition files.
@@ -67,7 +68,9 @@ class GraphSpill:
         """(type, start space, end space) -> index."""
         self.kinds = Kinds()
         self._nodes = _Identified(folder, "nodes")
-        self._rels = _Identified(folder, "rels")
+        self.rels = RelSpill(folder)
+        self.id_kinds: dict[int, set[str]] = {}
+        """Types of the node keys and relationship endpoints of each id space."""
         self.unit = 0
         """The unit whose batches are being added (counts restart per unit)."""
         self.source = ""
@@ -83,44 +86,37 @@ class GraphSpill:
             si, labels, create = self.space(g.key), g.labels, g.create
             self.kinds.see(("n", si), {**_columns(r["props"] for r in g.rows), **_PROVENANCE})
             src = self.source
-            for r in g.rows:
-                self._nodes.add((si, r["key"]), (si, r["key"], labels, r["props"], create, src))
+            keys = [r["key"] for r in g.rows]
+            self._ids(si, keys)
+            for key, r in zip(keys, g.rows):
+                self._nodes.add((si, str(key)), (si, key, labels, r["props"], create, src))
         for rg in batch.rels:
-            if not rg.rows:
-                continue
-            s, e = self.space(rg.start), self.space(rg.end)
-            ti = self.rel_files.setdefault((rg.type, s, e), len(self.rel_files))
-            self.kinds.see(("r", ti), {SOURCES: [[""]]})
-            for space, merged in ((s, rg.create_start), (e, rg.create_end)):
-                if merged:
-                    self.kinds.see(("n", space), {SOURCES: [[""]]})
-            if rg.create_start or rg.create_end:
-                self._endpoints(rg.rows, s if rg.create_start else None, e if rg.create_end else None, rg.columns)
-            if rg.columns is not None:
-                self.kinds.see(("r", ti), {n: [row[i] for row in rg.rows] for i, n in enumerate(rg.columns, 2)})
-            else:
-                self.kinds.see(("r", ti), _columns(d["props"] for d in rg.rows))  # type: ignore[call-overload]
-            if rg.count is not None:
-                self.kinds.see(("r", ti), {rg.count: [1]})
-            if rg.columns is not None:
-                names, unit, count, src = rg.columns, self.unit, rg.count, self.source
-                for row in rg.rows:
-                    self._rels.add((ti, row[0], row[1]), (ti, row[0], row[1], names, tuple(row[2:]), count, unit, src))
-            else:
-                src = self.source
-                for d in rg.rows:
-                    p = d["props"]  # type: ignore[call-overload]
-                    row = (ti, d["start"], d["end"], tuple(p), tuple(p.values()), rg.count, self.unit, src)  # type: ignore[call-overload]
-                    self._rels.add(row[:3], row)
+            if rg.rows:
+                self._add_rels(rg)
 
-    def _endpoints(self, rows: list[Any], s: int | None, e: int | None, columns: tuple[str, ...] | None) -> None:
-        """Key-only rows for endpoints the relationship statement ``MERGE``s."""
-        lists = columns is not None
-        for row in rows:
-            for si, at in ((s, 0 if lists else "start"), (e, 1 if lists else "end")):
-                if si is not None:
-                    key = row[at]
-                    self._nodes.add((si, key), (si, key, (), None, True, self.source))
+    def _add_rels(self, rg: RelGroup) -> None:
+        s, e = self.space(rg.start), self.space(rg.end)
+        ti = self.rel_files.setdefault((rg.type, s, e), len(self.rel_files))
+        names, starts, ends, props = _rel_columns(rg)
+        self._ids(s, starts)
+        self._ids(e, ends)
+        for space, keys, merged in ((s, starts, rg.create_start), (e, ends, rg.create_end)):
+            if merged:  # endpoints the relationship statement MERGEs: key-only rows, once per chunk
+                self.kinds.see(("n", space), {SOURCES: [[""]]})
+                for key in dict.fromkeys(keys):
+                    self._nodes.add((space, str(key)), (space, key, (), None, True, self.source))
+        self.kinds.see(("r", ti), {SOURCES: [[""]], **dict(zip(names, props))})
+        if rg.count is not None:
+            self.kinds.see(("r", ti), {rg.count: [1]})
+        hashes = identity_hashes(starts, ends)
+        self.rels.add(RelChunk(ti, self.source, self.unit, rg.count, names, starts, ends, props, hashes))
+
+    def _ids(self, space: int, keys: Sequence[Any]) -> None:
+        self.id_kinds.setdefault(space, set()).update(kinds_of(keys))
+
+    def integer_ids(self) -> bool:
+        """Whether every node key and relationship endpoint is an integer (``--id-type=integer``)."""
+        return all(k == {"long"} for k in self.id_kinds.values())
 
     def nodes(self) -> Iterator[tuple[list[tuple[int, Any, set[str], dict[str, Any]]], dict[int, int]]]:
         """Per partition: the created nodes (space, key, labels, properties), and update-only rows without a node.
@@ -146,27 +142,6 @@ class GraphSpill:
                 else:
                     missing[si] = missing.get(si, 0) + 1
             yield out, missing
-
-    def relationships(self) -> Iterator[list[tuple[int, Any, Any, dict[str, Any]]]]:
-        """Per partition: each distinct relationship once (file, start, end, properties)."""
-        for rows in self._rels.each():
-            merged: dict[tuple[int, Any, Any], dict[str, Any]] = {}
-            counted: dict[tuple[int, Any, Any], dict[str, tuple[int, int]]] = {}
-            for ti, start, end, names, values, count, unit, src in rows:
-                ident = (ti, start, end)
-                props = merged.get(ident)
-                if props is None:
-                    props = merged[ident] = {SOURCES: [src]}
-                elif src not in props[SOURCES]:
-                    props[SOURCES].append(src)
-                props.update((k, v) for k, v in zip(names, values) if v is not None and v != "")
-                if count is not None:
-                    seen = counted.setdefault(ident, {})
-                    last_unit, n = seen.get(count, (unit, 0))
-                    seen[count] = (unit, n + 1 if last_unit == unit else 1)
-            for ident, by_prop in counted.items():
-                merged[ident].update({prop: n for prop, (_, n) in by_prop.items()})
-            yield [(ti, start, end, props) for (ti, start, end), props in merged.items()]
 
 
 class _Node:
@@ -209,6 +184,17 @@ def _columns(rows: Iterable[dict[str, Any]]) -> dict[str, list[Any]]:
         for k, v in props.items():
             out.setdefault(k, []).append(v)
     return out
+
+
+def _rel_columns(rg: RelGroup) -> tuple[tuple[str, ...], Sequence[Any], Sequence[Any], list[Sequence[Any]]]:
+    """A relationship group as columns: property names, start keys, end keys, one column per name."""
+    if rg.columns is not None:
+        starts, ends, *props = zip(*rg.rows)
+        return rg.columns, starts, ends, props
+    rows: list[dict[str, Any]] = rg.rows  # type: ignore[assignment]
+    names = tuple(dict.fromkeys(k for d in rows for k in d["props"]))
+    props = [[d["props"].get(n) for d in rows] for n in names]
+    return names, [d["start"] for d in rows], [d["end"] for d in rows], props
 
 
 def spill_folder(parent: Path | None) -> tempfile.TemporaryDirectory[str]:

@@ -11,9 +11,10 @@ before each): plain ``kgrec ingest`` (:class:`~kgrec.ingest.load.Ingestor`),
 then the graph it made is exported (not timed) to admin-import CSVs and
 imported by hand into the stopped ``bench-import`` instance
 (:mod:`bench.admin_import`: the import command alone is timed), then
-``kgrec ingest --bulk`` (:class:`~kgrec.ingest.bulk.BulkLoader`, everything
-timed: reading, CSV files, stopping the server, the import, starting it, the
-constraints and checkpoints).
+``kgrec ingest --bulk`` (:class:`~kgrec.ingest.bulk.BulkLoader`, wall time of
+everything: reading, CSV files with the server stopping beside them, the
+import, starting the server, the constraints and checkpoints; each stage is
+recorded too).
 """
 
 from __future__ import annotations
@@ -94,8 +95,9 @@ def _run(args: argparse.Namespace, endpoint: instance.Endpoint, data_dir: Path, 
             hand = admin_import.run_import(files, dist_dir(imp_settings), imp_env, work / "admin.log", rss)
         _step(f"  {hand.seconds:.1f} s; kgrec ingest --bulk (fresh store)")
         server = instance.start_fresh(endpoint)
+        start = time.perf_counter()
         report = BulkLoader(settings, work, say=_step).run([scaled.spec])
-        bulk = sum(report.seconds.values())
+        bulk = time.perf_counter() - start  # wall time: the server's stop overlaps the CSV files
         bulk_rels = sum(report.rels_by_type.values())
     finally:
         if server is not None:
@@ -132,7 +134,7 @@ def _render(
     table = "\n".join(lines)
     print()
     print(table)
-    print("bulk stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()))
+    print("bulk stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()) + " (stop runs beside files)")
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y-%m-%d")
     path = RESULTS / f"bulk-{stamp}{'-quick' if args.quick else ''}.json"
@@ -144,6 +146,7 @@ def _render(
         "relationships": rels,
         "seconds": {"bulk": bulk, "hand_written_import": hand, "plain": plain},
         "bulk_stages_s": stages,
+        "bulk_fixed_s": {k: stages.get(k, 0.0) for k in ("stop", "stop_wait", "start", "finish")},
         "ratios": {"bulk_vs_hand_written": bulk / hand, "plain_vs_bulk": plain / bulk},
         "goal_within_1_2x": bulk / hand <= 1.2,
         "markdown": table,

@@ -3,9 +3,8 @@
 Nodes go to one file per id space and label set, keyed ``:ID(<space>)`` (not
 stored) plus the key property with its own type; relationships to one file per
 type and endpoint spaces with ``:START_ID(<space>)``, ``:END_ID(<space>)`` and
-``:TYPE``. Property columns are typed from the values seen (``long``,
-``double``, ``boolean``, ``string``, ``date``, ``localdatetime``,
-``datetime``, ``localtime``, ``time`` and their arrays). A property holding
+``:TYPE``. Property columns are typed from the values seen
+(:mod:`kgrec.ingest.bulk_types`). A property holding
 values of several types in one space keeps each value's own type: rows are
 split into files by the types of such properties.
 """
@@ -15,97 +14,12 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from itertools import repeat
 from pathlib import Path
 from typing import IO, Any
 
 from kgrec.graph.batch import NodeKey
-
-ARRAY_DELIMITER = "\x1f"
-"""Between array elements (U+001F, the unit separator: not in ordinary text)."""
-ARRAY_OPTION = "U+001F"
-
-_SIMPLE = {bool: "boolean", int: "long", float: "double", str: "string", date: "date"}
-
-
-def kind(v: Any) -> str | None:
-    """The admin-import type of a value (``None`` for an empty list, which is not written)."""
-    t = type(v)
-    simple = _SIMPLE.get(t)
-    if simple is not None:
-        return simple
-    if t is datetime:
-        return "datetime" if v.tzinfo is not None else "localdatetime"
-    if t is time:
-        return "time" if v.tzinfo is not None else "localtime"
-    if t is list:
-        inner = {kind(x) for x in v}
-        if not v:
-            return None
-        if len(inner) == 1 and not str(next(iter(inner))).endswith("[]"):
-            return f"{inner.pop()}[]"
-    raise ValueError(f"no admin-import type for the value {v!r}")
-
-
-def kinds_of(values: Sequence[Any]) -> set[str]:
-    """The types of the values that are written (``None`` and ``""`` are not)."""
-    types = set(map(type, values)) - {type(None)}
-    if str in types and "" in values:
-        values = [v for v in values if v != ""]
-        types = set(map(type, values)) - {type(None)}
-    out = {_SIMPLE[t] for t in types if t in _SIMPLE}
-    if len(out) < len(types):
-        out |= {k for v in values if type(v) not in _SIMPLE and v is not None and (k := kind(v))}
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class Same:
-    """One value for every row of a column."""
-
-    value: Any
-
-
-@dataclass(slots=True)
-class Kinds:
-    """Property name -> types seen, per node space or relationship file."""
-
-    props: dict[tuple[str, int], dict[str, set[str]]] = field(default_factory=dict)
-
-    def see(self, where: tuple[str, int], columns: dict[str, list[Any]]) -> None:
-        """Take in property columns of one group (``where``: ``("n", space)`` or ``("r", file)``)."""
-        mine = self.props.setdefault(where, {})
-        for name, values in columns.items():
-            mine.setdefault(name, set()).update(kinds_of(values))
-
-    def mixed(self, where: tuple[str, int]) -> list[str]:
-        """Properties with values of several types there."""
-        return sorted(k for k, v in self.props.get(where, {}).items() if len(v) > 1)
-
-
-def _text(v: Any) -> str:
-    if type(v) is bool:
-        return "true" if v else "false"
-    if type(v) in (date, datetime, time):
-        return v.isoformat()
-    return str(v)
-
-
-def _array(v: list[Any]) -> str | None:
-    if not v:
-        return None
-    parts = [_text(x) for x in v]
-    if any(ARRAY_DELIMITER in p for p in parts):
-        raise ValueError(f"an array element holds U+001F, the array delimiter of the import: {v!r}")
-    return ARRAY_DELIMITER.join(parts)
-
-
-def _converter(k: str) -> Callable[[Any], Any] | None:
-    """How a value of type ``k`` is written (``None``: as the csv module writes it)."""
-    if k in ("long", "double", "string"):
-        return None
-    return _array if k.endswith("[]") else _text
+from kgrec.ingest.bulk_types import Kinds, Same, converter, kind
 
 
 @dataclass(slots=True)
@@ -264,7 +178,7 @@ class AdminCsvWriter:
         handle = data.open("w", encoding="utf-8", newline="")
         kinds = [h.rsplit(":", 1)[1] for h in header[len(header) - len(columns) :]]
         writer = csv.writer(handle, lineterminator="\n")
-        f = _File(header, columns, [_converter(k) for k in kinds], kinds, handle, writer, data,
+        f = _File(header, columns, [converter(k) for k in kinds], kinds, handle, writer, data,
                   self._folder / f"{stem}-header.csv")  # fmt: skip
         self._files[group] = f
         return f

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kgrec.graph.server import LocalNeo4j
-from kgrec.ingest.bulk_csv import ARRAY_OPTION, ImportFiles
+from kgrec.ingest.bulk_csv import ImportFiles
+from kgrec.ingest.bulk_types import ARRAY_OPTION
 from kgrec.settings import Settings
 
 Say = Callable[[str], None]

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kgrec.ingest.bulk_csv import AdminCsvWriter, Kinds, Same, kinds_of
+from kgrec.ingest.bulk_csv import AdminCsvWriter
+from kgrec.ingest.bulk_types import Kinds, Same, kinds_of
 from kgrec.ingest.partitioned import Partitioned
 
 PARTITIONS = 64

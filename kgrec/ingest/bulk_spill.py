@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from kgrec.graph.batch import Batch, NodeKey, RelGroup
-from kgrec.ingest.bulk_csv import Kinds, kinds_of
 from kgrec.ingest.bulk_rels import SOURCES, RelChunk, RelSpill, identity_hashes
+from kgrec.ingest.bulk_types import Kinds, kinds_of
 from kgrec.ingest.partitioned import Partitioned
 
 PARTITIONS = 64

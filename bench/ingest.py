@@ -30,8 +30,10 @@ if __package__ in (None, ""):  # run as `python bench/ingest.py`: make `bench` i
 import neo4j  # noqa: E402
 import psutil  # noqa: E402
 
-from bench import admin_import, instance, synth  # noqa: E402
+import kgrec  # noqa: E402
+from bench import admin_import, ingest_sync, instance, synth  # noqa: E402
 from bench.measure import MIB, PeakRss, load_average  # noqa: E402
+from bench.provenance import git_state  # noqa: E402
 from bench.report import ADMIN, KGREC, NAIVE, DatasetResult, Run, goal_lines, goals, markdown_table  # noqa: E402
 from bench.workers import kgrec_load, naive_load, run_worker  # noqa: E402
 from kgrec.data import resolve_data_dir  # noqa: E402
@@ -97,6 +99,7 @@ def _run(args: argparse.Namespace, endpoint: instance.Endpoint, data_dir: Path) 
     assert not work.resolve().is_relative_to(REPO), "generated files must stay outside the repository"
     _step(f"work folder {work}; machine load average {env['load_average_start']:.1f} on {env['cpus']} CPUs")
     results: list[DatasetResult] = []
+    provenance: list[ingest_sync.Variant] = []
     server = None
     try:
         datasets = _datasets(args, data_dir, work)
@@ -107,6 +110,12 @@ def _run(args: argparse.Namespace, endpoint: instance.Endpoint, data_dir: Path) 
             ctx = Context(endpoint, store, driver, settings.neo4j_database, instance.server_pid(server), work, args)
             for ds in datasets:
                 results.append(_bench_dataset(ds, ctx))
+        if not args.no_provenance:
+            server.stop()
+            server = None
+            _step("the cost of provenance: ml-100k KG loaded plainly and with --sync, each on a fresh store")
+            provenance = ingest_sync.measure(endpoint, datasets[0].data_dir, datasets[0].specs, args.batch_size)
+            _same_code(provenance, env)
     finally:
         if server is not None:
             _step("stopping the bench server")
@@ -116,7 +125,14 @@ def _run(args: argparse.Namespace, endpoint: instance.Endpoint, data_dir: Path) 
             shutil.rmtree(work, ignore_errors=True)
     env["load_average_end"] = load_average()
     env["total_seconds"] = time.perf_counter() - started
-    _render(results, env, args)
+    _render(results, env, args, provenance)
+
+
+def _same_code(variants: list[ingest_sync.Variant], env: dict[str, object]) -> None:
+    """The workers must have imported the kgrec this benchmark runs (a worktree's, not the venv's editable one)."""
+    other = {str(v.extra["kgrec_module"]) for v in variants} - {str(env["kgrec_module"])}
+    if other:
+        raise RuntimeError(f"workers imported kgrec from {sorted(other)}, not {env['kgrec_module']}")
 
 
 def _datasets(args: argparse.Namespace, data_dir: Path, work: Path) -> list[Dataset]:
@@ -254,7 +270,12 @@ def _wipe(ctx: Context) -> None:
         _step(f"  wiped the database in {time.perf_counter() - t:.0f} s")
 
 
-def _render(results: list[DatasetResult], env: dict[str, object], args: argparse.Namespace) -> None:
+def _render(
+    results: list[DatasetResult],
+    env: dict[str, object],
+    args: argparse.Namespace,
+    provenance: list[ingest_sync.Variant],
+) -> None:
     table = markdown_table(results)
     verdict = goals(results[-1])
     print()
@@ -269,6 +290,9 @@ def _render(results: list[DatasetResult], env: dict[str, object], args: argparse
         f"cache {env['pagecache']}; kgrec batch size {args.batch_size}; total {env['total_seconds'] / 60:.1f} min"
         + (" (--quick)" if args.quick else "")
     )
+    if provenance:
+        print()
+        print(ingest_sync.markdown_table(provenance))
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y-%m-%d")
     path = RESULTS / f"ingest-{stamp}{'-quick' if args.quick else ''}.json"
@@ -286,6 +310,8 @@ def _render(results: list[DatasetResult], env: dict[str, object], args: argparse
         ],
         "goals": verdict,
         "markdown": table,
+        "provenance": ingest_sync.as_json(provenance),
+        "provenance_markdown": ingest_sync.markdown_table(provenance) if provenance else "",
     }
     path.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"Results written to {path.relative_to(REPO)}")
@@ -305,6 +331,8 @@ def _environment(endpoint: instance.Endpoint, args: argparse.Namespace) -> dict[
         "naive_rows": args.naive_rows,
         "interactions": args.interactions,
         "load_average_start": load_average(),
+        "kgrec_module": str(Path(kgrec.__file__).resolve().parent),
+        "git": git_state(REPO),
     }
 
 
@@ -325,6 +353,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--heap", help="bench server heap, e.g. 1g (default: $KGREC_HEAP or kgrec's default)")
     p.add_argument("--pagecache", help="bench server page cache (default: $KGREC_PAGECACHE or kgrec's default)")
     p.add_argument("--keep-files", action="store_true", help="keep the generated files and bench stores")
+    p.add_argument(
+        "--no-provenance", action="store_true", help="skip the cost-of-provenance variant (plain vs --sync loads)"
+    )
     args = p.parse_args(argv)
     quick = {"interactions": 200_000, "repeats": 1, "large_repeats": 1, "naive_rows": 1_000}
     full = {"interactions": 1_000_000, "repeats": 3, "large_repeats": 1, "naive_rows": 5_000}

@@ -41,17 +41,19 @@ def features(
 ) -> None:
     """Encode text, images and audio as the SPEC files' [[features]] declare, and attach the vectors.
 
-    Without SPEC, runs the shipped specs that declare features (ingest/*.toml).
+    Without SPEC, runs the shipped specs that declare features (ingest/*.toml) and fit the
+    graph (it has their labels and related relationship types).
     Vectors are cached by content hash under $KGREC_HOME/features, so a second
     run encodes nothing.
     """
     settings = load_settings(data_dir=data_dir)
     options = FeatureOptions(batch_size=batch_size, modalities=modalities or None, write=not no_write)
     progress = render.silent if (no_progress or as_json) else render.progress_bar
-    paths = list(specs) or shipped_feature_specs()
+    shipped = [] if specs else shipped_feature_specs()
     with GraphStore.connect(settings) as store:
         cache = cache_dir or settings.home / "features"
         pipeline = FeaturePipeline(store, resolve_data_dir(settings), cache, options, progress)
+        paths = list(specs) or pipeline.fitting(shipped)
         results = [c for path in paths for c in pipeline.run(path)]
     if as_json:
         click.echo(json.dumps([_as_dict(c) for c in results], indent=2))

@@ -1,4 +1,5 @@
-"""Which input feeds each node's encoder: text joined from node properties, or one file per node key."""
+"""Which input feeds each node's encoder: text joined from node properties (and neighbours', through
+``related``), or one file per node key."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kgrec.features.related import related_parts
 from kgrec.graph import cypher
 from kgrec.graph.store import GraphStore
 from kgrec.ingest.spec import Feature
@@ -36,11 +38,16 @@ def read_inputs(store: GraphStore, feature: Feature, root: Path) -> NodeInputs:
         root: The spec's dataset folder (``files`` patterns are relative to it).
     """
     total, inputs = 0, {}
-    for key, values in _nodes(store, feature):
-        total += 1
-        found = _text(values, feature.separator) if feature.properties else _file(root, feature, key)
-        if found is not None:
-            inputs[key] = found
+    for page in _pages(store, feature):
+        total += len(page)
+        related = [related_parts(store, feature, rel, [key for key, _ in page]) for rel in feature.related]
+        for key, values in page:
+            if feature.files is None:  # text: own values, then one part per related entry
+                found: str | Path | None = _text([*values, *(r.get(key) for r in related)], feature.separator)
+            else:
+                found = _file(root, feature, key)
+            if found is not None:
+                inputs[key] = found
     return NodeInputs(total, inputs)
 
 
@@ -49,12 +56,13 @@ def load(source: str | Path) -> bytes | str:
     return source.read_bytes() if isinstance(source, Path) else source
 
 
-def _nodes(store: GraphStore, feature: Feature) -> Iterator[tuple[Any, list[Any]]]:
+def _pages(store: GraphStore, feature: Feature) -> Iterator[list[tuple[Any, list[Any]]]]:
+    """The label's nodes in key order, a page at a time: (key, own property values)."""
     names = {"LABEL": feature.label, "KEY": feature.key}
     props = list(feature.properties)
     rows = store.read(cypher.render("features/inputs_first", names=names), props=props, limit=PAGE)
     while rows:
-        yield from ((r["key"], r["values"]) for r in rows)
+        yield [(r["key"], r["values"]) for r in rows]
         if len(rows) < PAGE:
             return
         after = rows[-1]["key"]

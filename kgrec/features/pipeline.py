@@ -23,6 +23,8 @@ from kgrec.errors import BadRecord, DataNotFoundError, InputDataError
 from kgrec.features.cache import FeatureCache, content_key
 from kgrec.features.encoder import Encoder, check_output, create_encoder
 from kgrec.features.inputs import load, read_inputs
+from kgrec.features.related import check_related
+from kgrec.graph import cypher
 from kgrec.graph.store import GraphStore
 from kgrec.ingest.load import ProgressFactory, silent
 from kgrec.ingest.spec import Feature, load_spec
@@ -114,12 +116,35 @@ class FeaturePipeline:
         """Compute and attach every (selected) feature of one spec.
 
         Raises:
-            SpecError: The spec is invalid.
+            SpecError: The spec is invalid, or names a relationship type or property the graph lacks.
         """
         spec = load_spec(spec_path)
         root = self._data_dir / spec.dataset
         wanted = self._opt.modalities
-        return [self._feature(spec.name, f, root) for f in spec.features if wanted is None or f.modality in wanted]
+        chosen = [(i, f) for i, f in enumerate(spec.features) if wanted is None or f.modality in wanted]
+        for i, f in chosen:
+            check_related(self._store, spec_path, i, f)
+        return [self._feature(spec.name, f, root) for _, f in chosen]
+
+    def fitting(self, specs: list[Path]) -> list[Path]:
+        """The ``specs`` whose features fit this graph: it has nodes of every label and the related types.
+
+        For running the shipped specs of every catalogue on one graph: a music
+        spec is skipped (and logged) on a film graph instead of failing there.
+        """
+        labels = {r["label"] for r in self._store.read(cypher.statement("graph/labels"))}
+        types = {r["type"] for r in self._store.read(cypher.statement("graph/rel_types"))}
+        out = []
+        for path in specs:
+            features = load_spec(path).features
+            lacking = sorted({f.label for f in features} - labels) + sorted(
+                {r.type for f in features for r in f.related} - types
+            )
+            if lacking:
+                log.info("%s: skipped, the graph has no %s", path, ", ".join(lacking))
+            else:
+                out.append(path)
+        return out
 
     def _encoder(self, name: str) -> Encoder:
         if name not in self._encoders:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kgrec.errors import SpecError
 from kgrec.graph.names import check_label, check_property, check_rel_type
+from kgrec.ingest.related import Related
 from kgrec.modalities import Modality, encoder_info, feature_index, feature_property
 from kgrec.schema import SchemaDecl, SchemaPart
 
@@ -426,7 +427,10 @@ class Feature(_Strict):
     properties: list[str] = []
     """Text only: node properties whose non-empty values are joined (in this order) into the input."""
     separator: str = "\n"
-    """Joins ``properties``."""
+    """Joins ``properties`` (and the ``related`` parts after them)."""
+    related: list[Related] = []
+    """Text only: relationships whose neighbours' values (e.g. the names of an artist's tags) are joined
+    after ``properties``, one part per entry (:mod:`kgrec.ingest.related`)."""
     files: str | None = None
     """A path pattern under the spec's dataset folder with the key as ``{<key>}``, e.g. ``"{id}.jpg"``.
     A missing file means that node lacks the modality; it is counted, never an error."""
@@ -454,10 +458,11 @@ class Feature(_Strict):
             raise ValueError(str(e.args[0])) from e
         if info.modality != self.modality:
             raise ValueError(f"encoder {self.encoder!r} is a {info.modality} encoder, not {self.modality}")
-        if bool(self.properties) == (self.files is not None):
-            raise ValueError("give exactly one of 'properties' or 'files'")
-        if self.properties and self.modality != "text":
-            raise ValueError("'properties' feed text encoders only; use 'files' for images and audio")
+        if bool(self.properties or self.related) == (self.files is not None):
+            also = "; 'related' adds to text, never to files" if self.related else ""
+            raise ValueError(f"give exactly one of 'properties' or 'files'{also}")
+        if (self.properties or self.related) and self.modality != "text":
+            raise ValueError("'properties' and 'related' feed text encoders only; use 'files' for images and audio")
         if self.files is not None:
             _check_pattern(self.files, self.key)
         return self

@@ -164,7 +164,7 @@ def test_ingest_accepts_and_ignores_a_features_spec(store: GraphStore, tmp_path:
 
 
 def test_shipped_feature_specs(tmp_path: Path) -> None:
-    assert [p.name for p in shipped_feature_specs()] == ["movielens-100k-features.toml"]
+    assert [p.name for p in shipped_feature_specs()] == ["lastfm-features.toml", "movielens-100k-features.toml"]
     assert shipped_feature_specs(REPO / "ingest")[0].parent == REPO / "ingest"
     write(
         tmp_path / "plain.toml",

@@ -25,9 +25,10 @@ from typing import TypeVar
 from kgrec.errors import BadRecord, ConfigError, InputDataError
 from kgrec.graph.batch import Batch, NodeKey
 from kgrec.graph.declared import check_part, record_part
+from kgrec.graph.server import LocalNeo4j
 from kgrec.graph.store import Checkpoint, GraphStore
 from kgrec.ingest.bulk_csv import AdminCsvWriter, ImportFiles
-from kgrec.ingest.bulk_import import Say, ServerPause, import_args
+from kgrec.ingest.bulk_import import Say, ServerPause, finished, import_args, unfinished
 from kgrec.ingest.bulk_report import BulkReport, bulk_report_json, summary_lines
 from kgrec.ingest.bulk_spill import GraphSpill, spill_folder
 from kgrec.ingest.load import (
@@ -91,6 +92,9 @@ class BulkLoader:
             SpecError, DataNotFoundError: As for a plain ingest.
             InputDataError: A file is malformed (and ``skip_bad`` is off); nothing was imported.
             ServerError: ``neo4j-admin`` failed (the server is started again first).
+
+        A load interrupted from the import on (the instance keeps a mark until the load is
+        finished) is loaded again by the next run, whatever the database then holds.
         """
         if not self._settings.uses_local_server:
             raise ConfigError(
@@ -99,12 +103,17 @@ class BulkLoader:
             )
         specs = [load_spec(p) for p in spec_paths]
         report = BulkReport([IngestReport(s.name) for s in specs])
+        redo = unfinished(self._settings)
+        if redo:  # the database holds what that import wrote (or less), and nothing else
+            self._say("bulk: the last --bulk load of this instance did not finish: loading again")
+            LocalNeo4j(self._settings).start()
         with spill_folder(self._opt.spill_dir) as tmp:
             spill = GraphSpill(Path(tmp))
             with GraphStore.connect(self._settings) as store:
-                _refuse_non_empty(store)
-                for spec in specs:
-                    check_part(store, spec.schema_part())
+                if not redo:
+                    _refuse_non_empty(store)
+                    for spec in specs:
+                        check_part(store, spec.schema_part())
                 units, keys = self._timed(report, "read", lambda: self._read(store, specs, spill, report))
             pause = ServerPause(self._settings, self._say, report.seconds)
             pause.stop_in_background()  # nothing read can fail any more: stop while the files are written
@@ -116,6 +125,7 @@ class BulkLoader:
             pause.run_import(files, Path(tmp))
         with GraphStore.connect(self._settings) as store:
             self._timed(report, "finish", lambda: self._finish(store, specs, units, keys, files, report))
+        finished(self._settings)
         return report
 
     # -- stages ---------------------------------------------------------------------------------

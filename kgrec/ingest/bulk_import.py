@@ -3,8 +3,10 @@
 Stopping the server takes seconds even when it is idle (a checkpoint of the
 system database, then the JVM's exit), so it runs in a background thread while
 the import files are written; the import waits for it. The server is started
-again whatever happens after the stop began: a failed file step or import
-leaves the database as it was, served again.
+again whatever happens after the stop began: a failed file step leaves the
+database as it was, served again. From the import on, the instance holds a
+mark (``run/kgrec-bulk-import``) until the load is finished, so a run
+interrupted there (even killed) is loaded again, whole, by the next one.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class ServerPause:
         try:
             self._wait_stopped()
             start = time.perf_counter()
+            _mark(self._settings).parent.mkdir(parents=True, exist_ok=True)
+            _mark(self._settings).touch()
             self._server.run_admin(import_args(files, self._settings.neo4j_database, folder), folder / "import.log")
             self._seconds["import"] = time.perf_counter() - start
         finally:
@@ -88,6 +92,20 @@ class ServerPause:
         start = time.perf_counter()
         self._server.start()
         self._seconds["start"] = time.perf_counter() - start
+
+
+def unfinished(settings: Settings) -> bool:
+    """Whether a ``--bulk`` load of this instance began its import and did not finish."""
+    return _mark(settings).exists()
+
+
+def finished(settings: Settings) -> None:
+    """Mark the instance's ``--bulk`` load finished (constraints, checkpoints and schema written)."""
+    _mark(settings).unlink(missing_ok=True)
+
+
+def _mark(settings: Settings) -> Path:
+    return settings.instance_dir / "run" / "kgrec-bulk-import"
 
 
 def import_args(files: ImportFiles, database: str, folder: Path) -> list[str]:

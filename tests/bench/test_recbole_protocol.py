@@ -15,7 +15,7 @@ from bench.recbole import protocol
 from bench.spaces import check_budget, load_spaces
 from kgrec.errors import ConfigError
 from kgrec.learn.split import Split
-from tests.learn.toy import toy_snapshot
+from tests.twotastes import toy_snapshot
 
 SPACES = """
 [common]

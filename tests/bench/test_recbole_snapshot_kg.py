@@ -9,7 +9,7 @@ import numpy as np
 
 from bench.recbole.snapshot_kg import write_snapshot_kg
 from kgrec.learn.run import split_of
-from tests.learn.toy import toy_snapshot
+from tests.twotastes import toy_snapshot
 
 
 def test_every_item_side_relationship_is_exported_and_user_side_ones_are_not(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from kgrec.graph.server import read_password
 from kgrec.graph.store import GraphStore
 from kgrec.settings import Settings
 from tests.browser.cdp import Chromium, find_chromium
-from tests.recommend.world import load_world
+from tests.twotastes import load_world
 
 pytestmark = pytest.mark.neo4j
 STYLE = Path(__file__).resolve().parents[2] / "docs" / "browser-style.grass"

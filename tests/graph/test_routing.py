@@ -21,7 +21,7 @@ from kgrec.settings import Settings
 from tests.conftest import declare_schema
 from tests.graph.test_snapshots import GRAPH
 from tests.recommend.conftest import world_bundle, world_scores  # noqa: F401 - fixtures of the serving test
-from tests.recommend.world import ANIMATED, load_world
+from tests.twotastes import ANIMATED, load_world
 
 pytestmark = pytest.mark.neo4j
 

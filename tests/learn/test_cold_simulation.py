@@ -10,7 +10,8 @@ from kgrec.learn.config import TrainConfig
 from kgrec.learn.factory import build_model, training_graph
 from kgrec.learn.kgrec_model import KGRecModel
 from tests.learn.test_kgrec_model import _trained
-from tests.learn.toy import COLD, NUM_ITEMS, NUM_USERS, taste, toy_snapshot, toy_split, user_taste
+from tests.twotastes import COLD_ROWS as COLD
+from tests.twotastes import NUM_ITEMS, NUM_USERS, taste, toy_snapshot, toy_split, user_taste
 
 
 def _model(**overrides: object) -> KGRecModel:

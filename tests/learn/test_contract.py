@@ -13,7 +13,7 @@ from kgrec.learn.bundle import load_bundle, save_bundle
 from kgrec.learn.config import TrainConfig
 from kgrec.learn.factory import build_model, training_graph
 from kgrec.learn.recommender import Recommender
-from tests.learn.toy import NUM_ITEMS, NUM_USERS, toy_snapshot, toy_split
+from tests.twotastes import NUM_ITEMS, NUM_USERS, toy_snapshot, toy_split
 
 VARIANTS = {
     "pop": {"model": "pop"},

@@ -20,7 +20,7 @@ from kgrec.learn import distributed
 from kgrec.learn.config import TrainConfig
 from kgrec.learn.factory import build_model, training_graph
 from tests.learn.test_kgrec_model import FAST
-from tests.learn.toy import toy_snapshot, toy_split
+from tests.twotastes import toy_snapshot, toy_split
 
 # Fan-outs that cover every neighbourhood make a sampled step exact (and fusion "none", id_dropout 0
 # leave no dropout), so 2 processes must follow 1 process up to float summation order.

@@ -9,7 +9,8 @@ from kgrec.learn.config import TrainConfig
 from kgrec.learn.factory import build_model, training_graph
 from kgrec.learn.kgrec_model import KGRecModel
 from tests.learn.test_kgrec_model import _taste_precision, _trained
-from tests.learn.toy import COLD, toy_snapshot, toy_split
+from tests.twotastes import COLD_ROWS as COLD
+from tests.twotastes import toy_snapshot, toy_split
 
 
 def _model(**overrides: object) -> KGRecModel:

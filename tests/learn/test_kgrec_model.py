@@ -11,7 +11,8 @@ from kgrec.learn.config import TrainConfig
 from kgrec.learn.evaluator import Evaluator
 from kgrec.learn.factory import build_model, training_graph
 from kgrec.learn.trainer import Trainer
-from tests.learn.toy import COLD, NUM_ITEMS, NUM_USERS, taste, toy_snapshot, toy_split, user_taste
+from tests.twotastes import COLD_ROWS as COLD
+from tests.twotastes import NUM_ITEMS, NUM_USERS, taste, toy_snapshot, toy_split, user_taste
 
 FAST = {
     "dim": 16,

@@ -15,7 +15,8 @@ from kgrec.learn.new_items import NewItemMap
 from kgrec.learn.run import train_run
 from tests.learn.test_cold_simulation import _cold_above_other_taste
 from tests.learn.test_kgrec_model import FAST, _trained
-from tests.learn.toy import COLD, toy_snapshot, toy_split
+from tests.twotastes import COLD_ROWS as COLD
+from tests.twotastes import toy_snapshot, toy_split
 
 
 def test_the_map_recovers_a_linear_relation() -> None:

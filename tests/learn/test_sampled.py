@@ -14,7 +14,8 @@ from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.neighbours import _floyd
 from kgrec.learn.trainer import Trainer
 from tests.learn.test_kgrec_model import FAST, _taste_precision
-from tests.learn.toy import COLD, toy_snapshot, toy_split
+from tests.twotastes import COLD_ROWS as COLD
+from tests.twotastes import toy_snapshot, toy_split
 
 SEEDS = {"User": torch.tensor([3, 0, 20, 13]), "Item": torch.tensor([5, 31, 2, 17, COLD[0]])}
 

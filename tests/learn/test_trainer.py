@@ -17,7 +17,7 @@ from kgrec.learn.evaluator import Evaluator
 from kgrec.learn.factory import build_model, training_graph
 from kgrec.learn.run import train_run
 from kgrec.learn.trainer import Trainer, bce_loss, bpr_loss
-from tests.learn.toy import NUM_USERS, toy_snapshot, toy_split
+from tests.twotastes import NUM_USERS, toy_snapshot, toy_split
 
 SMALL = {"dim": 8, "lr": 0.02, "batch_size": 64, "fusion": "hybrid", "modalities": ["text"], "patience": 50}
 

@@ -12,7 +12,7 @@ from kgrec.graph.snapshots import export_training_snapshot
 from kgrec.graph.store import GraphStore
 from kgrec.settings import Settings
 from tests.recommend.music_world import load_music
-from tests.recommend.world import load_world
+from tests.twotastes import load_world
 
 FAST = {
     "model": "kgrec",

@@ -11,7 +11,7 @@ from kgrec.graph.answers import AnswerGraph
 from kgrec.graph.server import read_password
 from kgrec.settings import Settings
 from tests.recommend.proxy import Proxy
-from tests.recommend.world import ANIMATED, LASSETER
+from tests.twotastes import ANIMATED, LASSETER
 
 pytestmark = pytest.mark.neo4j
 TOKEN = "s3cret-token"

@@ -15,7 +15,7 @@ from kgrec.recommend.baseline import random_paths
 from kgrec.recommend.explain import _named_first
 from kgrec.recommend.service import Recommendations
 from tests.recommend.test_service import assert_real
-from tests.recommend.world import LASSETER, LASSETER_FILMS, ratings
+from tests.twotastes import LASSETER, LASSETER_FILMS, ratings
 
 pytestmark = pytest.mark.neo4j
 

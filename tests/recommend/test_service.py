@@ -10,7 +10,7 @@ from kgrec.errors import NotFoundError
 from kgrec.graph.answers import AnswerGraph, Filters
 from kgrec.recommend.results import Path
 from kgrec.recommend.service import Recommendations
-from tests.recommend.world import ANIMATED, COLD, FANS, LASSETER, NOIR, ORPHAN, PIXAR, WILDER, ratings
+from tests.twotastes import ANIMATED, COLD, FANS, LASSETER, NOIR, ORPHAN, PIXAR, WILDER, ratings
 
 pytestmark = pytest.mark.neo4j
 

@@ -57,7 +57,7 @@ class _Columns:
         out: list[str | None] = []
         for k in self.keys:
             v = props.get(k)
-            if v is None:
+            if v is None or v == []:  # an empty list has no element type: left unset (e.g. an empty kgrec_props)
                 out.append(None)
                 continue
             kind, text = _cell(v)
@@ -211,6 +211,8 @@ def _cell(v: Any) -> tuple[str, str]:
 
 
 def _merge_kinds(kinds: set[str]) -> str:
+    if not kinds:  # every value an empty list: an untyped column, never set
+        return "string[]"
     if len(kinds) == 1:
         return next(iter(kinds))
     if kinds == {"long", "double"}:

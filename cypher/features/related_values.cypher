@@ -2,8 +2,9 @@
 // @TYPE relationships ($direction: 'out', 'in' or 'both'), ranked by the relationship property
 // $order (highest first, lowest first when $ascending; relationships without it last; $order
 // null: by the value), at most $limit of them (kgrec features, `related` of a [[features]] entry).
-UNWIND $keys AS key
-MATCH (n:@LABEL {@KEY: key})
+// (`IN $keys`, not one lookup per key: a label without an index on @KEY is scanned once per page.)
+MATCH (n:@LABEL)
+WHERE n.@KEY IN $keys
 CALL (n) {
   MATCH (n)-[r:@TYPE]-(m)
   WHERE m.@PROP IS NOT NULL AND ($direction = 'both' OR (startNode(r) = n) = ($direction = 'out'))
@@ -15,4 +16,4 @@ CALL (n) {
   LIMIT $limit
   RETURN collect(m.@PROP) AS values
 }
-RETURN key, values
+RETURN n.@KEY AS key, values

@@ -160,7 +160,7 @@ def test_names_the_graph_lacks_are_a_spec_error(
 
 @pytest.mark.neo4j
 def test_shipped_specs_that_do_not_fit_the_graph_are_skipped(store: GraphStore, tmp_path: Path) -> None:
-    store.query("CREATE (:Item {id: 1, title: 'Toy Story (1995)'})")
+    store.query("CREATE (:Item {id: 100, title: 'Toy Story (1995)'})")
     pipeline = FeaturePipeline(store, tmp_path, tmp_path / "cache")
     shipped = [REPO / "ingest" / "lastfm-features.toml", REPO / "ingest" / "movielens-100k-features.toml"]
     assert pipeline.fitting(shipped) == shipped[1:]  # a film graph has no Artist nodes, no HAS_TAG

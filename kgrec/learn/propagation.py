@@ -51,6 +51,12 @@ if TYPE_CHECKING:
     from kgrec.learn.neighbours import Subgraph
 
 
+CHUNK_EDGES = 1 << 20
+"""Default of :attr:`RelationalPropagation.chunk_edges`: a pass without autograd multiplies the
+adjacency into a node type a block of destination rows at a time, gathering the source rows of about
+this many edges per block (1M edges x dim 64: 256 MiB), instead of every gathered source row at once."""
+
+
 class RelationalPropagation(nn.Module):
     """Stacked parameter-light propagation layers over the edge types of ``data``.
 
@@ -84,6 +90,8 @@ class RelationalPropagation(nn.Module):
         if kg_mode not in ("attention", "residual"):
             raise ValueError(f"kg_mode {kg_mode!r}: expected 'attention' or 'residual'")
         self.layers, self.kg_mode = layers, kg_mode
+        self.chunk_edges = CHUNK_EDGES
+        """Edges per block of a pass without autograd (evaluation, answers); see :data:`CHUNK_EDGES`."""
         self.node_types = list(data.node_types)
         self.edge_types: list[EdgeType] = list(data.edge_types)
         sizes = [data[t].num_nodes for t in self.node_types]
@@ -302,12 +310,39 @@ class RelationalPropagation(nn.Module):
         out: dict[str, Tensor] = {}
         for t in self.into:
             coef = self.coefficients_into(t)
-            rows = stacked.index_select(0, getattr(self, f"gather_{t}")) * coef[getattr(self, f"rel_{t}")]
             adj, adj_t = (getattr(self, f"adj_{t}"), getattr(self, f"adjT_{t}")) if adjacency is None else adjacency[t]
+            gather, rel = getattr(self, f"gather_{t}"), getattr(self, f"rel_{t}")
+            if not torch.is_grad_enabled() and adj.values().numel() > self.chunk_edges:
+                out[t] = _chunked_product(adj, stacked, gather, coef, rel, self.chunk_edges)
+                continue
+            rows = stacked.index_select(0, gather) * coef[rel]
             out[t] = _SparseMatmul.apply(adj, adj_t, rows)
         for t in h:
             out.setdefault(t, torch.zeros_like(h[t]))
         return out
+
+
+def _chunked_product(adj: Tensor, stacked: Tensor, gather: Tensor, coef: Tensor, rel: Tensor, chunk: int) -> Tensor:
+    """``adj @ (stacked[gather] * coef[rel])`` without autograd, a block of destination rows at a time.
+
+    Each block gathers only the source rows its edges use (about ``chunk`` edges' worth), so the
+    working memory is bounded by ``chunk``, not by the graph; a row's sum runs over the same
+    values in the same order as the one-product path.
+    """
+    crow, col, val = adj.crow_indices(), adj.col_indices(), adj.values()
+    out = stacked.new_empty(adj.shape[0], stacked.shape[1])
+    start, n_rows = 0, adj.shape[0]
+    while start < n_rows:
+        end = int(torch.searchsorted(crow, crow[start] + chunk, right=True)) - 1
+        end = min(n_rows, max(end, start + 1))
+        lo, hi = int(crow[start]), int(crow[end])
+        used, local = torch.unique(col[lo:hi], return_inverse=True)
+        rows = stacked.index_select(0, gather[used]) * coef[rel[used]]
+        shape = (end - start, len(used))
+        block = torch.sparse_csr_tensor(crow[start : end + 1] - lo, local, val[lo:hi], shape, check_invariants=False)
+        out[start:end] = torch.sparse.mm(block, rows)
+        start = end
+    return out
 
 
 class _SparseMatmul(torch.autograd.Function):

@@ -12,9 +12,14 @@ import torch
 from torch import Tensor
 
 from kgrec.errors import ConfigError
+from kgrec.learn.config import TrainConfig
 from kgrec.learn.evaluator import Evaluator
+from kgrec.learn.factory import build_model, training_graph
+from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.recommender import Recommender
 from kgrec.learn.split import Split
+from kgrec.learn.trainer import Trainer
+from tests.twotastes import toy_snapshot, toy_split
 
 
 class FixedScores(Recommender):
@@ -180,3 +185,41 @@ def test_tied_pair_splits_first_place_evenly() -> None:
     split = replace(split, test=np.stack([np.arange(2000), np.zeros(2000, dtype=np.int64)]))
     mrr = Evaluator(split, ks=(1, 2)).per_user(FixedScores([[1.0, 1.0]] * 2000), "test")["mrr@1"]
     assert mrr.mean() == pytest.approx(0.5, abs=0.04)  # binomial sd 0.011
+
+
+def test_batches_never_hold_more_user_item_cells_than_max_cells() -> None:
+    model = FixedScores(SCORES)  # 5 items: 11 cells fit 2 users
+    Evaluator(_toy(), max_cells=11).evaluate(model, "test")
+    assert model.batches == [[0, 1], [2]]
+    with pytest.raises(ConfigError):
+        Evaluator(_toy(), max_cells=0)
+
+
+def _toy_world_model(**overrides: object) -> tuple[KGRecModel, Split]:
+    torch.set_num_threads(1)
+    config = TrainConfig(dim=16, layers=2, lr=0.02, batch_size=64, epochs=3, eval_every=3, **overrides)
+    snapshot, split = toy_snapshot(), toy_split()
+    model = build_model(config, split, training_graph(snapshot, split, config))
+    assert isinstance(model, KGRecModel)
+    Trainer(model, split, config).fit()
+    return model, split
+
+
+@pytest.mark.parametrize("batching", ["full", "sampled"])
+def test_chunked_evaluation_gives_the_unchunked_metrics_on_the_toy_world(batching: str) -> None:
+    model, split = _toy_world_model(batching=batching)
+    whole = {p: Evaluator(split, ks=(1, 5, 10)).per_user(model, p) for p in ("valid", "test", "cold")}
+    with torch.no_grad():
+        state = model.embed()
+    biggest = max(getattr(model.prop, f"adj_{t}").values().numel() for t in model.prop.into)
+    model.prop.chunk_edges = 3  # every adjacency is multiplied in many blocks
+    assert biggest > 3 * 4
+    with torch.no_grad():
+        chunked_state = model.embed()
+    for t, v in state.nodes.items():
+        assert torch.allclose(chunked_state.nodes[t], v, atol=1e-6), t
+    for phase, expected in whole.items():
+        got = Evaluator(split, ks=(1, 5, 10), max_cells=1).per_user(model, phase)  # one user per batch
+        assert got.keys() == expected.keys()
+        for name, values in expected.items():
+            np.testing.assert_allclose(got[name], values, atol=1e-6, err_msg=f"{phase} {name}")

@@ -207,6 +207,9 @@ class BulkLoader:
         for u in units:
             store.write(Batch(), Checkpoint(u.plan.unit, u.plan.fingerprint, u.records, True, u.rels, False))
         for spec in specs:
+            for rdf in spec.rdf:  # as a plain ingest names entities, once their spec is loaded
+                if rdf.name_from_iri:
+                    store.names_from_iris(rdf.entity_label, rdf.name_from_iri)
             record_part(store, spec.schema_part())
         counts = store.counts()
         report.nodes_by_label, report.rels_by_type = counts.labels, counts.types

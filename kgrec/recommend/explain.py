@@ -45,6 +45,7 @@ last. Paths never start from an item without a name when the user has named ones
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ from typing import Any
 import numpy as np
 
 from kgrec.graph.neighbourhood import Hop, Neighbourhood
+from kgrec.recommend.effect import MaskingEffect
+from kgrec.recommend.faithful import COMPARABLE, CONTENDERS, RIVALS, arrange
 from kgrec.recommend.model import ModelScores, Node
 from kgrec.recommend.results import Path, PathKind, Step
 from kgrec.recommend.sentences import crowd, display_name, liked_level, sentence
@@ -145,6 +148,8 @@ class PathFinder:
         per_item: Paths returned per item (default: ``3``).
         broad_share: Middle nodes next to more than this share of the items (and more than
             ``BROAD_MIN``) are broad: reasons through them come after the specific ones (default: ``0.01``).
+        comparable: A specific knowledge path is the first reason when its masking effect is at least
+            this share of the most effective contender's (default: ``0.8``; :mod:`kgrec.recommend.faithful`).
     """
 
     def __init__(
@@ -155,9 +160,13 @@ class PathFinder:
         neighbours: int = 50,
         per_item: int = 3,
         broad_share: float = BROAD_SHARE,
+        comparable: float = COMPARABLE,
     ) -> None:
         self.hood, self.scores = hood, scores
         self.neighbours, self.per_item, self.broad_share = neighbours, per_item, broad_share
+        self.contenders, self.rivals, self.comparable = CONTENDERS, RIVALS, comparable
+        self._effects: MaskingEffect | None = None
+        self._tried = False
 
     def broad(self, hood: Neighbourhood) -> int:
         """The largest degree of a specific middle node in ``hood``."""
@@ -211,8 +220,43 @@ class PathFinder:
             if not any(not c.social for c in found):
                 two_away = hood.around(hood.around([target]).tolist())
                 found += self._four(hood, start, self._via(hood, start, two_away, []), item, target)
-            out[item] = [self._path(hood, start, item, c, item in cold) for c in self._chosen(hood, found)]
+            out[item] = self._shown(hood, start, item, found, item in cold)
         return out
+
+    def _shown(self, hood: Neighbourhood, start: _Start, item: Any, found: list[_Candidate], cold: bool) -> list[Path]:
+        """The paths shown for ``item``: the support order, with the first reason chosen by its masking
+        effect where the model has an exact local one (:mod:`kgrec.recommend.faithful`)."""
+        groups = self._groups(hood, found)
+        ordered = self._ordered(hood, found, groups)[: self.per_item]
+        pair = self._pair(start, item)
+        if pair is None or not ordered:
+            return [self._path(hood, start, item, c, cold) for c in ordered]
+        extra = []
+        for tier, group in sorted(groups.items()):  # the best-supported few of each kind
+            extra += _by_support(group)[: self.contenders if tier == 0 else self.rivals]
+        contenders = ordered + [c for c in extra if all(c is not x for x in ordered)]
+        tiers = [self._tier(hood, c) for c in contenders]
+        built = {  # now where the shown nodes may differ from the candidate's (a crowd's person)
+            j: self._path(hood, start, item, c, cold)
+            for j, c in enumerate(contenders)
+            if j < len(ordered) or tiers[j] == 2
+        }
+        nodes = [_shown_nodes(built[j]) if j in built else _nodes(hood, c) for j, c in enumerate(contenders)]
+        effects = pair.drops([self._effects.rows(n) for n in nodes])  # type: ignore[union-attr]
+        chosen = arrange(tiers, effects.tolist(), len(ordered), self.per_item, self.comparable)
+        paths = [built.get(j) or self._path(hood, start, item, contenders[j], cold) for j in chosen]
+        return [dataclasses.replace(p, effect=float(effects[j])) for p, j in zip(paths, chosen)]
+
+    def _pair(self, start: _Start, item: Any) -> Any:
+        """The local masking computation of (user, ``item``), or ``None`` (no exact effect: a user folded in,
+        a baseline model, a decoder that is not linear in the graph vectors)."""
+        if start.step is None or self.scores is None or self.scores.messages is None:
+            return None
+        if self._effects is None and not self._tried:
+            self._tried, self._effects = True, MaskingEffect.of(self.scores)
+        if self._effects is None or not self.scores.has_user(start.step.key):
+            return None
+        return self._effects.pair(start.step.key, item)
 
     def _via(self, hood: Neighbourhood, start: _Start, wanted: np.ndarray, items: list[Any]) -> _Via:
         """Pairs (middle node among ``wanted``, start film next to it); also (near user who rated
@@ -386,16 +430,27 @@ class PathFinder:
         return 3 if specific else 5
 
     def _chosen(self, hood: Neighbourhood, found: list[_Candidate]) -> list[_Candidate]:
-        """One per last middle node, ordered: specific knowledge reasons (the best-supported first, then
-        by the sum of their support rank and their degree rank, one per relationship type first; all but
-        the last place), a friend and one collaborative reason, further specific ones, specific nodes
-        without a name, other friends, broad knowledge, broad nodes without a name."""
+        """The first ``per_item`` of :meth:`_ordered`."""
+        return self._ordered(hood, found)[: self.per_item]
+
+    def _groups(self, hood: Neighbourhood, found: list[_Candidate]) -> dict[int, list[_Candidate]]:
+        """The best-supported candidate of each last middle node, by :meth:`_tier`."""
         best: dict[tuple[tuple[int, ...], bool], _Candidate] = {}
         for c in sorted(found, key=lambda c: -c.support):
             best.setdefault((c.middle, c.social), c)
         tiers: dict[int, list[_Candidate]] = {}
         for c in best.values():
             tiers.setdefault(self._tier(hood, c), []).append(c)
+        return tiers
+
+    def _ordered(
+        self, hood: Neighbourhood, found: list[_Candidate], tiers: dict[int, list[_Candidate]] | None = None
+    ) -> list[_Candidate]:
+        """One per last middle node, ordered: specific knowledge reasons (the best-supported first, then
+        by the sum of their support rank and their degree rank, one per relationship type first; all but
+        the last place), a friend and one collaborative reason, further specific ones, specific nodes
+        without a name, other friends, broad knowledge, broad nodes without a name."""
+        tiers = self._groups(hood, found) if tiers is None else tiers
         specific = _by_rank_sum(hood, tiers.get(0, []))
         if specific:  # the first reason is the best-supported specific one (what the score depends on most)
             best = max(specific, key=lambda c: c.support)
@@ -407,7 +462,7 @@ class PathFinder:
         keep = max(self.per_item - 1, 1)  # the last place goes to people when there are some
         ordered = specific[:keep] + people + specific[keep:] + _by_rank_sum(hood, tiers.get(3, []))
         ordered += _by_support(tiers.get(1, []))[1:] + _by_support(tiers.get(4, [])) + _by_support(tiers.get(5, []))
-        return ordered[: self.per_item]
+        return ordered
 
     def _path(self, hood: Neighbourhood, start: _Start, item: Any, c: _Candidate, cold: bool) -> Path:
         schema = hood.schema
@@ -458,6 +513,16 @@ class PathFinder:
 def _reverse(hop: Hop, origin: int) -> Hop:
     """``hop`` (seen from ``origin``) as seen from its other end, pointing back at ``origin``."""
     return Hop(origin, hop.rel_type, not hop.forward)
+
+
+def _nodes(hood: Neighbourhood, c: _Candidate) -> list[Node]:
+    """The middle nodes of the path ``c`` becomes (start item first; a friend alone)."""
+    middle = [_model_node(hood, m) for m in c.middle]
+    return middle if c.social else [(hood.schema.items, c.start), *middle]
+
+
+def _shown_nodes(path: Path) -> list[Node]:
+    return [(s.label, s.key) for s in path.steps[1:-1]]
 
 
 def _model_node(hood: Neighbourhood, mid: int) -> Node:

@@ -45,6 +45,10 @@ class Path:
             and the recommended one (as the sentence says: ``42 people who rated ... also rated ...``);
             the steps go through one of them.
         specific: Whether every middle node is specific (at most the finder's ``broad`` degree).
+        effect: How much the model's score drops when the path's middle nodes are masked (silenced in
+            every propagation layer), computed exactly for the paths that contended for the first place
+            (``None`` for the others and where the model has no exact local effect; see
+            :mod:`kgrec.recommend.faithful`).
     """
 
     steps: tuple[Step, ...]
@@ -53,6 +57,7 @@ class Path:
     kind: PathKind
     count: int | None = None
     specific: bool = False
+    effect: float | None = None
 
     @property
     def hops(self) -> int:

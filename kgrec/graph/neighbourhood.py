@@ -1,4 +1,4 @@
-"""An in-memory copy of the relationships explanation paths walk, read from Neo4j in one pass.
+"""An in-memory copy of the relationships explanation paths walk, read from Neo4j page by page into arrays.
 
 Explanation paths (user -> rated film -> director -> recommended film, through
 a similar user, or through a friend) are short walks over three kinds of
@@ -6,11 +6,17 @@ relationships, all named by the graph's declared schema: knowledge-graph hops
 between items and entities, interactions (users -> items) and social
 relationships between users. Finding them with Cypher on every
 request costs several round trips and thousands of rows per answer; the
-:class:`Neighbourhood` instead streams those relationships once (three
-statements under ``cypher/explain/neighbourhood_*``) and answers "who is next to
-this node" from memory, so a recommendation with explanations needs one or two
-round trips to Neo4j, for what must be current: the user's own ratings and the
-item filters.
+:class:`Neighbourhood` instead streams those relationships once, in pages
+(:mod:`kgrec.graph.neighbourhood_load`), and answers "who is next to this node"
+from memory, so a recommendation with explanations needs one or two round trips
+to Neo4j, for what must be current: the user's own ratings and the item filters.
+
+Everything that grows with the graph is a numpy array: the nodes' labels, the
+knowledge hops as CSR (``edge_ptr``, ``edge_next``, ``edge_type``,
+``edge_forward``), the interactions by user and by item as CSR with their
+weights. :class:`Hop` and :class:`NodeRef` objects, and the ``{key: weight}``
+mappings of :attr:`Neighbourhood.ratings` and :attr:`Neighbourhood.raters`, are
+made when asked for, never stored.
 
 Every hop in the neighbourhood is a stored relationship, so every path built from
 it exists in the graph as loaded. The copy is refreshed when it is older than
@@ -20,23 +26,17 @@ ratings are always read live.
 
 from __future__ import annotations
 
-import itertools
-import logging
 import re
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from kgrec.graph.answers import AnswerGraph, node_key
-from kgrec.graph.names import check_property
+from kgrec.graph.answers import AnswerGraph
 from kgrec.schema import GraphSchema
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +58,170 @@ class Hop:
     """True when the relationship is stored from this end to ``node``."""
 
 
+class KeyIndex:
+    """(label, key) -> node number, by binary search over each label's sorted keys."""
+
+    def __init__(self, labels: list[str], node_label: np.ndarray, keys: np.ndarray) -> None:
+        self._by_label: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._mixed: dict[str, dict[Any, int]] = {}  # labels whose keys have several types
+        for code, label in enumerate(labels):
+            ids = np.flatnonzero(node_label == code)
+            values = _column(keys[ids])
+            if values.dtype == object:
+                self._mixed[label] = dict(zip(values.tolist(), ids.tolist()))
+                continue
+            order = np.argsort(values, kind="stable")
+            self._by_label[label] = values[order], ids[order]
+
+    def get(self, label: str, key: Any) -> int | None:
+        """The node number, or ``None``."""
+        if label in self._mixed:
+            return self._mixed[label].get(key)
+        found = self._by_label.get(label)
+        if found is None or key is None:
+            return None
+        keys, ids = found
+        try:
+            at = int(np.searchsorted(keys, key))
+            hit = at < len(keys) and keys[at] == key
+        except (TypeError, ValueError):  # a key of another type than the label's
+            return None
+        return int(ids[at]) if hit and type(key) is not bool else None
+
+
+@dataclass
+class Interactions:
+    """Weighted (row node -> column node) lists as CSR, columns ascending within a row."""
+
+    ptr: np.ndarray
+    cols: np.ndarray
+    weights: np.ndarray
+    """Float weights; NaN where an interaction has none (binary)."""
+    integral: bool = False
+    """Weights were whole numbers: they are handed out as ``int``."""
+
+    def row(self, node: int) -> tuple[np.ndarray, np.ndarray]:
+        """The columns and weights of ``node``'s row."""
+        lo, hi = self.ptr[node], self.ptr[node + 1]
+        return self.cols[lo:hi], self.weights[lo:hi]
+
+    def weight(self, w: float) -> float | int | None:
+        """One stored weight as the graph held it."""
+        if np.isnan(w):
+            return None
+        return int(w) if self.integral else float(w)
+
+
+class _Row(Mapping[Any, "float | int | None"]):
+    """One node's interactions as ``{other node's key: weight}``, read from the arrays."""
+
+    def __init__(self, hood: Neighbourhood, table: Interactions, node: int, label: str) -> None:
+        self._hood, self._table, self._label = hood, table, label
+        self._cols, self._weights = table.row(node)
+
+    def _at(self, key: Any) -> int | None:
+        node = self._hood.id_of(self._label, key)
+        if node is None:
+            return None
+        at = int(np.searchsorted(self._cols, node))
+        return at if at < len(self._cols) and self._cols[at] == node else None
+
+    def __getitem__(self, key: Any) -> float | int | None:
+        at = self._at(key)
+        if at is None:
+            raise KeyError(key)
+        return self._table.weight(float(self._weights[at]))
+
+    def __contains__(self, key: object) -> bool:
+        return self._at(key) is not None
+
+    def __iter__(self) -> Iterator[Any]:
+        keys = self._hood.node_key
+        return iter([keys[c] for c in self._cols.tolist()])
+
+    def __len__(self) -> int:
+        return len(self._cols)
+
+
+class _Side(Mapping[Any, _Row]):
+    """``{key: _Row}`` over the nodes of one label with at least one interaction."""
+
+    def __init__(self, hood: Neighbourhood, table: Interactions, label: str, other: str) -> None:
+        self._hood, self._table, self._label, self._other = hood, table, label, other
+
+    def _node(self, key: Any) -> int | None:
+        node = self._hood.id_of(self._label, key)
+        if node is None or self._table.ptr[node] == self._table.ptr[node + 1]:
+            return None
+        return node
+
+    def __getitem__(self, key: Any) -> _Row:
+        node = self._node(key)
+        if node is None:
+            raise KeyError(key)
+        return _Row(self._hood, self._table, node, self._other)
+
+    def __contains__(self, key: object) -> bool:
+        return self._node(key) is not None
+
+    def __iter__(self) -> Iterator[Any]:
+        nodes = np.flatnonzero(np.diff(self._table.ptr) > 0)
+        return iter([self._hood.node_key[n] for n in nodes.tolist()])
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(np.diff(self._table.ptr)))
+
+
+class _Nodes(Sequence[NodeRef]):
+    def __init__(self, hood: Neighbourhood) -> None:
+        self._hood = hood
+
+    def __len__(self) -> int:
+        return len(self._hood.node_label)
+
+    def __getitem__(self, n: int) -> NodeRef:  # type: ignore[override]
+        h = self._hood
+        return NodeRef(h.labels[int(h.node_label[n])], h.node_key[n], h.node_name[n])
+
+
+class _Edges(Sequence[Hop]):
+    def __init__(self, hood: Neighbourhood) -> None:
+        self._hood = hood
+
+    def __len__(self) -> int:
+        return len(self._hood.edge_next)
+
+    def __getitem__(self, e: int) -> Hop:  # type: ignore[override]
+        h = self._hood
+        return Hop(int(h.edge_next[e]), h.rel_types[int(h.edge_type[e])], bool(h.edge_forward[e]))
+
+
+class _HopLists(Sequence[list[Hop]]):
+    def __init__(self, hood: Neighbourhood) -> None:
+        self._hood = hood
+
+    def __len__(self) -> int:
+        return len(self._hood.node_label)
+
+    def __getitem__(self, n: int) -> list[Hop]:  # type: ignore[override]
+        h = self._hood
+        lo, hi = int(h.edge_ptr[n]), int(h.edge_ptr[n + 1])
+        parts = (h.edge_next[lo:hi].tolist(), h.edge_type[lo:hi].tolist(), h.edge_forward[lo:hi].tolist())
+        names = h.rel_types
+        return [Hop(node, names[t], forward) for node, t, forward in zip(*parts)]
+
+
+def _empty(dtype: type) -> np.ndarray:
+    return np.zeros(0, dtype=dtype)
+
+
+def _no_interactions() -> Interactions:
+    return Interactions(np.zeros(1, dtype=np.int64), _empty(np.int64), _empty(np.float64))
+
+
 @dataclass
 class Neighbourhood:
-    """Knowledge-graph hops and ratings, indexed for path search.
+    """Knowledge-graph hops and interactions, indexed for path search.
 
     Nodes are numbered ``0..N-1`` (:attr:`nodes`); :meth:`id_of` finds a node's
     number from its (label, key).
@@ -68,39 +229,71 @@ class Neighbourhood:
 
     schema: GraphSchema = field(default_factory=GraphSchema)
     """The declared schema the neighbourhood was read with (labels, the interaction type)."""
-    nodes: list[NodeRef] = field(default_factory=list)
-    hops: list[list[Hop]] = field(default_factory=list)
-    """Node -> its knowledge-graph hops (interactions are kept apart, in :attr:`ratings` and :attr:`raters`)."""
-    ratings: dict[Any, dict[Any, float | None]] = field(default_factory=dict)
-    """User key -> {item key: interaction weight (``None``: binary)}."""
-    raters: dict[Any, dict[Any, float | None]] = field(default_factory=dict)
-    """Item key -> {user key: interaction weight}."""
+    labels: list[str] = field(default_factory=list)
+    """Label code -> label."""
+    node_label: np.ndarray = field(default_factory=lambda: _empty(np.int16))
+    """Node -> its primary label's code in :attr:`labels`."""
+    node_key: np.ndarray = field(default_factory=lambda: _empty(object))
+    """Node -> its key."""
+    node_name: np.ndarray = field(default_factory=lambda: _empty(object))
+    """Node -> what a person reads (``None``: nothing readable)."""
+    rel_types: list[str] = field(default_factory=list)
+    """Type code -> knowledge relationship type."""
+    edge_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64), repr=False)
+    """CSR over the knowledge hops: node ``n``'s hops are edges ``edge_ptr[n]..edge_ptr[n+1]-1``."""
+    edge_next: np.ndarray = field(default_factory=lambda: _empty(np.int64), repr=False)
+    """Edge -> the node it leads to."""
+    edge_type: np.ndarray = field(default_factory=lambda: _empty(np.int16), repr=False)
+    """Edge -> its type's code in :attr:`rel_types`."""
+    edge_forward: np.ndarray = field(default_factory=lambda: _empty(bool), repr=False)
+    """Edge -> whether the relationship is stored from the edge's node to :attr:`edge_next`."""
+    by_user: Interactions = field(default_factory=_no_interactions, repr=False)
+    """User node -> item nodes and weights."""
+    by_item: Interactions = field(default_factory=_no_interactions, repr=False)
+    """Item node -> user nodes and weights."""
     friends: dict[Any, list[tuple[Any, str, bool]]] = field(default_factory=dict)
     """User key -> (other user, social type, stored from this user) of each social relationship."""
     duplicates: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
     """Item key -> the other items with the same title and year (a catalogue listing one film twice)."""
     loaded_at: float = 0.0
-    _ids: dict[tuple[str, Any], int] = field(default_factory=dict, repr=False)
-    edge_ptr: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64), repr=False)
-    """CSR over :attr:`hops`: node ``n``'s hops are edges ``edge_ptr[n]..edge_ptr[n+1]-1``."""
-    edge_next: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
-    """Edge -> the node it leads to."""
-    edge_hop: list[Hop] = field(default_factory=list, repr=False)
-    """Edge -> its :class:`Hop`."""
-    named: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
+    named: np.ndarray = field(default_factory=lambda: _empty(bool), repr=False)
     """Node -> whether a person can read it (a name or title; users read as ``user 42``)."""
-    degree: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    degree: np.ndarray = field(default_factory=lambda: _empty(np.int64), repr=False)
     """Node -> its item degree: the items one knowledge hop away (a user: the items they interacted
     with). How specific a reason through the node is: a director of 4 films says more than Drama."""
     item_count: int = 0
     """How many items the neighbourhood holds."""
-    element_ids: list[str] = field(default_factory=list, repr=False)
-    """Node -> its Neo4j element id (users: ``""``, they are written by key)."""
+    keys: KeyIndex | None = field(default=None, repr=False)
 
     @property
     def interaction(self) -> str:
         """The interaction type (hops of collaborative and social paths)."""
         return self.schema.interaction_type or ""
+
+    @property
+    def nodes(self) -> Sequence[NodeRef]:
+        """Node -> :class:`NodeRef` (made when read)."""
+        return _Nodes(self)
+
+    @property
+    def edge_hop(self) -> Sequence[Hop]:
+        """Edge -> its :class:`Hop` (made when read)."""
+        return _Edges(self)
+
+    @property
+    def hops(self) -> Sequence[list[Hop]]:
+        """Node -> its knowledge-graph hops (interactions are apart, in :attr:`ratings` and :attr:`raters`)."""
+        return _HopLists(self)
+
+    @property
+    def ratings(self) -> Mapping[Any, Mapping[Any, float | int | None]]:
+        """User key -> {item key: interaction weight (``None``: binary)}."""
+        return _Side(self, self.by_user, self.schema.users, self.schema.items)
+
+    @property
+    def raters(self) -> Mapping[Any, Mapping[Any, float | int | None]]:
+        """Item key -> {user key: interaction weight}."""
+        return _Side(self, self.by_item, self.schema.items, self.schema.users)
 
     def edges(self, node: int) -> np.ndarray:
         """The edge numbers of ``node``'s hops."""
@@ -123,125 +316,52 @@ class Neighbourhood:
         parts = [self.edge_next[self.edge_ptr[n] : self.edge_ptr[n + 1]] for n in nodes]
         return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
-    def _index(self) -> None:
-        lengths = [len(h) for h in self.hops]
-        self.edge_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        self.edge_hop = list(itertools.chain.from_iterable(self.hops))
-        self.edge_next = np.fromiter((h.node for h in self.edge_hop), dtype=np.int64, count=len(self.edge_hop))
-        users, items = self.schema.users, self.schema.items
-        self.named = np.fromiter((bool(n.name) or n.label == users for n in self.nodes), dtype=bool)
-        is_item = np.fromiter((n.label == items for n in self.nodes), dtype=bool, count=len(self.nodes))
-        owner = np.repeat(np.arange(len(self.nodes)), lengths)
-        self.degree = np.bincount(owner[is_item[self.edge_next]], minlength=len(self.nodes)).astype(np.int64)
-        self.item_count = int(is_item.sum())
-        for user, rated in self.ratings.items():
-            at = self._ids.get((users, user))
-            if at is not None:
-                self.degree[at] = len(rated)
-
     def id_of(self, label: str, key: Any) -> int | None:
         """The number of the node (``label``, ``key``), or ``None`` when it is not in the neighbourhood."""
-        return self._ids.get((label, key))
+        return None if self.keys is None else self.keys.get(label, key)
 
     def co_raters(self, a: Any, b: Any, levels: tuple[float | None, float | None], but: Any = None) -> list[Any]:
         """Users (other than ``but``) who interacted with both items ``a`` and ``b``, with a weight of at
         least ``levels[0]`` on ``a`` and ``levels[1]`` on ``b`` (``None``: any), sorted by key."""
-        on_a, on_b = self.raters.get(a, {}), self.raters.get(b, {})
-        found = [u for u, w in on_a.items() if u != but and u in on_b and _at(w, levels[0]) and _at(on_b[u], levels[1])]
-        return sorted(found, key=str)
+        s = self.schema
+        na, nb = self.id_of(s.items, a), self.id_of(s.items, b)
+        if na is None or nb is None:
+            return []
+        (ua, wa), (ub, wb) = self.by_item.row(na), self.by_item.row(nb)
+        users, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
+        keep = _at_least(wa[ia], levels[0]) & _at_least(wb[ib], levels[1])
+        found = [self.node_key[u] for u in users[keep].tolist()]
+        return sorted((u for u in found if u != but), key=str)
 
     def item_title(self, key: Any) -> str:
         """An item's title (``film 267``, the items' noun and key, when it has none or is unknown)."""
         n = self.id_of(self.schema.items, key)
-        name = self.nodes[n].name if n is not None else None
+        name = self.node_name[n] if n is not None else None
         return name or f"{self.schema.noun(self.schema.items)} {key}"
 
     @classmethod
     def load(cls, graph: AnswerGraph, types: Iterable[str]) -> Neighbourhood:
         """Stream the nodes, the relationships of ``types`` (interactions and social ones apart), the
         interactions and the social relationships from ``graph``, as its declared schema names them."""
-        started = time.perf_counter()
-        hood = cls(schema=graph.schema())
-        element = hood._load_nodes(graph)
-        s = hood.schema
-        kg_types = sorted(t for t in set(types) if s.role(t) == "knowledge")
-        weak = {t: d for t, d in s.relationships.items() if d.min_count is not None and d.count and t in kg_types}
-        rels = graph.rows(
-            "explain/neighbourhood_rels",
-            types=kg_types,
-            min_counts={t: d.min_count for t, d in weak.items()},
-            count_props={t: check_property(d.count or "") for t, d in weak.items()},
-        )
-        for start, end, rel_type in _listed(rels):
-            a, b = element.get(start), element.get(end)
-            if a is None or b is None or a == b:
-                continue
-            hood.hops[a].append(Hop(b, rel_type, True))
-            hood.hops[b].append(Hop(a, rel_type, False))
-        for user, item, weight in _listed(graph.rows("explain/neighbourhood_ratings", weight=graph.weight())):
-            hood._user(user, None)  # users are numbered too (middle nodes of collaborative paths)
-            hood.ratings.setdefault(user, {})[item] = weight
-            hood.raters.setdefault(item, {})[user] = weight
-        hood._load_social(graph)
-        hood._index()
-        hood.loaded_at = time.monotonic()
-        log.info(
-            "neighbourhood: %d nodes, %d hops, %d interactions, %d social in %.1f s",
-            len(hood.nodes),
-            sum(map(len, hood.hops)) // 2,
-            sum(map(len, hood.ratings.values())),
-            sum(map(len, hood.friends.values())) // 2,
-            time.perf_counter() - started,
-        )
-        return hood
+        from kgrec.graph.neighbourhood_load import load_neighbourhood
 
-    def _load_nodes(self, graph: AnswerGraph) -> dict[str, int]:
-        """Number every non-user node; returns element id -> number."""
-        s, element = self.schema, {}
-        labels = [lbl for lbl in s.node_types() if lbl != s.users]
-        named = {lbl: s.node(lbl).name for lbl in labels}
-        props = list(dict.fromkeys([*s.keys.values(), *filter(None, named.values()), "name", "title", "year"]))
-        titles: dict[tuple[Any, Any], list[Any]] = defaultdict(list)
-        rows = graph.rows("explain/neighbourhood_nodes", labels=labels, props=[check_property(p) for p in props])
-        for eid, node_labels, values in _listed(rows):
-            got = dict(zip(props, values))
-            label, key = node_key(s, node_labels, got)
-            name = got.get(named.get(label) or "name") or got.get("name") or got.get("title")
-            name = None if _id_like(name) else name
-            element[eid] = len(self.nodes)
-            self.element_ids.append(eid)
-            self._ids[label, key] = len(self.nodes)
-            self.nodes.append(NodeRef(label, key, None if name is None else str(name)))
-            self.hops.append([])
-            if label == s.items and name:
-                titles[name, got.get("year")].append(key)
-        for keys in titles.values():
-            for key in keys if len(keys) > 1 else ():
-                self.duplicates[key] = tuple(k for k in keys if k != key)
-        return element
+        return load_neighbourhood(cls, graph, types)
 
-    def _load_social(self, graph: AnswerGraph) -> None:
-        types = self.schema.of_role("social")
-        if not types:
-            return
-        name = check_property(self.schema.node(self.schema.users).name or "name")
-        rows = graph.rows("explain/neighbourhood_social", types=types, user_name=name)
-        for a, b, rel_type, a_name, b_name in _listed(rows):
-            self._user(a, a_name)
-            self._user(b, b_name)
-            self.friends.setdefault(a, []).append((b, rel_type, True))
-            self.friends.setdefault(b, []).append((a, rel_type, False))
 
-    def _user(self, key: Any, name: Any) -> None:
-        """Number user ``key`` (once), keeping a name once one is known."""
-        at = self._ids.get((self.schema.users, key))
-        if at is None:
-            self._ids[self.schema.users, key] = len(self.nodes)
-            self.nodes.append(NodeRef(self.schema.users, key, None if name is None else str(name)))
-            self.hops.append([])
-            self.element_ids.append("")
-        elif name is not None and self.nodes[at].name is None:
-            self.nodes[at] = NodeRef(self.schema.users, key, str(name))
+def _at_least(weights: np.ndarray, level: float | None) -> np.ndarray:
+    if level is None:
+        return np.ones(len(weights), dtype=bool)
+    return ~np.isnan(weights) & (weights >= level)
+
+
+def _column(values: np.ndarray) -> np.ndarray:
+    """An object array of keys as a typed array (int64 or str) when every key has that type."""
+    items = values.tolist()
+    if all(type(v) is int for v in items):
+        return np.asarray(items, dtype=np.int64)
+    if all(isinstance(v, str) for v in items):
+        return np.asarray(items, dtype=str)
+    return values
 
 
 class NeighbourhoodCache:
@@ -291,13 +411,3 @@ def _id_like(name: Any) -> bool:
     machine id (``m.018yhr``), as an ingest without labels names entities from their IRIs."""
     text = "" if name is None else str(name).strip()
     return text.startswith("urn:") or "://" in text or bool(_DOTTED_ID.fullmatch(text))
-
-
-def _at(weight: float | None, level: float | None) -> bool:
-    return level is None or (weight is not None and weight >= level)
-
-
-def _listed(rows: list[dict[str, Any]]) -> Iterable[list[Any]]:
-    """The entries of a statement that returns its records as one list column ``rows``."""
-    for row in rows:
-        yield from row["rows"]

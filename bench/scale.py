@@ -98,6 +98,23 @@ def exclusive(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def checked_imports(env: dict[str, str]) -> str:
+    """Where the CLI stages import kgrec from; it must be this checkout (a worktree measures itself).
+
+    The venv's ``kgrec`` console script and its editable install point at the checkout that made the
+    venv; the stages run ``python -m kgrec.cli.main``, so ``PYTHONPATH`` (or the working folder) decides.
+    """
+    probe = "import kgrec, pathlib; print(pathlib.Path(kgrec.__file__).resolve().parents[1])"
+    found = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    where, here = found.stdout.strip(), str(Path(__file__).resolve().parents[1])
+    if where != here:
+        raise SystemExit(
+            f"the CLI stages would import kgrec from {where}, not this checkout {here}: set PYTHONPATH={here}"
+        )
+    print(f"[scale] kgrec imported from {where}", file=sys.stderr, flush=True)
+    return where
+
+
 def has_bulk(env: dict[str, str]) -> bool:
     help_text = subprocess.run([*KGREC, "ingest", "--help"], env=env, capture_output=True, text=True).stdout
     return "--bulk" in help_text
@@ -150,7 +167,9 @@ def pipeline(args: argparse.Namespace, settings: Settings, work: Path) -> dict[s
         sizes = (full.interactions, full.users, full.items, full.triples)
         shape = synth.CatalogueShape(*(max(10, int(n * args.fraction)) for n in sizes))
     stages: dict[str, Any] = {}
+    where = checked_imports(child_env(settings, work))  # before anything long: fail fast
     cat, stages["generate"] = generate(shape, work)
+    stages["generate"]["kgrec_imported_from"] = where
     env = child_env(settings, cat.data_dir)
     server = LocalNeo4j(settings)
     server.stop()

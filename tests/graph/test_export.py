@@ -70,9 +70,9 @@ def _graph(store: GraphStore, root: Path) -> None:
     store.query("MATCH (e:Entity {iri: 'http://e/bigelow'}) SET e:Item")
 
 
-def _export(store: GraphStore, batch_size: int = 50_000) -> GraphSnapshot:
+def _export(store: GraphStore, batch_size: int = 50_000, threads: int = 4) -> GraphSnapshot:
     return export_snapshot(
-        store, node_props={"Item": ["title"]}, edge_props={"RATED": ["rating"]}, batch_size=batch_size
+        store, node_props={"Item": ["title"]}, edge_props={"RATED": ["rating"]}, batch_size=batch_size, threads=threads
     )
 
 
@@ -100,6 +100,7 @@ def test_export_is_deterministic_and_independent_of_batch_size(store: GraphStore
     assert _export(store) == big
     assert _export(store, batch_size=2) == big
     assert _export(store, batch_size=1) == big
+    assert _export(store, batch_size=1, threads=1) == big  # groups one after the other
     assert GraphSnapshot.load(big.save(tmp_path / "snap.npz")) == big
 
 

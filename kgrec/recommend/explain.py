@@ -149,7 +149,7 @@ class PathFinder:
         broad_share: Middle nodes next to more than this share of the items (and more than
             ``BROAD_MIN``) are broad: reasons through them come after the specific ones (default: ``0.01``).
         comparable: A specific knowledge path is the first reason when its masking effect is at least
-            this share of the most effective contender's (default: ``0.8``; :mod:`kgrec.recommend.faithful`).
+            this share of the most effective contender's (default: ``0.6``; :mod:`kgrec.recommend.faithful`).
     """
 
     def __init__(

@@ -27,7 +27,7 @@ CONTENDERS = 4
 """Specific knowledge paths (best-supported first) whose effect is computed."""
 RIVALS = 2
 """Paths of other kinds (best-supported first) whose effect is computed."""
-COMPARABLE = 0.8
+COMPARABLE = 0.6
 """A specific path goes first when its effect is at least this share of the best contender's."""
 
 

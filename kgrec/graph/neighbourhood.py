@@ -64,6 +64,7 @@ class KeyIndex:
     def __init__(self, labels: list[str], node_label: np.ndarray, keys: np.ndarray) -> None:
         self._by_label: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._mixed: dict[str, dict[Any, int]] = {}  # labels whose keys have several types
+        self._table: dict[str, tuple[int, np.ndarray]] = {}  # labels with dense integer keys
         for code, label in enumerate(labels):
             ids = np.flatnonzero(node_label == code)
             values = _column(keys[ids])
@@ -72,11 +73,26 @@ class KeyIndex:
                 continue
             order = np.argsort(values, kind="stable")
             self._by_label[label] = values[order], ids[order]
+            if values.dtype == np.int64 and len(values):
+                self._dense(label, values, ids)
+
+    def _dense(self, label: str, values: np.ndarray, ids: np.ndarray) -> None:
+        """Integer keys in a narrow range (ids 1..N): a direct table, one index per lookup."""
+        low, high = int(values.min()), int(values.max())
+        if high - low < 4 * len(values) + 1024:
+            table = np.full(high - low + 1, -1, dtype=np.int64)
+            table[values - low] = ids
+            self._table[label] = (low, table)
 
     def get(self, label: str, key: Any) -> int | None:
         """The node number, or ``None``."""
         if label in self._mixed:
             return self._mixed[label].get(key)
+        dense = self._table.get(label)
+        if dense is not None and type(key) is int:
+            at = key - dense[0]
+            found_id = int(dense[1][at]) if 0 <= at < len(dense[1]) else -1
+            return found_id if found_id >= 0 else None
         found = self._by_label.get(label)
         if found is None or key is None:
             return None
@@ -113,31 +129,32 @@ class Interactions:
 
 
 class _Row(Mapping[Any, "float | int | None"]):
-    """One node's interactions as ``{other node's key: weight}``, read from the arrays."""
+    """One node's interactions as ``{other node's key: weight}``, read from the arrays.
 
-    def __init__(self, hood: Neighbourhood, table: Interactions, node: int, label: str) -> None:
-        self._hood, self._table, self._label = hood, table, label
+    Looking a key up builds the row's dict once (answers ask many keys of the same few
+    rows); :class:`_Side` keeps recently used rows, up to :data:`ROW_CACHE` entries in all.
+    """
+
+    def __init__(self, hood: Neighbourhood, table: Interactions, node: int) -> None:
+        self._hood, self._table = hood, table
         self._cols, self._weights = table.row(node)
+        self._dict: dict[Any, float | int | None] | None = None
 
-    def _at(self, key: Any) -> int | None:
-        node = self._hood.id_of(self._label, key)
-        if node is None:
-            return None
-        at = int(np.searchsorted(self._cols, node))
-        return at if at < len(self._cols) and self._cols[at] == node else None
+    def _lookup(self) -> dict[Any, float | int | None]:
+        if self._dict is None:
+            keys = self._hood.node_key[self._cols].tolist()
+            weight = self._table.weight
+            self._dict = {k: weight(w) for k, w in zip(keys, self._weights.tolist())}
+        return self._dict
 
     def __getitem__(self, key: Any) -> float | int | None:
-        at = self._at(key)
-        if at is None:
-            raise KeyError(key)
-        return self._table.weight(float(self._weights[at]))
+        return self._lookup()[key]
 
     def __contains__(self, key: object) -> bool:
-        return self._at(key) is not None
+        return key in self._lookup()
 
     def __iter__(self) -> Iterator[Any]:
-        keys = self._hood.node_key
-        return iter([keys[c] for c in self._cols.tolist()])
+        return iter(self._hood.node_key[self._cols].tolist())
 
     def __len__(self) -> int:
         return len(self._cols)
@@ -146,8 +163,8 @@ class _Row(Mapping[Any, "float | int | None"]):
 class _Side(Mapping[Any, _Row]):
     """``{key: _Row}`` over the nodes of one label with at least one interaction."""
 
-    def __init__(self, hood: Neighbourhood, table: Interactions, label: str, other: str) -> None:
-        self._hood, self._table, self._label, self._other = hood, table, label, other
+    def __init__(self, hood: Neighbourhood, table: Interactions, label: str) -> None:
+        self._hood, self._table, self._label = hood, table, label
 
     def _node(self, key: Any) -> int | None:
         node = self._hood.id_of(self._label, key)
@@ -159,7 +176,7 @@ class _Side(Mapping[Any, _Row]):
         node = self._node(key)
         if node is None:
             raise KeyError(key)
-        return _Row(self._hood, self._table, node, self._other)
+        return self._hood.row_cache.get(self._hood, self._table, node)
 
     def __contains__(self, key: object) -> bool:
         return self._node(key) is not None
@@ -209,6 +226,29 @@ class _HopLists(Sequence[list[Hop]]):
         parts = (h.edge_next[lo:hi].tolist(), h.edge_type[lo:hi].tolist(), h.edge_forward[lo:hi].tolist())
         names = h.rel_types
         return [Hop(node, names[t], forward) for node, t, forward in zip(*parts)]
+
+
+ROW_CACHE = 1_000_000
+"""Interactions kept as dicts by the rows recently asked for (about 100 bytes each), at most."""
+
+
+class RowCache:
+    """Rows of interactions asked for lately (emptied when they hold more than :data:`ROW_CACHE`)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[int, int], _Row] = {}
+        self._size = 0
+
+    def get(self, hood: Neighbourhood, table: Interactions, node: int) -> _Row:
+        """The row of ``node`` in ``table`` (kept for the next call)."""
+        row = self._rows.get((id(table), node))
+        if row is None:
+            row = _Row(hood, table, node)
+            if self._size + len(row) > ROW_CACHE:
+                self._rows, self._size = {}, 0
+            self._rows[id(table), node] = row
+            self._size += len(row)
+        return row
 
 
 def _empty(dtype: type) -> np.ndarray:
@@ -264,6 +304,7 @@ class Neighbourhood:
     item_count: int = 0
     """How many items the neighbourhood holds."""
     keys: KeyIndex | None = field(default=None, repr=False)
+    row_cache: RowCache = field(default_factory=RowCache, repr=False)
 
     @property
     def interaction(self) -> str:
@@ -288,12 +329,12 @@ class Neighbourhood:
     @property
     def ratings(self) -> Mapping[Any, Mapping[Any, float | int | None]]:
         """User key -> {item key: interaction weight (``None``: binary)}."""
-        return _Side(self, self.by_user, self.schema.users, self.schema.items)
+        return _Side(self, self.by_user, self.schema.users)
 
     @property
     def raters(self) -> Mapping[Any, Mapping[Any, float | int | None]]:
         """Item key -> {user key: interaction weight}."""
-        return _Side(self, self.by_item, self.schema.items, self.schema.users)
+        return _Side(self, self.by_item, self.schema.items)
 
     def edges(self, node: int) -> np.ndarray:
         """The edge numbers of ``node``'s hops."""

@@ -9,7 +9,8 @@ import pytest
 
 from kgrec.graph import neighbourhood_load
 from kgrec.graph.answers import AnswerGraph
-from kgrec.graph.neighbourhood import Neighbourhood
+from kgrec.graph.neighbourhood import KeyIndex, Neighbourhood
+from kgrec.graph.neighbourhood_load import _objects
 from kgrec.graph.store import GraphStore
 from tests.recommend.music_world import load_music
 from tests.twotastes import load_world
@@ -30,6 +31,7 @@ def _hops(hood: Neighbourhood) -> list[tuple[tuple[str, Any], tuple[str, Any], s
     )
 
 
+@pytest.mark.neo4j
 def test_every_knowledge_relationship_is_a_hop_seen_from_both_ends(store: GraphStore) -> None:
     load_world(store)
     hood = _load(store)
@@ -46,6 +48,7 @@ def test_every_knowledge_relationship_is_a_hop_seen_from_both_ends(store: GraphS
     assert len(hood.edge_hop) == 2 * len(stored)
 
 
+@pytest.mark.neo4j
 def test_interactions_by_user_and_by_item_are_the_graphs(store: GraphStore) -> None:
     load_world(store)
     hood = _load(store)
@@ -61,6 +64,7 @@ def test_interactions_by_user_and_by_item_are_the_graphs(store: GraphStore) -> N
     assert int(hood.degree[hood.id_of("User", user)]) == len(by_user[user])
 
 
+@pytest.mark.neo4j
 def test_page_boundaries_change_nothing(store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
     load_music(store)
     whole = _load(store)
@@ -74,6 +78,7 @@ def test_page_boundaries_change_nothing(store: GraphStore, monkeypatch: pytest.M
     assert refs(paged) == refs(whole)
 
 
+@pytest.mark.neo4j
 def test_keys_of_another_type_find_no_node(store: GraphStore) -> None:
     load_world(store)
     hood = _load(store)
@@ -82,3 +87,16 @@ def test_keys_of_another_type_find_no_node(store: GraphStore) -> None:
     assert hood.id_of("Item", str(item)) is None and hood.id_of("Item", None) is None
     assert hood.id_of("NoSuchLabel", item) is None
     assert isinstance(hood.node_label, np.ndarray) and isinstance(hood.edge_next, np.ndarray)
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [[3, 1, 2], [10**12, 5, -7], ["b", "a", "c"], [2, "x", 1.5]],  # dense ints, sparse ints, text, mixed types
+)
+def test_key_index_finds_each_key_of_its_label_only(keys: list[Any]) -> None:
+    labels = ["Item", "Genre"]
+    node_label = np.array([0] * len(keys) + [1], dtype=np.int16)
+    index = KeyIndex(labels, node_label, _objects([*keys, keys[0]]))
+    assert [index.get("Item", k) for k in keys] == list(range(len(keys)))
+    assert index.get("Genre", keys[0]) == len(keys) and index.get("Genre", keys[1]) is None
+    assert index.get("Item", "no such key") is None and index.get("Item", 999) is None

@@ -127,20 +127,24 @@ class FeaturePipeline:
         return [self._feature(spec.name, f, root) for _, f in chosen]
 
     def fitting(self, specs: list[Path]) -> list[Path]:
-        """The ``specs`` whose features fit this graph: it has nodes of every label and the related types.
+        """The ``specs`` whose features fit this graph: it was loaded from a spec they apply to
+        (``applies_to``, when declared) and has nodes of every label and the related types.
 
         For running the shipped specs of every catalogue on one graph: a music
         spec is skipped (and logged) on a film graph instead of failing there.
         """
         labels = {r["label"] for r in self._store.read(cypher.statement("graph/labels"))}
         types = {r["type"] for r in self._store.read(cypher.statement("graph/rel_types"))}
+        sources = set(self._store.declared())
         out = []
         for path in specs:
-            features = load_spec(path).features
-            lacking = sorted({f.label for f in features} - labels) + sorted(
-                {r.type for f in features for r in f.related} - types
+            spec = load_spec(path)
+            lacking = sorted({f.label for f in spec.features} - labels) + sorted(
+                {r.type for f in spec.features for r in f.related} - types
             )
-            if lacking:
+            if spec.applies_to and not sources & set(spec.applies_to):
+                log.info("%s: skipped, the graph was not loaded from %s", path, " or ".join(spec.applies_to))
+            elif lacking:
                 log.info("%s: skipped, the graph has no %s", path, ", ".join(lacking))
             else:
                 out.append(path)

@@ -502,6 +502,10 @@ class Spec(_Strict):
     link: Link | None = None
     features: list[Feature] = []
     """Modality features computed from nodes or files (``kgrec features``; ingestion skips them)."""
+    applies_to: list[str] = []
+    """Names of the ingest specs whose graph the features describe (``["movielens-100k"]``):
+    ``kgrec features`` without a SPEC runs this spec only on a graph one of them loaded, so a film
+    spec's ``{id}.jpg`` posters never meet a music graph's artists with the same ids."""
     schema_: SchemaDecl = Field(SchemaDecl(), alias="schema")
     """``[schema]``: this source's part of the graph schema (users, items, relationship roles and
     phrases; see :mod:`kgrec.schema`)."""

@@ -9,6 +9,7 @@ import pytest
 from kgrec.errors import SpecError
 from kgrec.features.inputs import read_inputs
 from kgrec.features.pipeline import FeaturePipeline
+from kgrec.graph.declared import record_part
 from kgrec.graph.store import GraphStore
 from kgrec.ingest.spec import load_spec
 from tests.conftest import REPO, write
@@ -163,6 +164,18 @@ def test_shipped_specs_that_do_not_fit_the_graph_are_skipped(store: GraphStore, 
     store.query("CREATE (:Item {id: 100, title: 'Toy Story (1995)'})")
     pipeline = FeaturePipeline(store, tmp_path, tmp_path / "cache")
     shipped = [REPO / "ingest" / "lastfm-features.toml", REPO / "ingest" / "movielens-100k-features.toml"]
+    assert pipeline.fitting(shipped) == []  # loaded from neither catalogue's specs
+    record_part(store, load_spec(REPO / "ingest" / "movielens-100k.toml").schema_part())
     assert pipeline.fitting(shipped) == shipped[1:]  # a film graph has no Artist nodes, no HAS_TAG
     store.query(GRAPH + ", (:Entity {name: 'Synthpop'})<-[:IN_GENRE]-(dm)")
-    assert pipeline.fitting(shipped) == shipped
+    assert pipeline.fitting(shipped) == shipped[1:]  # the music spec's labels, but not loaded from lastfm
+
+
+@pytest.mark.neo4j
+def test_a_features_spec_runs_unnamed_only_on_the_graph_it_applies_to(store: GraphStore, tmp_path: Path) -> None:
+    store.query(GRAPH + ", (:Entity {name: 'Synthpop'})<-[:IN_GENRE]-(dm)")
+    record_part(store, load_spec(REPO / "ingest" / "lastfm.toml").schema_part())
+    pipeline = FeaturePipeline(store, tmp_path, tmp_path / "cache")
+    shipped = [REPO / "ingest" / "lastfm-features.toml", REPO / "ingest" / "movielens-100k-features.toml"]
+    # the music graph's artists are Items too, but the film spec's {id}.jpg posters are not theirs
+    assert pipeline.fitting(shipped) == shipped[:1]

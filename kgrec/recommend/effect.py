@@ -29,7 +29,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from kgrec.recommend.layers import Pair
 from kgrec.recommend.model import ModelScores, Node
+from kgrec.recommend.two_layers import user_drops
 
 __all__ = ["MaskingEffect"]
 
@@ -105,134 +107,43 @@ class MaskingEffect:
         found = [self.offsets[t] + r for t, k in nodes if t in self.offsets and (r := rows[t].get(k)) is not None]
         return np.asarray(found, dtype=np.int64)
 
-    def pair(self, user: Any, item: Any) -> _Pair | None:
-        """The computation around (``user``, ``item``), for :meth:`_Pair.drops`; ``None`` where the decoder
-        is not exact for them (a user the model does not know, a never-rated item under a new-item map)."""
+    def decoder(self, item_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per item (model rows): the weight of its graph score and the weighted sum of its content
+        vectors, so that its score for a user vector ``u`` is ``weight * <u, item> + <u, content>``."""
+        if self.weights is None:
+            return np.ones(len(item_rows)), np.zeros((len(item_rows), self.h[0].shape[1]))
+        w = self.weights[item_rows]
+        content = sum((w[:, m + 1, None] * z[item_rows] for m, z in enumerate(self.content)), np.zeros(1))
+        return w[:, 0], np.broadcast_to(content, (len(item_rows), self.h[0].shape[1])).astype(np.float64)
+
+    def user_drops(self, user: Any, items: list[Any], masks: list[list[list[Node]]]) -> list[list[float] | None]:
+        """Per item, the score drop of (``user``, item) when each of its ``masks`` is silenced; ``None`` for
+        an item without an exact local effect (a never-rated item under a new-item map), all ``None`` for a
+        user the model does not know."""
         s = self.scores
-        if user not in s.user_index or item not in s.item_index:
-            return None
-        if self.state.new is not None and not bool(s.model.item_seen[s.item_index[item]]):
-            return None
-        u, i = self.offsets[s.users] + s.rows[s.users][user], self.offsets[s.items] + s.rows[s.items][item]
-        return _Pair(self, np.array([u, i], dtype=np.int64), s.item_index[item])
+        known = [j for j, i in enumerate(items) if i in s.item_index and self._exact(s.item_index[i])]
+        out: list[list[float] | None] = [None] * len(items)
+        if user not in s.user_index or not known:
+            return out
+        u = self.offsets[s.users] + s.rows[s.users][user]
+        stacked = np.array([self.offsets[s.items] + s.rows[s.items][items[j]] for j in known], dtype=np.int64)
+        rows = np.array([s.item_index[items[j]] for j in known], dtype=np.int64)
+        silent = [[self.rows(m) for m in masks[j]] for j in known]
+        if self.L == 2:
+            found = user_drops(self, u, stacked, rows, silent)
+        else:
+            found = [Pair(self, u, int(i), int(r)).drops(m) for i, r, m in zip(stacked, rows, silent)]
+        for j, drops in zip(known, found):
+            out[j] = drops.tolist()
+        return out
 
     def drops(self, user: Any, item: Any, masks: list[list[Node]]) -> list[float] | None:
-        """Score drop of (``user``, ``item``) when each of ``masks`` is silenced (``None``: see :meth:`pair`)."""
-        pair = self.pair(user, item)
-        return None if pair is None else pair.drops([self.rows(m) for m in masks]).tolist()
+        """Score drop of (``user``, ``item``) when each of ``masks`` is silenced (``None``: see :meth:`user_drops`)."""
+        return self.user_drops(user, [item], [masks])[0]
 
-
-class _Pair:
-    """One user and one item: their incoming edges, the nodes whose states reach them, their score."""
-
-    def __init__(self, fx: MaskingEffect, targets: np.ndarray, item_row: int) -> None:
-        self.fx, self.targets = fx, targets
-        self.tables = [fx.incoming(int(t)) for t in targets]
-        nodes = np.union1d(np.union1d(targets, self.tables[0][0]), self.tables[1][0])
-        self.reach = {1: nodes}  # k -> the nodes within k hops upstream of the pair (sorted)
-        for k in range(2, fx.L):
-            self.reach[k] = nodes = np.union1d(nodes, _around(fx.in_ptr, fx.in_src, nodes))
-        w = None if fx.weights is None else fx.weights[item_row]
-        self.graph_weight = 1.0 if w is None else float(w[0])
-        self.content = np.zeros(fx.h[0].shape[1])  # the content scores' weighted item side: they add <u, content>
-        for wm, z in zip([] if w is None else w[1:], fx.content):
-            self.content += wm * z[item_row]
-        self.u, self.i = (fx.final[t].astype(np.float64) for t in targets)
-        self.base = float(self.graph_weight * (self.u @ self.i) + self.u @ self.content)
-
-    def drop(self, silent: np.ndarray) -> float:
-        """The score drop when the stacked rows ``silent`` send nothing in any layer."""
-        return float(self.drops([silent])[0])
-
-    def drops(self, masks: list[np.ndarray]) -> np.ndarray:
-        """The score drop for each of ``masks`` (stacked rows silenced together), all in one pass."""
-        return self._two_layers(masks) if self.fx.L == 2 else self._any_layers(masks)
-
-    def _any_layers(self, masks: list[np.ndarray]) -> np.ndarray:
-        """:meth:`drops` for any number of layers, layer by layer: changes travel as entries (mask, node,
-        value); nodes may repeat (the sums are linear)."""
-        fx, dim = self.fx, self.fx.h[0].shape[1]
-        keys = [k * fx.n + np.asarray(m, dtype=np.int64) for k, m in enumerate(masks)]
-        keys = np.unique(np.concatenate([*keys, np.zeros(0, dtype=np.int64)]))
-        silent, owner = keys % fx.n, keys // fx.n
-        by, node, delta = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, dim))
-        change = np.zeros((len(masks) * 2, dim))  # row 2k + j: how much target j's layer sum lost under mask k
-        for layer in range(1, fx.L + 1):
-            keep = ~np.isin(by * fx.n + node, keys)  # a silenced node forwards nothing
-            senders, sender_by = np.concatenate([silent, node[keep]]), np.concatenate([owner, by[keep]])
-            sent = np.concatenate([fx.h[layer - 1][silent], delta[keep]])
-            if layer == fx.L:  # the last layer only matters where it reaches the pair: pulled from its edges
-                for j, (src, coef) in enumerate(self.tables):
-                    at = np.searchsorted(src, senders).clip(max=max(len(src) - 1, 0))
-                    hit = np.flatnonzero(src[at] == senders) if len(src) else at[:0]
-                    _scatter_add(change, sender_by[hit] * 2 + j, coef[at[hit]] * sent[hit])
-            else:
-                by, node, delta = self._push(senders, sender_by, sent, self.reach[fx.L - layer])
-                for j, t in enumerate(self.targets):
-                    on = np.flatnonzero(node == t)
-                    _scatter_add(change, by[on] * 2 + j, delta[on])
-        return self._dropped(change.reshape(len(masks), 2, dim))
-
-    def _dropped(self, change: np.ndarray) -> np.ndarray:
-        """Score drops from ``(masks, 2, dim)``: what each mask takes from the pair's layer sums."""
-        change = change / (self.fx.L + 1)
-        u, i = self.u - change[:, 0], self.i - change[:, 1]
-        return self.base - (self.graph_weight * (u * i).sum(1) + u @ self.content)
-
-    def _two_layers(self, masks: list[np.ndarray]) -> np.ndarray:
-        """:meth:`drops` for two layers, where what a silenced node takes away is the same in every mask
-        but for the neighbours silenced with it: computed once per node, then summed per mask."""
-        fx, dim = self.fx, self.fx.h[0].shape[1]
-        nodes = np.unique(np.concatenate([np.asarray(m, dtype=np.int64) for m in masks] + [np.zeros(0, np.int64)]))
-        member = np.zeros((len(masks), len(nodes)))
-        for k, m in enumerate(masks):
-            member[k, np.searchsorted(nodes, np.asarray(m, dtype=np.int64))] = 1.0
-        edge, owner = _slices(fx.out_ptr, nodes)  # layer 1: each node's state, less, to its neighbours
-        near = _member(self.reach[1], fx.out_dst[edge])
-        edge, owner = edge[near], owner[near]
-        dst = fx.out_dst[edge]
-        value = fx.h[0][nodes[owner]] * (fx.coef[fx.out_rel[edge]] * fx.out_weight[edge, None])
-        per_node = np.zeros((len(nodes), 2, dim))
-        change = np.zeros((len(masks), 2, dim))
-        for j, (src, coef) in enumerate(self.tables):
-            on = np.flatnonzero(dst == self.targets[j])  # layer 1 reaches the pair itself
-            _scatter_add(per_node[:, j], owner[on], value[on])
-            at, hit = _lookup(src, dst)  # layer 2: the neighbours forward the change to the pair...
-            forwarded = coef[at[hit]] * value[hit]
-            _scatter_add(per_node[:, j], owner[hit], forwarded)
-            at_node, hit_node = _lookup(src, nodes)  # ... and the silenced neighbours send their state no more
-            per_node[hit_node, j] += coef[at_node[hit_node]] * fx.h[1][nodes[hit_node]]
-            quiet, silenced = _lookup(nodes, dst[hit])  # but a neighbour silenced in the same mask forwards nothing
-            if silenced.any():
-                both = member[:, owner[hit][silenced]] * member[:, quiet[silenced]]
-                change[:, j] -= both @ forwarded[silenced]
-        change += np.einsum("kn,njd->kjd", member, per_node)
-        return self._dropped(change)
-
-    def _push(
-        self, senders: np.ndarray, by: np.ndarray, sent: np.ndarray, reach: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """What ``senders`` send less over their edges to the nodes ``reach`` (sorted): one entry
-        (mask, node, value) per edge."""
-        fx = self.fx
-        edge, owner = _slices(fx.out_ptr, senders)
-        at = np.searchsorted(reach, fx.out_dst[edge]).clip(max=len(reach) - 1)
-        keep = reach[at] == fx.out_dst[edge]
-        edge, owner = edge[keep], owner[keep]
-        value = sent[owner] * (fx.coef[fx.out_rel[edge]] * fx.out_weight[edge, None])
-        return by[owner], fx.out_dst[edge], value
-
-
-def _lookup(sorted_nodes: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of ``nodes`` in ``sorted_nodes`` and whether each is there."""
-    if not len(sorted_nodes):
-        return np.zeros(len(nodes), dtype=np.int64), np.zeros(len(nodes), dtype=bool)
-    at = np.searchsorted(sorted_nodes, nodes).clip(max=len(sorted_nodes) - 1)
-    return at, sorted_nodes[at] == nodes
-
-
-def _member(sorted_nodes: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    return _lookup(sorted_nodes, nodes)[1]
+    def _exact(self, item_row: int) -> bool:
+        """Whether the decoder scores this item from its graph vector (not a never-rated item's new-item map)."""
+        return self.state.new is None or bool(self.scores.model.item_seen[item_row])
 
 
 def _incoming(fx: MaskingEffect, t: int) -> tuple[np.ndarray, np.ndarray]:
@@ -243,16 +154,6 @@ def _incoming(fx: MaskingEffect, t: int) -> tuple[np.ndarray, np.ndarray]:
     src, coef = src[order], coef[order]
     first = np.flatnonzero(np.r_[True, src[1:] != src[:-1]]) if len(src) else np.zeros(0, dtype=np.int64)
     return src[first], (np.add.reduceat(coef, first, axis=0) if len(src) else coef)
-
-
-def _scatter_add(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
-    """``out[index] += values`` where ``index`` may repeat (faster than ``np.add.at``)."""
-    if not len(index):
-        return
-    order = np.argsort(index, kind="stable")
-    index = index[order]
-    first = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
-    out[index[first]] += np.add.reduceat(values[order], first, axis=0)
 
 
 def _edges(msg: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -268,19 +169,6 @@ def _edges(msg: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
 def _ptr(sorted_rows: np.ndarray, n: int) -> np.ndarray:
     return np.searchsorted(sorted_rows, np.arange(n + 1))
-
-
-def _slices(ptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The edge numbers of ``nodes``' CSR slices, and the position in ``nodes`` each belongs to."""
-    counts = ptr[nodes + 1] - ptr[nodes]
-    owner = np.repeat(np.arange(len(nodes)), counts)
-    start = np.repeat(ptr[nodes] - np.cumsum(counts) + counts, counts)
-    return start + np.arange(counts.sum()), owner
-
-
-def _around(ptr: np.ndarray, src: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    edge, _ = _slices(ptr, nodes)
-    return np.unique(src[edge])
 
 
 def _inputs(scores: ModelScores, offsets: dict[str, int], shape: tuple[int, int]) -> np.ndarray:

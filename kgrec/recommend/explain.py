@@ -106,6 +106,19 @@ class _Candidate:
     social hop from the user to the friend (``middle``)."""
 
 
+@dataclass(frozen=True)
+class _Contest:
+    """An item's contenders for the first place: the support order's first ``shown``, then the others."""
+
+    contenders: list[_Candidate]
+    shown: int
+    tiers: list[int]
+    built: dict[int, Path]
+    """Paths already made, by position (all of the support order's)."""
+    nodes: list[list[Node]]
+    """Each contender's middle nodes (empty without effects)."""
+
+
 class _Via:
     """(middle node, start film) pairs as flat arrays: the films next to each middle node.
 
@@ -211,26 +224,30 @@ class PathFinder:
         hood = self.hood()
         targets = {item: hood.id_of(hood.schema.items, item) for item in items}
         via = self._via(hood, start, hood.around(t for t in targets.values() if t is not None), items)
-        out: dict[Any, list[Path]] = {}
+        contests: dict[Any, _Contest] = {}
         for item, target in targets.items():
             if target is None:
-                out[item] = []
+                contests[item] = _Contest([], 0, [], {}, [])
                 continue
             found = self._three(hood, start, via, item, target) + self._social(hood, start, item, target)
             if not any(not c.social for c in found):
                 two_away = hood.around(hood.around([target]).tolist())
                 found += self._four(hood, start, self._via(hood, start, two_away, []), item, target)
-            out[item] = self._shown(hood, start, item, found, item in cold)
-        return out
+            contests[item] = self._contest(hood, start, item, found, item in cold)
+        effects = self._user_effects(start, list(contests), [c.nodes for c in contests.values()])
+        return {
+            item: self._shown(hood, start, item, c, e, item in cold)
+            for (item, c), e in zip(contests.items(), effects)
+        }
 
-    def _shown(self, hood: Neighbourhood, start: _Start, item: Any, found: list[_Candidate], cold: bool) -> list[Path]:
-        """The paths shown for ``item``: the support order, with the first reason chosen by its masking
-        effect where the model has an exact local one (:mod:`kgrec.recommend.faithful`)."""
+    def _contest(self, hood: Neighbourhood, start: _Start, item: Any, found: list[_Candidate], cold: bool) -> _Contest:
+        """The support order's paths for ``item`` and, where the model has exact local masking effects, the
+        further contenders for the first place (:mod:`kgrec.recommend.faithful`) and their middle nodes."""
         groups = self._groups(hood, found)
         ordered = self._ordered(hood, found, groups)[: self.per_item]
-        pair = self._pair(start, item)
-        if pair is None or not ordered:
-            return [self._path(hood, start, item, c, cold) for c in ordered]
+        if not ordered or not self._effective(start):
+            built = {j: self._path(hood, start, item, c, cold) for j, c in enumerate(ordered)}
+            return _Contest(ordered, len(ordered), [], built, [])
         extra = []
         for tier, group in sorted(groups.items()):  # the best-supported few of each kind
             extra += _by_support(group)[: self.contenders if tier == 0 else self.rivals]
@@ -242,21 +259,37 @@ class PathFinder:
             if j < len(ordered) or tiers[j] == 2
         }
         nodes = [_shown_nodes(built[j]) if j in built else _nodes(hood, c) for j, c in enumerate(contenders)]
-        effects = pair.drops([self._effects.rows(n) for n in nodes])  # type: ignore[union-attr]
-        chosen = arrange(tiers, effects.tolist(), len(ordered), self.per_item, self.comparable)
-        paths = [built.get(j) or self._path(hood, start, item, contenders[j], cold) for j in chosen]
+        return _Contest(contenders, len(ordered), tiers, built, nodes)
+
+    def _shown(
+        self, hood: Neighbourhood, start: _Start, item: Any, contest: _Contest, effects: list[float] | None, cold: bool
+    ) -> list[Path]:
+        """The paths shown: the support order, the first reason chosen by effect where there are effects."""
+        if effects is None:
+            return [contest.built[j] for j in range(contest.shown)]
+        chosen = arrange(contest.tiers, effects, contest.shown, self.per_item, self.comparable)
+        paths = [contest.built.get(j) or self._path(hood, start, item, contest.contenders[j], cold) for j in chosen]
         return [dataclasses.replace(p, effect=float(effects[j])) for p, j in zip(paths, chosen)]
 
-    def _pair(self, start: _Start, item: Any) -> Any:
-        """The local masking computation of (user, ``item``), or ``None`` (no exact effect: a user folded in,
-        a baseline model, a decoder that is not linear in the graph vectors)."""
+    def _effective(self, start: _Start) -> bool:
+        """Whether exact local masking effects exist for this user (not for a user folded in, a baseline
+        model, a decoder that is not linear in the graph vectors)."""
         if start.step is None or self.scores is None or self.scores.messages is None:
-            return None
+            return False
         if self._effects is None and not self._tried:
             self._tried, self._effects = True, MaskingEffect.of(self.scores)
-        if self._effects is None or not self.scores.has_user(start.step.key):
-            return None
-        return self._effects.pair(start.step.key, item)
+        return self._effects is not None and self.scores.has_user(start.step.key)
+
+    def _user_effects(self, start: _Start, items: list[Any], nodes: list[list[list[Node]]]) -> list[list[float] | None]:
+        """Per item, the masking effect of each contender's middle nodes (``None``: no effects)."""
+        if not self._effective(start) or self._effects is None or start.step is None:
+            return [None] * len(items)
+        wanted = [j for j, n in enumerate(nodes) if n]
+        found = self._effects.user_drops(start.step.key, [items[j] for j in wanted], [nodes[j] for j in wanted])
+        out: list[list[float] | None] = [None] * len(items)
+        for j, effects in zip(wanted, found):
+            out[j] = effects
+        return out
 
     def _via(self, hood: Neighbourhood, start: _Start, wanted: np.ndarray, items: list[Any]) -> _Via:
         """Pairs (middle node among ``wanted``, start film next to it); also (near user who rated

@@ -82,3 +82,20 @@ def test_an_unknown_user_or_item_has_no_local_effect(tmp_path: Path) -> None:
     assert fx is not None
     assert fx.drops("nobody", scores.item_keys[0], [[]]) is None
     assert fx.drops(scores.user_keys[0], "nothing", [[]]) is None
+
+
+@pytest.mark.parametrize("name", ["late-fusion", "three-layers"])
+def test_the_effects_for_many_items_of_one_user_at_once_are_each_pairs_own(tmp_path: Path, name: str) -> None:
+    # the answers ask for all of a user's recommendations in one call: masks of different items share nodes
+    scores = _scores(tmp_path, **VARIANTS[name])
+    fx = MaskingEffect.of(scores)
+    assert fx is not None
+    rng = random.Random(5)
+    user, items = scores.user_keys[7], [scores.item_keys[j] for j in (2, 11, 19, 28)]
+    masks = [_masks(fx, scores, user, item, rng) for item in items]
+    masks[1] += masks[0][:2]  # the same nodes silenced for two items
+    together = fx.user_drops(user, items, masks)
+    for item, item_masks, drops in zip(items, masks, together):
+        base = scores.masked_score(user, item, [])
+        full = [base - scores.masked_score(user, item, m) for m in item_masks]
+        assert drops == pytest.approx(full, abs=1e-5)

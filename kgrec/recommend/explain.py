@@ -252,7 +252,8 @@ class PathFinder:
         for tier, group in sorted(groups.items()):  # the best-supported few of each kind
             extra += _by_support(group)[: self.contenders if tier == 0 else self.rivals]
         contenders = ordered + [c for c in extra if all(c is not x for x in ordered)]
-        tiers = [self._tier(hood, c) for c in contenders]
+        tier_of = {id(c): tier for tier, group in groups.items() for c in group}
+        tiers = [tier_of[id(c)] for c in contenders]
         built = {  # now where the shown nodes may differ from the candidate's (a crowd's person)
             j: self._path(hood, start, item, c, cold)
             for j, c in enumerate(contenders)

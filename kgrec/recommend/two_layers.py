@@ -41,14 +41,15 @@ def user_drops(
     dim, pairs = fx.h[0].shape[1], len(items)
     flat = [np.asarray(m, dtype=np.int64) for ms in masks for m in ms]
     pair_of = np.repeat(np.arange(pairs), [len(ms) for ms in masks])
-    nodes = np.unique(np.concatenate([*flat, np.zeros(0, np.int64)]))
+    silenced = np.concatenate([*flat, np.zeros(0, np.int64)])
+    nodes = np.unique(silenced)
+    owner = np.repeat(np.arange(len(flat)), [len(m) for m in flat])
+    mask = np.unique(owner * len(nodes) + np.searchsorted(nodes, silenced))  # (mask, node), each once
+    mask, node = mask // len(nodes), mask % len(nodes)
     member = np.zeros((len(flat), len(nodes)))  # which nodes each mask silences
-    together = []  # (mask, node, another node of the same mask): positions in nodes
-    for g, m in enumerate(flat):
-        at = np.unique(np.searchsorted(nodes, m))
-        member[g, at] = 1.0
-        together += [(g, a, b) for a in at.tolist() for b in at.tolist() if a != b]
-    both = np.asarray(together, dtype=np.int64).reshape(-1, 3)
+    member[mask, node] = 1.0
+    k, j = join(mask, mask)  # (mask, node, another node of the same mask)
+    both = np.stack([mask[j], node[j], node[k]], axis=1)[node[j] != node[k]]
     at = np.r_[items, user]  # target q; q = pairs is the user
     src, rel, weight, target = _edges_into(fx, at)
     edge, owner = slices(fx.out_ptr, nodes)  # layer 1: what each node's silence takes from its neighbours

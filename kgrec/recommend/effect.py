@@ -1,4 +1,4 @@
-"""The exact score drop of masking a path's nodes, computed locally around one user and one item.
+"""The exact score drop of masking a path's nodes, computed locally around a user and their items.
 
 Masking (``KGRecModel.embed(silent=...)``) silences nodes in every propagation layer: they send no
 message, their own vectors still count. The propagation is linear, so the masked states differ from
@@ -8,14 +8,15 @@ the trained ones by ``delta``, which starts at the silenced nodes and spreads on
     delta_l[v] = sum over edges w -> v of  a_e * c_r * (h_{l-1}[w] if w is silenced else delta_{l-1}[w])
 
 (``a_e`` the edge's normalised weight, ``c_r`` its relation's coefficient, ``h_l`` the trained layer
-states). A final vector is the mean of layers ``0..L``, so the masked user and item vectors are
-``f - sum_l delta_l / (L + 1)``. Only ``delta_l`` at nodes within ``L - l`` hops of the user or the
-item reaches them: those are all that :class:`MaskingEffect` computes (pushed from the silenced nodes
-for the inner layers, pulled into the user and the item for the last one). The scores of both vector
-pairs then go through the model's decoder (the graph score weighted as in late fusion, plus the
-content scores, which depend on the user's vector). The result equals a full re-propagation's score
-drop (tests/recommend/test_faithful_effect.py), at a cost of the silenced nodes' and the pair's
-edges, not the graph's.
+states, re-built here from the model's inputs and :meth:`KGRecModel.edge_messages`, and checked
+against its final vectors). A final vector is the mean of layers ``0..L``, so the masked user and
+item vectors are ``f - sum_l delta_l / (L + 1)``. Only ``delta_l`` at nodes within ``L - l`` hops of
+the user or the item reaches them, and only that is computed: :mod:`kgrec.recommend.two_layers` for
+two layers (all of a user's items in one pass), :mod:`kgrec.recommend.layers` layer by layer for
+other depths. The masked vectors then go through the model's decoder (the graph score weighted as in
+late fusion, plus the content scores, which depend on the user's vector). The result equals a full
+re-propagation's score drop (``tests/recommend/test_faithful_effect.py``) at the cost of the
+silenced nodes' and the targets' edges, not the graph's.
 
 Where the decoder is not linear in the graph vectors (``hybrid`` fusion's per-item attention, the new-item
 map for never-rated items) or the model is not kgrec's GNN, there is no effect (``None``).

@@ -23,11 +23,13 @@ user -> s -> mid -> item is supported by what the rated film ``s`` sends into
 the user's vector, scored against the item (``w <m(s -> u), i>``), plus what
 ``mid`` sends into the item's vector, scored against the user
 (``w <u, m(mid -> i)>``). A social path's friend ``f`` is supported in the same
-way by ``w <m(f -> u), i> + w <u, m(f -> i)>``. Both are parts of the score that silencing the path's
-nodes removes, so the path ranked first is the one whose nodes the score
-depends on most (the answer benchmark measures it). For a user folded in from
-liked items, a liked film's share of the user vector is its vector over their
-count. Baselines without knowledge-graph propagation fall back to cosine
+way by ``w <m(f -> u), i> + w <u, m(f -> i)>``. Both are parts of the score
+that silencing the path's nodes removes, but not all of it (a start film's echo
+through the item's other raters is missing): the first place is decided by the
+exact masking effects of a few contenders (:mod:`kgrec.recommend.faithful`,
+``docs/explanations.md``). For a user folded in from liked items, a liked film's
+share of the user vector is its vector over their count. Baselines without
+knowledge-graph propagation fall back to cosine
 similarity along the path.
 
 Reasons worth reading (``docs/explanations.md``). A middle node's *degree* is how many

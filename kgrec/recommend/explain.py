@@ -116,7 +116,7 @@ class _Contest:
     shown: int
     tiers: list[int]
     built: dict[int, Path]
-    """Paths already made, by position (all of the support order's)."""
+    """Paths already made, by position (the support order's)."""
     nodes: list[list[Node]]
     """Each contender's middle nodes (empty without effects)."""
 
@@ -256,11 +256,7 @@ class PathFinder:
         contenders = ordered + [c for c in extra if all(c is not x for x in ordered)]
         tier_of = {id(c): tier for tier, group in groups.items() for c in group}
         tiers = [tier_of[id(c)] for c in contenders]
-        built = {  # now where the shown nodes may differ from the candidate's (a crowd's person)
-            j: self._path(hood, start, item, c, cold)
-            for j, c in enumerate(contenders)
-            if j < len(ordered) or tiers[j] == 2
-        }
+        built = {j: self._path(hood, start, item, c, cold) for j, c in enumerate(ordered)}
         nodes = [_shown_nodes(built[j]) if j in built else _nodes(hood, c) for j, c in enumerate(contenders)]
         return _Contest(contenders, len(ordered), tiers, built, nodes)
 
@@ -270,9 +266,19 @@ class PathFinder:
         """The paths shown: the support order, the first reason chosen by effect where there are effects."""
         if effects is None:
             return [contest.built[j] for j in range(contest.shown)]
-        chosen = arrange(contest.tiers, effects, contest.shown, self.per_item, self.comparable)
-        paths = [contest.built.get(j) or self._path(hood, start, item, contest.contenders[j], cold) for j in chosen]
-        return [dataclasses.replace(p, effect=float(effects[j])) for p, j in zip(paths, chosen)]
+        effects, built = list(effects), dict(contest.built)
+        while True:  # only the first may be a contender not yet made into a path
+            chosen = arrange(contest.tiers, effects, contest.shown, self.per_item, self.comparable)
+            first = chosen[0]
+            if first in built:
+                break
+            built[first] = self._path(hood, start, item, contest.contenders[first], cold)
+            nodes = _shown_nodes(built[first])
+            if nodes == contest.nodes[first] or self._effects is None or start.step is None:
+                break
+            # a crowd's path goes through one of the people counted, maybe not the candidate's: its own effect
+            effects[first] = (self._effects.drops(start.step.key, item, [nodes]) or [effects[first]])[0]
+        return [dataclasses.replace(built[j], effect=float(effects[j])) for j in chosen]
 
     def _effective(self, start: _Start) -> bool:
         """Whether exact local masking effects exist for this user (not for a user folded in, a baseline

@@ -68,6 +68,8 @@ __all__ = ["PathFinder", "strongest"]
 
 log = logging.getLogger(__name__)
 
+SETTLE = 3
+"""Rounds in which first reasons are made into paths and re-measured (a crowd's person may change)."""
 FOUR_HOP_BUDGET = 5000
 """Most (m2, m1) pairs a four-hop search looks at per item."""
 BROAD_SHARE = 0.01
@@ -237,10 +239,14 @@ class PathFinder:
                 found += self._four(hood, start, self._via(hood, start, two_away, []), item, target)
             contests[item] = self._contest(hood, start, item, found, item in cold)
         effects = self._user_effects(start, list(contests), [c.nodes for c in contests.values()])
-        return {
-            item: self._shown(hood, start, item, c, e, item in cold)
-            for (item, c), e in zip(contests.items(), effects)
-        }
+        found = {item: e for item, e in zip(contests, effects) if e is not None}
+        for _ in range(SETTLE):  # first reasons not yet paths are made, re-measured if their nodes moved
+            moved = [item for item in found if self._settle(hood, start, item, contests[item], found[item], cold)]
+            if not self._remeasure(start, contests, found, moved):
+                break
+        moved = [item for item in found if self._settle(hood, start, item, contests[item], found[item], cold)]
+        self._remeasure(start, contests, found, moved)  # rare: these keep their place
+        return {item: self._shown(contests[item], found.get(item)) for item in contests}
 
     def _contest(self, hood: Neighbourhood, start: _Start, item: Any, found: list[_Candidate], cold: bool) -> _Contest:
         """The support order's paths for ``item`` and, where the model has exact local masking effects, the
@@ -260,25 +266,36 @@ class PathFinder:
         nodes = [_shown_nodes(built[j]) if j in built else _nodes(hood, c) for j, c in enumerate(contenders)]
         return _Contest(contenders, len(ordered), tiers, built, nodes)
 
-    def _shown(
-        self, hood: Neighbourhood, start: _Start, item: Any, contest: _Contest, effects: list[float] | None, cold: bool
-    ) -> list[Path]:
+    def _settle(
+        self, hood: Neighbourhood, start: _Start, item: Any, contest: _Contest, effects: list[float], cold: set[Any]
+    ) -> bool:
+        """Makes the first reason chosen by ``effects`` into a path if it is not one yet; whether its nodes
+        differ from its candidate's (a crowd's path goes through one of the people counted, maybe not the
+        candidate's person: its effect must be measured again)."""
+        first = _first(contest, effects, self)
+        if first in contest.built:
+            return False
+        path = contest.built[first] = self._path(hood, start, item, contest.contenders[first], item in cold)
+        nodes = _shown_nodes(path)
+        moved, contest.nodes[first] = nodes != contest.nodes[first], nodes
+        return moved
+
+    def _remeasure(
+        self, start: _Start, contests: dict[Any, _Contest], found: dict[Any, list[float]], moved: list[Any]
+    ) -> bool:
+        """Measures again the first reasons of ``moved`` items (their paths' own nodes); whether any."""
+        firsts = [_first(contests[item], found[item], self) for item in moved]
+        again = self._user_effects(start, moved, [[contests[i].nodes[j]] for i, j in zip(moved, firsts)])
+        for item, j, effect in zip(moved, firsts, again):
+            found[item][j] = found[item][j] if effect is None else effect[0]
+        return bool(moved)
+
+    def _shown(self, contest: _Contest, effects: list[float] | None) -> list[Path]:
         """The paths shown: the support order, the first reason chosen by effect where there are effects."""
         if effects is None:
             return [contest.built[j] for j in range(contest.shown)]
-        effects, built = list(effects), dict(contest.built)
-        while True:  # only the first may be a contender not yet made into a path
-            chosen = arrange(contest.tiers, effects, contest.shown, self.per_item, self.comparable)
-            first = chosen[0]
-            if first in built:
-                break
-            built[first] = self._path(hood, start, item, contest.contenders[first], cold)
-            nodes = _shown_nodes(built[first])
-            if nodes == contest.nodes[first] or self._effects is None or start.step is None:
-                break
-            # a crowd's path goes through one of the people counted, maybe not the candidate's: its own effect
-            effects[first] = (self._effects.drops(start.step.key, item, [nodes]) or [effects[first]])[0]
-        return [dataclasses.replace(built[j], effect=float(effects[j])) for j in chosen]
+        chosen = arrange(contest.tiers, effects, contest.shown, self.per_item, self.comparable)
+        return [dataclasses.replace(contest.built[j], effect=float(effects[j])) for j in chosen if j in contest.built]
 
     def _effective(self, start: _Start) -> bool:
         """Whether exact local masking effects exist for this user (not for a user folded in, a baseline
@@ -555,6 +572,11 @@ class PathFinder:
 def _reverse(hop: Hop, origin: int) -> Hop:
     """``hop`` (seen from ``origin``) as seen from its other end, pointing back at ``origin``."""
     return Hop(origin, hop.rel_type, not hop.forward)
+
+
+def _first(contest: _Contest, effects: list[float], finder: PathFinder) -> int:
+    """The position of the first reason ``effects`` choose among ``contest``'s contenders."""
+    return arrange(contest.tiers, effects, contest.shown, finder.per_item, finder.comparable)[0]
 
 
 def _nodes(hood: Neighbourhood, c: _Candidate) -> list[Node]:

@@ -147,6 +147,17 @@ class KGRecModel(Recommender):
         """
         return self._embed(silent=silent)
 
+    def input_vectors(self) -> dict[str, Tensor]:
+        """Layer 0 of every node type with a learned embedding, by type (users' and items' own inputs,
+        with their content fused in, are :class:`KGRecState`'s ``ego_user``/``ego_item``)."""
+        return {t: e.weight for t, e in self.emb.items()}
+
+    @property
+    def linear_decoder(self) -> bool:
+        """Whether scores are linear in the propagated vectors (no attention gate over the item's
+        modalities): what exact masking effects computed outside the model need."""
+        return self.late is None or self.late.gate == "weights"
+
     def edge_messages(self) -> EdgeMessages:
         """What every edge carries in one full pass (see :mod:`kgrec.learn.messages`)."""
         inputs: list[Tensor] = []

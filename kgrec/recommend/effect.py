@@ -85,8 +85,7 @@ class MaskingEffect:
     def of(cls, scores: ModelScores) -> MaskingEffect | None:
         """Local effects for ``scores``' model, or ``None`` where they would not be exact."""
         model, msg = scores.model, scores.messages
-        late = getattr(model, "late", None)
-        if msg is None or (late is not None and getattr(late, "gate", "weights") != "weights"):
+        if msg is None or not model.linear_decoder:
             return None
         try:
             h0 = _inputs(scores, msg.offsets, msg.sent.shape)
@@ -176,9 +175,9 @@ def _inputs(scores: ModelScores, offsets: dict[str, int], shape: tuple[int, int]
     """Layer 0 of every node (stacked): users' and items' input vectors, learned embeddings, else zeros."""
     model, state = scores.model, scores.state
     h0 = np.zeros(shape, dtype=np.float32)
-    given = {scores.users: state.ego_user, scores.items: state.ego_item}
+    given = model.input_vectors() | {scores.users: state.ego_user, scores.items: state.ego_item}
     for t, at in offsets.items():
-        x = given.get(t, model.emb[t].weight if t in model.emb else None)
+        x = given.get(t)
         if x is not None:
             h0[at : at + x.shape[0]] = x.detach().numpy()
     return h0

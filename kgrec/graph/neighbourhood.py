@@ -221,15 +221,33 @@ class _HopLists(Sequence[list[Hop]]):
         return len(self._hood.node_label)
 
     def __getitem__(self, n: int) -> list[Hop]:  # type: ignore[override]
-        h = self._hood
-        lo, hi = int(h.edge_ptr[n]), int(h.edge_ptr[n + 1])
-        parts = (h.edge_next[lo:hi].tolist(), h.edge_type[lo:hi].tolist(), h.edge_forward[lo:hi].tolist())
-        names = h.rel_types
-        return [Hop(node, names[t], forward) for node, t, forward in zip(*parts)]
+        return self._hood.hop_cache.get(self._hood, int(n))
 
 
 ROW_CACHE = 1_000_000
 """Interactions kept as dicts by the rows recently asked for (about 100 bytes each), at most."""
+
+
+class HopCache:
+    """Hop lists asked for lately (a hub's thousands of hops are made once, not per answer); emptied
+    when they hold more than :data:`ROW_CACHE` hops."""
+
+    def __init__(self) -> None:
+        self._lists: dict[int, list[Hop]] = {}
+        self._size = 0
+
+    def get(self, hood: Neighbourhood, n: int) -> list[Hop]:
+        """Node ``n``'s hops (a copy of the kept list: callers may change theirs)."""
+        found = self._lists.get(n)
+        if found is None:
+            lo, hi = int(hood.edge_ptr[n]), int(hood.edge_ptr[n + 1])
+            parts = (hood.edge_next[lo:hi].tolist(), hood.edge_type[lo:hi].tolist(), hood.edge_forward[lo:hi].tolist())
+            names = hood.rel_types
+            found = [Hop(node, names[t], forward) for node, t, forward in zip(*parts)]
+            if self._size + len(found) > ROW_CACHE:
+                self._lists, self._size = {}, 0
+            self._lists[n], self._size = found, self._size + len(found)
+        return list(found)
 
 
 class RowCache:
@@ -305,6 +323,7 @@ class Neighbourhood:
     """How many items the neighbourhood holds."""
     keys: KeyIndex | None = field(default=None, repr=False)
     row_cache: RowCache = field(default_factory=RowCache, repr=False)
+    hop_cache: HopCache = field(default_factory=HopCache, repr=False)
 
     @property
     def interaction(self) -> str:

@@ -48,6 +48,7 @@ import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.measure import MIB, PeakRss, load_average  # noqa: E402
+from bench.provenance import Stopwatch
 from kgrec.graph.answers import AnswerGraph  # noqa: E402
 from kgrec.graph.store import GraphStore  # noqa: E402
 from kgrec.recommend.baseline import random_paths  # noqa: E402
@@ -267,6 +268,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.users, args.pairs, args.seconds = 30, 30, 5
+    clock = Stopwatch()
     t0 = time.perf_counter()
     scores = ModelScores.load(args.model)
     load_seconds = time.perf_counter() - t0
@@ -291,6 +293,7 @@ def main() -> None:
         "faithfulness": faithful,
         "http": None if args.no_http else http_load(args.model, users, args.clients, args.seconds),
     }
+    report["provenance"] = clock.provenance(bundle=str(args.model))
     args.out.mkdir(parents=True, exist_ok=True)
     name = f"{args.name}-{datetime.now():%Y-%m-%d}{'-quick' if args.quick else ''}.json"
     (args.out / name).write_text(json.dumps(report, indent=2), encoding="utf-8")

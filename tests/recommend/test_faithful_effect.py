@@ -16,7 +16,7 @@ from kgrec.learn.config import TrainConfig
 from kgrec.learn.factory import build_model, training_graph
 from kgrec.recommend.effect import MaskingEffect
 from kgrec.recommend.model import ModelScores, Node
-from tests.learn.toy import toy_snapshot, toy_split
+from tests.twotastes import toy_snapshot, toy_split
 
 VARIANTS = {
     "late-fusion": {"fusion": "late"},  # the MovieLens demo's decoder: graph score plus text score

@@ -131,7 +131,11 @@ def paired_tests(rows: list[dict[str, Any]], folders: dict[tuple[str, str, str],
     """
     for row in rows:
         if row.get("ablation"):
-            _ablation_test(row, rows, folders)
+            default = next((r for r in rows if r["dataset"] == row["dataset"] and r.get("default")), None)
+            if default is None or not (row.get("per_user") and default.get("per_user")):
+                row["paired_test"] = {"note": "no default row with per-user results in this run"}
+            else:
+                row["paired_test"] = _paired(row, default, folders)
         if not row.get("default"):
             continue
         peers = [r for r in rows if r["dataset"] == row["dataset"] and not r["model"].startswith("kgrec")]
@@ -140,24 +144,16 @@ def paired_tests(rows: list[dict[str, Any]], folders: dict[tuple[str, str, str],
             row["paired_test"] = {"note": "no peer with per-user results in this run"}
             continue
         best = max(peers, key=lambda r: float(np.mean(r["valid"]["ndcg@10"])))
-        mine, theirs = (_per_user(folders[_key(r)] / r["per_user"]) for r in (row, best))
-        if not np.array_equal(mine[0], theirs[0]):
-            raise LeaderboardError(f"{row['dataset']}: per-user users of {row['model']} and {best['model']} differ")
-        row["paired_test"] = {"against": best["model"], "metric": "test ndcg@10, mean over seeds, paired by user"}
-        row["paired_test"] |= wilcoxon(mine[1], theirs[1])
+        row["paired_test"] = _paired(row, best, folders)
 
 
-def _ablation_test(row: dict[str, Any], rows: list[dict[str, Any]], folders: dict[tuple[str, str, str], Path]) -> None:
-    """An ablation row's paired test against kgrec's default on the same catalogue (what the left-out part adds)."""
-    default = next((r for r in rows if r["dataset"] == row["dataset"] and r.get("default")), None)
-    if default is None or not (row.get("per_user") and default.get("per_user")):
-        row["paired_test"] = {"note": "no default row with per-user results in this run"}
-        return
-    mine, theirs = (_per_user(folders[_key(r)] / r["per_user"]) for r in (row, default))
+def _paired(row: dict[str, Any], other: dict[str, Any], folders: dict[tuple[str, str, str], Path]) -> dict[str, Any]:
+    """Wilcoxon of ``row`` against ``other``: per-user test NDCG@10, means over seeds, paired by user."""
+    mine, theirs = (_per_user(folders[_key(r)] / r["per_user"]) for r in (row, other))
     if not np.array_equal(mine[0], theirs[0]):
-        raise LeaderboardError(f"{row['dataset']}: per-user users of {row['model']} and {default['model']} differ")
-    row["paired_test"] = {"against": default["model"], "metric": "test ndcg@10, mean over seeds, paired by user"}
-    row["paired_test"] |= wilcoxon(mine[1], theirs[1])
+        raise LeaderboardError(f"{row['dataset']}: per-user users of {row['model']} and {other['model']} differ")
+    test = {"against": other["model"], "metric": "test ndcg@10, mean over seeds, paired by user"}
+    return test | wilcoxon(mine[1], theirs[1])
 
 
 def _key(row: dict[str, Any]) -> tuple[str, str, str]:

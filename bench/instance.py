@@ -20,8 +20,9 @@ from kgrec.graph.server import USER, LocalNeo4j, dist_dir, read_password, render
 from kgrec.graph.store import GraphStore
 from kgrec.settings import Settings, load_settings
 
-SERVER_INSTANCE = "bench"
-IMPORT_INSTANCE = "bench-import"
+SERVER_INSTANCE = os.environ.get("KGREC_BENCH_INSTANCE", "bench")
+"""The bench server's instance (``KGREC_BENCH_INSTANCE``, so that two benchmarks can run side by side)."""
+IMPORT_INSTANCE = f"{SERVER_INSTANCE}-import"
 
 # Bench-only maintenance statement: relationships first, in small transactions,
 # so that DETACH DELETE of dense nodes afterwards never holds millions of them.
@@ -32,8 +33,8 @@ _DELETE_RELS = "MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 50000 
 class Endpoint:
     """Where the bench server listens and how big it is (picklable, for worker processes)."""
 
-    bolt_port: int = 7688
-    http_port: int = 7475
+    bolt_port: int = int(os.environ.get("KGREC_BENCH_BOLT_PORT", "7688"))
+    http_port: int = int(os.environ.get("KGREC_BENCH_HTTP_PORT", "7475"))
     heap: str | None = None
     pagecache: str | None = None
 

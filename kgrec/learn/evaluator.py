@@ -15,7 +15,7 @@ test items masked, over all items and again among the cold items only
 (keys prefixed ``cold_only/``).
 
 Ties are broken uniformly at random with a seeded generator (``Evaluator.seed``;
-see :func:`tie_broken`), never by item id: ``torch.topk`` alone returns tied
+see :func:`top_indices` and :func:`tie_broken`), never by item id: ``torch.topk`` alone returns tied
 items in an unspecified (in practice ascending-id) order, which on MovieLens,
 where low ids are popular films, lifts a model that cannot tell items apart
 well above chance.
@@ -178,8 +178,9 @@ class Evaluator:
         """
         device = _device_of(model)
         cold_items = torch.as_tensor(self.split.cold_items, device=device)
-        generator = torch.Generator(device=device).manual_seed(self.seed)
         names = ["all", "cold_only"] if cold else ["all"]
+        # one generator a ranking, so the draws of each follow the users in order whatever the batches
+        generators = {name: torch.Generator(device=device).manual_seed(self.seed + i) for i, name in enumerate(names)}
         out = {name: np.zeros((len(users), max(self.ks)), dtype=bool) for name in names}
         size = self.users_per_batch
         for start in range(0, len(users), size):
@@ -187,18 +188,17 @@ class Evaluator:
             scores = model.score_users(state, torch.as_tensor(batch, device=device)).float()
             # out of place: the model may return a view of its own state (e.g. popularity counts)
             scores = scores.masked_fill(_dense(history, batch, scores.shape, device), -torch.inf)
-            scores = tie_broken(scores, generator)
             relevant = _dense(positives, batch, scores.shape, device)
-            out["all"][start : start + len(batch)] = self._top_hits(scores, relevant)
+            out["all"][start : start + len(batch)] = self._top_hits(scores, relevant, generators["all"])
             if cold:
-                cold_hits = self._top_hits(scores[:, cold_items], relevant[:, cold_items])
+                cold_hits = self._top_hits(scores[:, cold_items], relevant[:, cold_items], generators["cold_only"])
                 out["cold_only"][start : start + len(batch)] = cold_hits
             del scores, relevant
         return out
 
-    def _top_hits(self, scores: Tensor, relevant: Tensor) -> np.ndarray:
+    def _top_hits(self, scores: Tensor, relevant: Tensor, generator: torch.Generator) -> np.ndarray:
         k_max = max(self.ks)
-        top = torch.topk(scores, min(k_max, scores.shape[1]), dim=1).indices
+        top = top_indices(scores, min(k_max, scores.shape[1]), generator)
         hits = torch.gather(relevant, 1, top).cpu().numpy()
         if hits.shape[1] < k_max:  # fewer candidates than the largest cut-off: pad with misses
             hits = np.pad(hits, ((0, 0), (0, k_max - hits.shape[1])))
@@ -211,6 +211,29 @@ class Evaluator:
         for name, fn in (("hit", hit_at_k), ("mrr", mrr_at_k)):
             result |= {f"{prefix}{name}@{k}": fn(hits, k) for k in self.ks}
         return result
+
+
+def top_indices(scores: Tensor, k: int, generator: torch.Generator) -> Tensor:
+    """The ``k`` best items of each row, ties broken uniformly at random (as by :func:`tie_broken`).
+
+    Only the rows with a tie among their ``k + 1`` best float32 scores go through
+    :func:`tie_broken`: in every other row the top ``k`` and their order are already unique, and
+    exactly what the tie-broken keys would give. Learned scores rarely tie, so this costs one
+    float32 top-k instead of float64 keys for every score (about 6x faster on 17k items).
+    The generator draws for the tied rows only, in row order.
+
+    Args:
+        scores: ``(B, N)`` scores, ``-inf`` for masked items; ``k <= N``.
+        k: How many items a row.
+        generator: Seeded generator on the scores' device.
+    """
+    s = scores.float()
+    values, top = torch.topk(s, min(k + 1, s.shape[1]), dim=1)
+    tied = torch.nonzero((values[:, 1:] == values[:, :-1]).any(dim=1)).flatten()
+    top = top[:, :k]
+    if len(tied):
+        top[tied] = torch.topk(tie_broken(s[tied], generator), k, dim=1).indices
+    return top
 
 
 def tie_broken(scores: Tensor, generator: torch.Generator) -> Tensor:

@@ -13,7 +13,7 @@ from torch import Tensor
 
 from kgrec.errors import ConfigError
 from kgrec.learn.config import TrainConfig
-from kgrec.learn.evaluator import Evaluator
+from kgrec.learn.evaluator import Evaluator, tie_broken, top_indices
 from kgrec.learn.factory import build_model, training_graph
 from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.recommender import Recommender
@@ -185,6 +185,27 @@ def test_tied_pair_splits_first_place_evenly() -> None:
     split = replace(split, test=np.stack([np.arange(2000), np.zeros(2000, dtype=np.int64)]))
     mrr = Evaluator(split, ks=(1, 2)).per_user(FixedScores([[1.0, 1.0]] * 2000), "test")["mrr@1"]
     assert mrr.mean() == pytest.approx(0.5, abs=0.04)  # binomial sd 0.011
+
+
+def test_top_indices_equal_the_fully_tie_broken_ranking() -> None:
+    # rows 0-2: distinct scores (the fast path); row 3: a tie at the cut-off; row 4: one at the top
+    scores = torch.rand(5, 300, generator=torch.Generator().manual_seed(3))
+    scores[3, :2] = scores[3].max() + 1  # ranks 1 and 2 tied
+    scores[4, 10:13] = scores[4].topk(5).values[-1]  # three copies of the 5th best: tie across k = 5
+    full = torch.topk(tie_broken(scores, torch.Generator().manual_seed(9)), 5, dim=1).indices
+    fast = top_indices(scores, 5, torch.Generator().manual_seed(9))
+    assert torch.equal(fast[:3], full[:3])  # untied rows: identical, whatever the draws
+    for row in (3, 4):  # tied rows: the same set of scores, each tie resolved within its group
+        assert torch.equal(scores[row, fast[row]], scores[row, full[row]])
+    assert set(fast[3, :2].tolist()) == {0, 1}
+
+
+def test_tied_rankings_do_not_depend_on_the_batches() -> None:
+    split, model = _tied_world(users=60)
+    whole = Evaluator(split, seed=5).per_user(model, "test")
+    for size in (1, 7):
+        parts = Evaluator(split, seed=5, batch_size=size).per_user(model, "test")
+        assert all(np.array_equal(whole[name], parts[name]) for name in whole)
 
 
 def test_batches_never_hold_more_user_item_cells_than_max_cells() -> None:

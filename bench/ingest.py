@@ -103,7 +103,7 @@ def _run(args: argparse.Namespace, endpoint: instance.Endpoint, data_dir: Path) 
     server = None
     try:
         datasets = _datasets(args, data_dir, work)
-        _step("starting the bench Neo4j server (instance 'bench', empty store)")
+        _step(f"starting the bench Neo4j server (instance '{instance.SERVER_INSTANCE}', empty store)")
         server = instance.start_fresh(endpoint)
         settings = endpoint.settings()
         with GraphStore.connect(settings) as store, instance.open_driver(settings) as driver:

@@ -125,7 +125,7 @@ def _run(args: argparse.Namespace, endpoint: instance.Endpoint) -> None:
         _step(f"generating {args.triples:,} triples (seed {args.seed}) in {work}")
         triples = generate(work / "rdf" / "dump.nt", args.triples, args.seed)
         (work / "spec.toml").write_text(SPEC, encoding="utf-8")
-        _step("starting the bench Neo4j server (instance 'bench', empty store)")
+        _step(f"starting the bench Neo4j server (instance '{instance.SERVER_INSTANCE}', empty store)")
         server = instance.start_fresh(endpoint)
         settings = endpoint.settings()
         res = DatasetResult(f"{triples:,} triples", "generated N-Triples (films, people, companies, categories)")

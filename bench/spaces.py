@@ -23,6 +23,8 @@ SPACES = Path(__file__).with_name("spaces.toml")
 SAMPLER_SEED = 2020
 """Seed of the one sampler every model's trials are drawn with (harness and RecBole alike)."""
 _STOPPING = ("epochs", "patience", "eval_every", "threads")
+_EVERY_USER = "eval_users"
+"""Refused in the benchmark: its selection, figures and paired tests rank every user."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,10 @@ class Spaces:
     def base_config(self, model: ModelSpace, dataset: str, root: Path = Path()) -> dict[str, Any]:
         """The model's fixed settings on ``dataset``: its base (or the dataset's shipped config) + the common rule."""
         if model.from_default:
-            shipped = load_config(root / self.dataset(dataset)["default_config"])
+            path = root / self.dataset(dataset)["default_config"]
+            shipped = load_config(path)
+            if shipped.eval_users is not None:
+                raise ConfigError(f"{path}: {_EVERY_USER}: the learning benchmark ranks every user; remove it")
             values = shipped.model_dump(exclude={"device"}) | model.base
         else:
             values = dict(model.base)
@@ -173,6 +178,8 @@ def _check_keys(path: Path, where: str, values: dict[str, Any]) -> None:
     unknown = set(values) - set(TrainConfig.model_fields)
     if unknown:
         raise ConfigError(f"{path}: {where}: unknown training settings {sorted(unknown)}")
+    if _EVERY_USER in values:
+        raise ConfigError(f"{path}: {where}: {_EVERY_USER}: the learning benchmark ranks every user")
 
 
 def _check_value(path: Path, where: str, values: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tomllib
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, ValidationError, model_serializer
 
 from kgrec.errors import ConfigError
 
@@ -59,6 +59,12 @@ class TrainConfig(BaseModel):
     """Stop after this many validations without a better validation NDCG@10."""
     eval_every: int = Field(1, ge=1)
     """Validate every this many epochs."""
+    eval_users: int | None = Field(None, ge=1)
+    """Rank a seeded sample of this many users in validation and in the final valid/test/cold reports
+    (``None``: every user with a positive in the phase). The same users every epoch and run (the
+    evaluator's seed), each ranked over all items; for catalogues where a full-ranking pass takes
+    hours (1M users x 200k items). Reports say how many users were ranked; the learning benchmark
+    refuses it (docs/learning.md, "Evaluation on a sample of users")."""
     reg_weight: float = Field(1e-5, ge=0)
     """L2 weight on the batch's ego embeddings."""
     id_dropout: float = Field(0.0, ge=0, lt=1)
@@ -105,6 +111,15 @@ class TrainConfig(BaseModel):
     """``auto`` (GPU when present), ``cpu``, ``cuda``, ``cuda:1``..."""
     threads: int = Field(0, ge=0)
     """CPU threads for torch (0: torch's default)."""
+
+    @model_serializer(mode="wrap")
+    def _unset_additions_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dumps leave ``eval_users`` out while it is unset, so configs, bundles and cache keys made
+        before it existed keep their form (and the fingerprint its value)."""
+        data: dict[str, Any] = handler(self)
+        if self.eval_users is None:
+            data.pop("eval_users", None)
+        return data
 
     def fingerprint(self) -> str:
         """SHA-256 of the settings that change the result (not ``device``/``threads``/``epochs``)."""

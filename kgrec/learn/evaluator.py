@@ -10,6 +10,11 @@ train -> valid -> test, and ``FullSortEvalDataLoader._set_user_property``
 ``used_ids[phase] - positives``. So "valid" masks train items and "test" masks
 train and valid items.
 
+With ``sample_users`` set, a phase ranks a seeded sample of its users instead of every one
+(:meth:`Evaluator.evaluated_users`): still over all items, the metrics averaged over the sample;
+:meth:`Evaluator.coverage` says how many were ranked. The sample is the same for every call with the
+same seed, so validation sees the same users every epoch.
+
 The "cold" phase ranks each user's ``cold_test`` items with train, valid and
 test items masked, over all items and again among the cold items only
 (keys prefixed ``cold_only/``).
@@ -83,7 +88,9 @@ class Evaluator:
             memory (about 40 bytes a cell) is bounded by this setting, not by the catalogue. The
             metrics do not depend on it (nor on ``batch_size``): the tie-breaking draws follow the
             users in order, whatever the batches.
-        seed: Seed of the random tie-breaking (default: ``2020``).
+        seed: Seed of the random tie-breaking and of the user sample (default: ``2020``).
+        sample_users: Rank at most this many users per phase, a seeded sample of those with a
+            positive there (default: ``None``, every one; see :meth:`evaluated_users`).
     """
 
     split: Split
@@ -91,6 +98,7 @@ class Evaluator:
     batch_size: int = 256
     seed: int = 2020
     max_cells: int = MAX_CELLS
+    sample_users: int | None = None
 
     def __post_init__(self) -> None:
         if not self.ks or min(self.ks) < 1 or self.batch_size < 1 or self.max_cells < 1:
@@ -98,6 +106,8 @@ class Evaluator:
                 f"ks must be positive cut-offs, batch_size and max_cells >= 1, got {self.ks}, "
                 f"{self.batch_size}, {self.max_cells}"
             )
+        if self.sample_users is not None and self.sample_users < 1:
+            raise ConfigError(f"sample_users must be >= 1 (or None: every user), got {self.sample_users}")
 
     @property
     def users_per_batch(self) -> int:
@@ -105,7 +115,7 @@ class Evaluator:
         return min(self.batch_size, max(1, self.max_cells // max(1, self.split.num_items)))
 
     def evaluate(self, model: Recommender, phase: Phase, state: Any = None) -> dict[str, float]:
-        """Metrics of ``model`` on ``phase``, averaged over users with a positive there.
+        """Metrics of ``model`` on ``phase``, averaged over users with a positive there (or their sample).
 
         Args:
             model: The model; put in eval mode for the call, its mode restored after.
@@ -129,15 +139,14 @@ class Evaluator:
 
         Returns:
             ``"users"``: the dense ids of the evaluated users (those with a positive in
-            ``phase``, ascending); every metric name of :meth:`evaluate` -> ``(len(users),)``.
+            ``phase``, or the sample of them: :meth:`evaluated_users`); every metric name of
+            :meth:`evaluate` -> ``(len(users),)``.
 
         Raises:
             ConfigError: As :meth:`evaluate`.
         """
         positives, history = self._phase(phase)
-        users = np.flatnonzero(positives.counts(np.arange(self.split.num_users)))
-        if len(users) == 0:
-            raise ConfigError(f"phase {phase!r} has no interactions to evaluate in this split")
+        users = self.evaluated_users(phase)
         was_training = model.training
         model.eval()
         try:
@@ -152,6 +161,41 @@ class Evaluator:
         if phase == "cold":
             result |= self._per_user(hits["cold_only"], n_pos, "cold_only/")
         return result
+
+    def evaluated_users(self, phase: Phase) -> np.ndarray:
+        """The dense ids (ascending) of the users ``phase`` ranks.
+
+        Every user with a positive in the phase; with ``sample_users`` set, the ``sample_users`` of
+        them that come first in one seeded permutation of all users. The permutation depends on
+        ``seed`` and the number of users only, so the sample is the same every epoch and run, the
+        phases' samples overlap as far as their users do, and a larger sample contains a smaller one.
+
+        Raises:
+            ConfigError: As :meth:`evaluate`.
+        """
+        positives, _ = self._phase(phase)
+        users = np.flatnonzero(positives.counts(np.arange(self.split.num_users)))
+        if len(users) == 0:
+            raise ConfigError(f"phase {phase!r} has no interactions to evaluate in this split")
+        if self.sample_users is None or self.sample_users >= len(users):
+            return users
+        first = np.argsort(self._sample_order[users], kind="stable")[: self.sample_users]
+        return np.sort(users[first])
+
+    def coverage(self, phase: Phase) -> dict[str, Any]:
+        """How many users ``phase`` ranks (``users``), of how many with a positive there (``of``),
+        whether that is a sample (``sample``), and the seed it was drawn with (``seed``)."""
+        positives, _ = self._phase(phase)
+        total = int(np.count_nonzero(positives.counts(np.arange(self.split.num_users))))
+        ranked = len(self.evaluated_users(phase)) if total else 0
+        return {"users": ranked, "of": total, "sample": ranked < total, "seed": self.seed}
+
+    @cached_property
+    def _sample_order(self) -> np.ndarray:
+        """Each user's place in the seeded permutation the samples are taken from."""
+        order = np.empty(self.split.num_users, dtype=np.int64)
+        order[np.random.default_rng([self.seed, 1]).permutation(self.split.num_users)] = np.arange(self.split.num_users)
+        return order
 
     @cached_property
     def _phases(self) -> dict[str, tuple[_Csr, _Csr]]:

@@ -57,11 +57,27 @@ def prepare_split(snapshot: GraphSnapshot, out: Path, *, seed: int, cold_item_sh
     return split
 
 
-def evaluate_model(model: Recommender, split: Split) -> tuple[dict[str, float], dict[str, float] | None]:
-    """Full-ranking metrics on the split's test interactions, and on its cold items when it holds any."""
-    evaluator = Evaluator(split)
+def evaluate_model(
+    model: Recommender, split: Split, *, sample_users: int | None = None
+) -> tuple[dict[str, float], dict[str, float] | None]:
+    """Full-ranking metrics on the split's test interactions, and on its cold items when it holds any.
+
+    Args:
+        model: The trained model.
+        split: Its split.
+        sample_users: Rank a seeded sample of this many users per phase (default: every user;
+            see :meth:`Evaluator.evaluated_users`).
+    """
+    evaluator = Evaluator(split, sample_users=sample_users)
     test = evaluator.evaluate(model, "test")
     return test, evaluator.evaluate(model, "cold") if split.cold_test.shape[1] else None
+
+
+def evaluated_users(split: Split, config: TrainConfig) -> dict[str, dict[str, Any]]:
+    """Per reported phase, how many users were ranked and whether a sample (``metrics.json``'s ``users``)."""
+    evaluator = Evaluator(split, sample_users=config.eval_users)
+    phases = ("valid", "test", "cold") if split.cold_test.shape[1] else ("valid", "test")
+    return {phase: evaluator.coverage(phase) for phase in phases}
 
 
 def split_of(snapshot: GraphSnapshot, *, seed: int = 2020, cold_item_share: float = 0.0) -> Split:
@@ -119,11 +135,11 @@ def train_run(
         fitted = model.fit_new_items(seed=config.seed)
         log.info("new-item map fitted on %d rated items (ridge %g)", fitted, config.new_item_ridge)
     train_seconds = time.perf_counter() - started
-    test, cold = evaluate_model(model, split)
+    test, cold = evaluate_model(model, split, sample_users=config.eval_users)
     epoch_times = sorted(e.seconds for e in result.history)
     median = epoch_times[len(epoch_times) // 2] if epoch_times else 0.0
     meta: dict[str, Any] = {
-        "metrics": {"test": test, "cold": cold, "valid": result.best_valid},
+        "metrics": {"test": test, "cold": cold, "valid": result.best_valid, "users": evaluated_users(split, config)},
         "best_epoch": result.best_epoch,
         "epochs_run": len(result.history),
         "stopped_early": result.stopped_early,

@@ -6,7 +6,8 @@ BPR or binary cross-entropy, Adam. With ``batching = "sampled"`` each batch
 instead propagates over a subgraph sampled around its users and items
 (:mod:`kgrec.learn.neighbours`); losses, validation, early stopping and
 checkpoints are the same, and validation still ranks all items with a
-full-graph pass without autograd. Validation NDCG@10 decides early stopping
+full-graph pass without autograd (every user with a validation positive, or the seeded sample
+of ``eval_users`` of them, the same every epoch). Validation NDCG@10 decides early stopping
 and which weights are kept. After every epoch a checkpoint (model, optimiser,
 random states, history) is written atomically, so an interrupted run resumes
 where it stopped and ends with the same result as an uninterrupted one.
@@ -59,6 +60,8 @@ class TrainResult:
     best_valid: dict[str, float] = field(default_factory=dict)
     stopped_early: bool = False
     resumed_from: int | None = None
+    valid_users: dict[str, Any] | None = None
+    """How many users validation ranked, of how many, whether a sample (:meth:`Evaluator.coverage`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-serialisable form."""
@@ -112,7 +115,7 @@ class Trainer:
     ) -> None:
         self.model, self.split, self.config = model, split, config
         self.checkpoint, self.on_epoch = checkpoint, on_epoch
-        self.evaluator = Evaluator(split)
+        self.evaluator = Evaluator(split, sample_users=config.eval_users)
         self.loss_fn = LOSSES[config.loss]
         params = [p for p in model.parameters() if p.requires_grad]
         self.optim = torch.optim.Adam(params, lr=config.lr) if params and model.trainable else None
@@ -133,6 +136,7 @@ class Trainer:
         torch.manual_seed(self.config.seed)
         if self.checkpoint is not None and self.checkpoint.exists():
             result, best_state, start = self._resume()
+        result.valid_users = self.evaluator.coverage("valid")
         if self.optim is None:
             return self._closed_form(result)
         bad = self._validations_since_best(result)

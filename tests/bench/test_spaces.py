@@ -61,3 +61,20 @@ def test_sampler_is_seeded_distinct_and_inside_the_grid() -> None:
     assert all(p["lr"] in space["lr"] and p["layers"] in space["layers"] for p in points)
     assert len(sample(space, 50, seed=5)) == 12  # the whole grid, once each
     assert sample({}, 8, seed=5) == [{}]
+
+
+def test_the_benchmark_refuses_a_user_sample_in_a_space_or_a_shipped_config(tmp_path: Path) -> None:
+    path = tmp_path / "spaces.toml"
+    path.write_text('[models.x]\nbase = { model = "bprmf", eval_users = 100 }\n')
+    with pytest.raises(ConfigError, match="models.x.base: eval_users: the learning benchmark ranks every user"):
+        load_spaces(path)
+    (tmp_path / "shipped.toml").write_text('model = "kgrec"\neval_users = 100\n')
+    path.write_text(
+        '[datasets.d]\nsnapshot = "s.npz"\ndefault_config = "shipped.toml"\n'
+        "[models.k]\nbase = { from_default = true }\ndefault = true\n"
+    )
+    spaces = load_spaces(path)
+    with pytest.raises(ConfigError, match="shipped.toml: eval_users"):
+        spaces.base_config(spaces.models["k"], "d", root=tmp_path)
+    (tmp_path / "shipped.toml").write_text('model = "kgrec"\n')
+    assert "eval_users" not in spaces.base_config(spaces.models["k"], "d", root=tmp_path)

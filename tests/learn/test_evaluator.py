@@ -244,3 +244,56 @@ def test_chunked_evaluation_gives_the_unchunked_metrics_on_the_toy_world(batchin
         assert got.keys() == expected.keys()
         for name, values in expected.items():
             np.testing.assert_allclose(got[name], values, atol=1e-6, err_msg=f"{phase} {name}")
+
+
+def _distinct_world(users: int = 300, items: int = 40) -> tuple[Split, FixedScores]:
+    """Every user has two test items and one train item; scores are distinct (no ties to draw)."""
+    rng = np.random.default_rng(4)
+    picks = np.stack([rng.choice(items, 3, replace=False) for _ in range(users)])
+    split = Split(
+        user_keys=np.arange(users),
+        item_keys=np.arange(items),
+        train=np.stack([np.arange(users), picks[:, 0]]),
+        valid=np.empty((2, 0), dtype=np.int64),
+        test=np.stack([np.repeat(np.arange(users), 2), picks[:, 1:].ravel()]),
+        cold_items=np.empty(0, dtype=np.int64),
+        cold_test=np.empty((2, 0), dtype=np.int64),
+        seed=0,
+    )
+    return split, FixedScores(rng.permuted(np.tile(np.arange(items, dtype=np.float64), (users, 1)), axis=1).tolist())
+
+
+def test_a_sample_of_everyone_is_the_full_evaluation() -> None:
+    split, model = _tied_world(users=120)  # ties: the draws must follow the same users in the same order
+    full = Evaluator(split, seed=3).per_user(model, "test")
+    for size in (120, 10_000):
+        everyone = Evaluator(split, seed=3, sample_users=size)
+        got = everyone.per_user(model, "test")
+        assert all(np.array_equal(full[name], got[name]) for name in full)
+        assert everyone.coverage("test") == {"users": 120, "of": 120, "sample": False, "seed": 3}
+
+
+def test_a_sample_is_seeded_nested_and_ranks_its_users_as_the_full_evaluation_does() -> None:
+    split, model = _distinct_world()
+    full = Evaluator(split).per_user(model, "test")
+    sampled = Evaluator(split, sample_users=40)
+    users = sampled.evaluated_users("test")
+    assert len(users) == 40 and np.array_equal(users, np.unique(users))
+    assert np.array_equal(users, Evaluator(split, sample_users=40).evaluated_users("test"))  # another run
+    assert not np.array_equal(users, Evaluator(split, seed=9, sample_users=40).evaluated_users("test"))
+    assert set(users) < set(Evaluator(split, sample_users=100).evaluated_users("test"))
+    assert sampled.coverage("test") == {"users": 40, "of": 300, "sample": True, "seed": 2020}
+    got = sampled.per_user(model, "test")  # every item ranked for the sampled users: their full-run values
+    assert np.array_equal(got["users"], users)
+    for name in full:
+        np.testing.assert_array_equal(got[name], full[name][users], err_msg=name)
+    assert sampled.evaluate(model, "test")["ndcg@10"] == pytest.approx(full["ndcg@10"][users].mean())
+
+
+def test_a_sample_takes_only_users_with_a_positive_in_the_phase() -> None:
+    # valid positives: u0 and u1 only; u2's place in the permutation must not let it in
+    for seed in range(20):
+        users = Evaluator(_toy(), seed=seed, sample_users=1).evaluated_users("valid")
+        assert len(users) == 1 and users[0] in (0, 1)
+    with pytest.raises(ConfigError, match="sample_users"):
+        Evaluator(_toy(), sample_users=0)

@@ -149,3 +149,47 @@ def test_kgrec_evaluate_needs_the_bundle_folder_only(tmp_path: Path) -> None:
     done = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "moved"), "--json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["test"] == pytest.approx(result.test)
+
+
+def test_validation_ranks_the_same_user_sample_every_epoch_and_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    ranked: list[list[int]] = []
+    hits = Evaluator._hits
+
+    def recording(self, model, state, users, *args, **kwargs):  # noqa: ANN001, ANN202
+        ranked.append(users.tolist())
+        return hits(self, model, state, users, *args, **kwargs)
+
+    monkeypatch.setattr(Evaluator, "_hits", recording)
+    config = TrainConfig(**SMALL, epochs=3, eval_users=5)
+    results = []
+    for _ in range(2):
+        model, split = _model(config)
+        results.append(Trainer(model, split, config).fit())
+    assert len(ranked) == 6 and len(ranked[0]) == 5 and all(r == ranked[0] for r in ranked)
+    everyone = Evaluator(split).evaluated_users("valid")
+    assert set(ranked[0]) < set(everyone.tolist())
+    assert results[0].valid_users == {"users": 5, "of": len(everyone), "sample": True, "seed": 2020}
+
+
+def test_a_run_on_a_user_sample_says_so_in_its_metrics_and_history(tmp_path: Path) -> None:
+    snapshot, split = toy_snapshot(), toy_split()
+    result = train_run(snapshot, TrainConfig(**SMALL, epochs=1, eval_users=4), tmp_path / "run", split=split)
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    for phase in ("valid", "test", "cold"):
+        assert saved["users"][phase]["users"] == 4 and saved["users"][phase]["sample"] is True
+        assert saved["users"][phase]["of"] == len(Evaluator(split).evaluated_users(phase)) > 4
+    assert json.loads((tmp_path / "run" / "history.json").read_text())["valid_users"] == saved["users"]["valid"]
+    bundle = load_bundle(tmp_path / "run")
+    assert bundle.config.eval_users == 4
+    assert Evaluator(split, sample_users=4).evaluate(bundle.model, "test") == result.test
+    assert Evaluator(split).evaluate(bundle.model, "test") != result.test  # the full evaluation differs
+
+
+def test_unset_eval_users_keeps_every_fingerprint_and_dump_of_before() -> None:
+    # fingerprints computed by the code before eval_users existed (commit 48ffc57)
+    assert TrainConfig().fingerprint() == "4dd071c2697f67bfdbbb07de904a899f1a953dd4cc31897a116ebc2ff2b9b069"
+    sampled = TrainConfig(batching="sampled", fusion="none", modalities=[])
+    assert sampled.fingerprint() == "2ea263ba3ed9a32c7b31e22f86e4b6bf5fe23abff3f56265063a9ce9d3d05b7f"
+    assert "eval_users" not in TrainConfig().model_dump() and "eval_users" not in TrainConfig().model_dump_json()
+    assert TrainConfig(eval_users=10).fingerprint() != TrainConfig().fingerprint()
+    assert TrainConfig(**TrainConfig(eval_users=10).model_dump()).eval_users == 10

@@ -15,53 +15,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bench.chromium import Chromium, find_chromium
+from bench.neo4j_browser import login, run
 from kgrec.cli.main import cli
 from kgrec.graph import cypher
 from kgrec.graph.answers import AnswerGraph
-from kgrec.graph.server import read_password
 from kgrec.graph.store import GraphStore
 from kgrec.settings import Settings
-from tests.browser.cdp import Chromium, find_chromium
 from tests.twotastes import load_world
 
 pytestmark = pytest.mark.neo4j
 STYLE = Path(__file__).resolve().parents[2] / "docs" / "browser-style.grass"
-_SET = """(function (sel, v) {
-  const e = document.querySelector(sel);
-  const proto = e.tagName === 'SELECT' ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
-  Object.getOwnPropertyDescriptor(proto, 'value').set.call(e, v);
-  e.dispatchEvent(new Event(e.tagName === 'SELECT' ? 'change' : 'input', {bubbles: true}));
-  return true;
-})"""
-
-
-def set_value(page: Chromium, selector: str, value: str) -> None:
-    """Set a React-controlled input or select as a person typing would."""
-    page.js(f"{_SET}({json.dumps(selector)}, {json.dumps(value)})")
-
-
-def login(page: Chromium, settings: Settings) -> None:
-    """Open Browser on the test server and log in as neo4j."""
-    page.call("Page.enable")
-    page.call(
-        "Page.navigate",
-        url=f"http://127.0.0.1:{settings.http_port}/browser/?dbms=bolt://127.0.0.1:{settings.bolt_port}",
-    )
-    page.wait_for("document.querySelector('select[data-testid=authenticationMethod]')")
-    set_value(page, "select[data-testid=authenticationMethod]", "NO_AUTH")  # the form shows the password
-    set_value(page, "select[data-testid=authenticationMethod]", "NATIVE")  # fields only after a change
-    page.wait_for("document.querySelector('input[data-testid=password]')")
-    set_value(page, "input[data-testid=username]", "neo4j")
-    set_value(page, "input[data-testid=password]", read_password(settings))
-    page.js("document.querySelector('button[data-testid=connect]').click()")
-    page.wait_for("document.body.innerText.includes('You are connected as user neo4j')")
-
-
-def run(page: Chromium, text: str) -> None:
-    """Type ``text`` into the editor and run it."""
-    page.js("document.querySelector('[data-testid=activeEditor] textarea').focus()")
-    page.call("Input.insertText", text=text)
-    page.js("document.querySelector('[data-testid=editor-Run]').click()")
 
 
 @pytest.fixture

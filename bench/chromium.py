@@ -2,8 +2,9 @@
 
 :class:`Chromium` starts ``chromium --headless`` on a fresh profile and speaks
 the Chrome DevTools Protocol over a minimal WebSocket client (RFC 6455 text
-frames, client masking), so the Browser test needs no driver package, only
-the browser.
+frames, client masking), so the Browser test (``tests/browser``) and the
+documentation's screenshots (``bench/browser_shots.py``) need no driver package,
+only the browser.
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ class Chromium:
                 return value
             time.sleep(0.25)
         raise TimeoutError(f"waited {timeout:.0f} s for: {expression}")
+
+    def viewport(self, width: int, height: int) -> None:
+        """Size the page as a window of ``width`` x ``height`` CSS pixels would."""
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False)
 
     def screenshot(self, path: Path) -> Path:
         """Save a PNG of the page."""

@@ -9,8 +9,9 @@ shipped ``ingest/movielens-100k.toml`` with only its name and dataset changed.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +117,9 @@ class CatalogueShape:
 QUICK_SHAPE = CatalogueShape(1_000_000, 100_000, 20_000, 500_000)
 """The ``--quick`` catalogue: a tenth of the full one."""
 
+COMPLETE = "complete.json"
+"""Written into the dataset folder last, by :func:`make_catalogue`: the folder is whole (its counts)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
@@ -156,7 +160,22 @@ def make_catalogue(out_dir: Path, shape: CatalogueShape = CatalogueShape()) -> C
     spec = folder / f"{name}.toml"
     spec.write_text(_spec_text(name, shape), encoding="utf-8")
     load_spec(spec)
-    return Catalogue(out_dir, name, spec, shape, n_pairs, triples, entities)
+    counts = {"interactions": n_pairs, "triples": triples, "entities": entities}
+    (folder / COMPLETE).write_text(json.dumps({"shape": asdict(shape)} | counts), encoding="utf-8")
+    return Catalogue(out_dir, name, spec, shape, **counts)
+
+
+def load_catalogue(out_dir: Path, shape: CatalogueShape) -> Catalogue | None:
+    """The catalogue :func:`make_catalogue` finished in ``out_dir`` with ``shape``; None when it did not
+    (never written, interrupted before its :data:`COMPLETE` marker, or of another shape)."""
+    name = f"synth-catalogue-{_short(shape.interactions)}"
+    try:
+        done = json.loads((out_dir / name / COMPLETE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if done.pop("shape") != asdict(shape):
+        return None
+    return Catalogue(out_dir, name, out_dir / name / f"{name}.toml", shape, **done)
 
 
 def _short(n: int) -> str:

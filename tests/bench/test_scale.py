@@ -15,3 +15,12 @@ def test_training_arguments_are_a_sampled_config_the_cli_accepts() -> None:
     config = load_config(None, sets)
     assert config.batching == "sampled" and config.epochs == 3 and config.eval_every == 3
     assert config.model == "kgrec" and config.fusion == "none" and config.modalities == [] and config.threads == 2
+
+
+def test_the_training_stage_passes_the_user_sample_or_none() -> None:
+    def sets(eval_users: int | None) -> list[str]:
+        args = train_args(Path("snap.npz"), Path("out"), epochs=1, threads=1, eval_users=eval_users)
+        return [args[i + 1] for i, a in enumerate(args) if a == "--set"]
+
+    assert load_config(None, sets(10_000)).eval_users == 10_000
+    assert load_config(None, sets(None)).eval_users is None

@@ -6,27 +6,32 @@ Run from the repository root (see bench/README.md, "Bulk first loads")::
     KGREC_DATA_DIR=/path/to/recsys-data .venv/bin/python -m bench.bulk --quick  # 1M relationships
 
 The catalogue is MovieLens-100k scaled by :mod:`bench.synth`. Each method loads
-it into the bench server's empty store (instance ``bench``, started fresh
-before each): plain ``kgrec ingest`` (:class:`~kgrec.ingest.load.Ingestor`),
-then the graph it made is exported (not timed) to admin-import CSVs and
-imported by hand into the stopped ``bench-import`` instance
-(:mod:`bench.admin_import`: the import command alone is timed), then
-``kgrec ingest --bulk`` (:class:`~kgrec.ingest.bulk.BulkLoader`, wall time of
-everything: reading, CSV files with the server stopping beside them, the
-import, starting the server, the constraints and checkpoints; each stage is
-recorded too).
+it into an empty store: plain ``kgrec ingest`` (:class:`~kgrec.ingest.load.Ingestor`)
+into the bench server; then the graph it made is exported (not timed) to
+admin-import CSVs and imported by hand into the stopped ``<instance>-import``
+instance (:mod:`bench.admin_import`: the import command alone is timed); then the
+hand-written path end to end into that instance: the pandas script a user would
+write (:mod:`bench.handwritten_import`), the import, and starting that server until
+Bolt answers, timed together; then ``kgrec ingest --bulk``
+(:class:`~kgrec.ingest.bulk.BulkLoader`, wall time of everything: reading,
+CSV files with the server stopping beside them, the import, starting the server,
+the constraints and checkpoints; each stage is recorded too). The issue's goal
+(within 1.2x) is judged against the hand-written end to end.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -35,14 +40,14 @@ if __package__ in (None, ""):  # run as `python bench/bulk.py`: make `bench` imp
 
 import psutil  # noqa: E402
 
-from bench import admin_import, instance, synth  # noqa: E402
+from bench import admin_import, handwritten_import, instance, synth  # noqa: E402
 from bench.measure import MIB, PeakRss, load_average  # noqa: E402
 from kgrec.data import resolve_data_dir  # noqa: E402
-from kgrec.graph.server import dist_dir  # noqa: E402
+from kgrec.graph.server import LocalNeo4j, dist_dir, read_password  # noqa: E402
 from kgrec.graph.store import GraphStore  # noqa: E402
 from kgrec.ingest.bulk import BulkLoader  # noqa: E402
 from kgrec.ingest.load import Ingestor  # noqa: E402
-from kgrec.settings import NEO4J_VERSION, load_settings  # noqa: E402
+from kgrec.settings import NEO4J_VERSION, Settings, load_settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -93,7 +98,9 @@ def _run(args: argparse.Namespace, endpoint: instance.Endpoint, data_dir: Path, 
         _step("hand-written neo4j-admin database import full")
         with PeakRss() as rss:
             hand = admin_import.run_import(files, dist_dir(imp_settings), imp_env, work / "admin.log", rss)
-        _step(f"  {hand.seconds:.1f} s; kgrec ingest --bulk (fresh store)")
+        _step(f"  {hand.seconds:.1f} s; hand-written end to end: pandas script, import, server start")
+        end_to_end = _hand_end_to_end(work / scaled.name, work / "hand-csv", imp_settings, imp_env, work)
+        _step(f"  {end_to_end.seconds:.1f} s ({end_to_end.stages}); kgrec ingest --bulk (fresh store)")
         server = instance.start_fresh(endpoint)
         start = time.perf_counter()
         report = BulkLoader(settings, work, say=_step).run([scaled.spec])
@@ -104,12 +111,53 @@ def _run(args: argparse.Namespace, endpoint: instance.Endpoint, data_dir: Path, 
             server.stop()
         instance.remove_data(endpoint)
         shutil.rmtree(work, ignore_errors=True)
-    if bulk_rels != rels or hand.relationships != rels:
+    if bulk_rels != rels or hand.relationships != rels or end_to_end.relationships != rels:
         raise RuntimeError(
-            f"relationship counts differ: plain {rels}, hand-written {hand.relationships}, bulk {bulk_rels}"
+            f"relationship counts differ: plain {rels}, hand-written {hand.relationships} (end to end "
+            f"{end_to_end.relationships}), bulk {bulk_rels}"
         )
     env["load_average_end"] = load_average()
-    _render(args, env, rels, plain, hand.seconds, bulk, report.seconds)
+    _render(args, env, rels, plain, hand.seconds, end_to_end, bulk, report.seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class _EndToEnd:
+    seconds: float
+    stages: dict[str, float]
+    relationships: int
+
+
+def _hand_end_to_end(source: Path, out: Path, settings: Settings, env: dict[str, str], work: Path) -> _EndToEnd:
+    """Time the hand-written path whole: the pandas script, the import, starting the server until Bolt answers.
+
+    The import instance gets its password first (not timed: a user's server has one already).
+    """
+    server = LocalNeo4j(settings)
+    _write_password(settings.password_file)
+    server.run_admin(["dbms", "set-initial-password", read_password(settings)], work / "password.log")
+    stages: dict[str, float] = {}
+    start = time.perf_counter()
+    files = handwritten_import.write_import_files(source, out)
+    stages["script"] = time.perf_counter() - start
+    with PeakRss() as rss:
+        run = admin_import.run_import(files, dist_dir(settings), env, work / "admin-e2e.log", rss)
+    stages["import"] = run.seconds
+    mark = time.perf_counter()
+    try:
+        server.start(timeout=600)
+        stages["start"] = time.perf_counter() - mark
+        seconds = time.perf_counter() - start
+    finally:
+        server.stop()
+        shutil.rmtree(server.home / "data", ignore_errors=True)
+    return _EndToEnd(seconds, {k: round(v, 1) for k, v in stages.items()}, run.relationships)
+
+
+def _write_password(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as f:
+        f.write(secrets.token_urlsafe(18) + "\n")
 
 
 def _render(
@@ -118,19 +166,23 @@ def _render(
     rels: int,
     plain: float,
     hand: float,
+    e2e: _EndToEnd,
     bulk: float,
     stages: dict[str, float],
 ) -> None:
+    script = ", ".join(f"{k} {v:.1f} s" for k, v in e2e.stages.items())
     rows = [
-        ("kgrec ingest --bulk", bulk, "read, CSV files, stop, import, start, schema, checkpoints"),
-        ("hand-written neo4j-admin import", hand, "the import command alone (CSV export not timed)"),
+        ("kgrec ingest --bulk", bulk, "read and check, CSV files, stop, import, start, schema, checkpoints"),
+        ("hand-written end to end", e2e.seconds, f"pandas script, import, start until Bolt answers ({script})"),
+        ("hand-written import alone", hand, "the import command alone (its CSVs exported from the graph, not timed)"),
         ("plain kgrec ingest", plain, "transactional, checkpointed"),
     ]
     lines = [
-        "| method | relationships | seconds | vs hand-written import | what is timed |",
-        "|---|---|---|---|---|",
-        *(f"| {name} | {rels:,} | {s:,.1f} | {s / hand:.2f}x | {what} |" for name, s, what in rows),
-    ]
+        "| method | relationships | seconds | vs hand-written end to end | vs import alone | what is timed |",
+        "|---|---|---|---|---|---|",
+        *(f"| {name} | {rels:,} | {s:,.1f} | {s / e2e.seconds:.2f}x | {s / hand:.2f}x | {what} |"
+          for name, s, what in rows),
+    ]  # fmt: skip
     table = "\n".join(lines)
     print()
     print(table)
@@ -144,11 +196,17 @@ def _render(
         "quick": args.quick,
         "environment": env,
         "relationships": rels,
-        "seconds": {"bulk": bulk, "hand_written_import": hand, "plain": plain},
+        "seconds": {"bulk": bulk, "hand_written_end_to_end": e2e.seconds, "hand_written_import": hand, "plain": plain},
+        "hand_written_end_to_end_stages_s": e2e.stages,
         "bulk_stages_s": stages,
         "bulk_fixed_s": {k: stages.get(k, 0.0) for k in ("stop", "stop_wait", "start", "finish")},
-        "ratios": {"bulk_vs_hand_written": bulk / hand, "plain_vs_bulk": plain / bulk},
-        "goal_within_1_2x": bulk / hand <= 1.2,
+        "ratios": {
+            "bulk_vs_hand_written_end_to_end": bulk / e2e.seconds,
+            "bulk_vs_hand_written_import": bulk / hand,
+            "plain_vs_bulk": plain / bulk,
+        },
+        "goal_within_1_2x": bulk / e2e.seconds <= 1.2,
+        "goal_judged_against": "hand-written end to end (pandas script + import + server start)",
         "markdown": table,
     }
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

@@ -190,6 +190,7 @@ class LocalNeo4j:
             self._wait_for_bolt(proc, timeout)
         except BaseException:  # died, timed out, or Ctrl-C: leave nothing half-started behind
             self.stop()
+            self._command_file.unlink(missing_ok=True)  # the next start asks Neo4j again
             raise
         logger.info("Neo4j is up at bolt://127.0.0.1:%d (pid %d)", self.settings.bolt_port, proc.pid)
         return True
@@ -279,10 +280,8 @@ class LocalNeo4j:
         _run(command + [read_password(self.settings)], env=self._env(), shown=" ".join(command))
 
     def _launch(self) -> subprocess.Popen[bytes]:
-        """Ask Neo4j for its exact server command, then run that one JVM detached."""
-        dry = [*self._java_cp(), f"-Dbasedir={self.home}", "org.neo4j.server.startup.Neo4jCommand"]
-        out = _run(dry + ["console", "--dry-run"], env=self._env(), shown=" ".join(dry))
-        command = shlex.split(out.strip().splitlines()[-1])
+        """Ask Neo4j for its exact server command (or reuse the one it gave), then run that one JVM detached."""
+        command = self._server_command()
         logger.debug("server command: %s", command)
         with open(self._log_file, "ab") as log:
             self._log_start = log.tell()
@@ -297,6 +296,22 @@ class LocalNeo4j:
             )
         self._pid_file.write_text(f"{proc.pid}\n", encoding="utf-8")
         return proc
+
+    def _server_command(self) -> list[str]:
+        """Neo4j's server command for this instance (``console --dry-run``, a JVM of several seconds), kept in
+        ``run/`` and reused while the Java, distribution, instance, conf and ``NEO4J*``/``JAVA*`` variables
+        it was made from are the same."""
+        dry = [*self._java_cp(), f"-Dbasedir={self.home}", "org.neo4j.server.startup.Neo4jCommand"]
+        env = sorted((k, v) for k, v in os.environ.items() if k.startswith(("NEO4J", "JAVA")))
+        made_from = json.dumps([NEO4J_VERSION, dry, self._conf_file.read_text(encoding="utf-8"), env])
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            saved = json.loads(self._command_file.read_text(encoding="utf-8"))
+            if saved["made_from"] == made_from:
+                return [str(x) for x in saved["command"]]
+        out = _run(dry + ["console", "--dry-run"], env=self._env(), shown=" ".join(dry))
+        command = shlex.split(out.strip().splitlines()[-1])
+        _write_private(self._command_file, json.dumps({"made_from": made_from, "command": command}))
+        return command
 
     def _wait_for_bolt(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
         uri, auth = f"bolt://127.0.0.1:{self.settings.bolt_port}", (USER, read_password(self.settings))
@@ -323,6 +338,10 @@ class LocalNeo4j:
     @property
     def _conf_file(self) -> Path:
         return self.home / "conf" / "neo4j.conf"
+
+    @property
+    def _command_file(self) -> Path:
+        return self.home / "run" / "kgrec-server-command.json"
 
     def _java_cp(self) -> list[str]:
         return [_java(), "-cp", str(self.dist / "lib" / "*")]

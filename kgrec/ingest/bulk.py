@@ -28,6 +28,7 @@ from kgrec.graph.declared import check_part, record_part
 from kgrec.graph.server import LocalNeo4j
 from kgrec.graph.store import Checkpoint, GraphStore
 from kgrec.ingest.bulk_csv import AdminCsvWriter, ImportFiles
+from kgrec.ingest.bulk_fast import fast_unit, read_unit
 from kgrec.ingest.bulk_import import Say, ServerPause, finished, import_args, unfinished
 from kgrec.ingest.bulk_report import BulkReport, bulk_report_json, summary_lines
 from kgrec.ingest.bulk_spill import GraphSpill, spill_folder
@@ -161,7 +162,14 @@ class BulkLoader:
         """One unit's batches into ``spill``: records read (the checkpoint's count), relationship rows, rejects."""
         bar = self._progress(plan.unit, plan.total)
         records, rels, bad = 0, 0, []
+        rels_before = spill.rels.rows
         try:
+            if fast_unit(plan):  # large blocks, converted column-wise
+                for unit_bad, n in read_unit(plan, spill, self._opt.batch_size):
+                    bad += unit_bad
+                    records += n
+                    bar.update(n)
+                return records, spill.rels.rows - rels_before, bad
             for batch, unit_bad, n in _batches(ing, plan, self._opt):
                 spill.add(batch)
                 bad += unit_bad

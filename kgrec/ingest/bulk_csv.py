@@ -12,6 +12,7 @@ split into files by the types of such properties.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from kgrec.graph.batch import NodeKey
-from kgrec.ingest.bulk_types import Kinds, Same, converter, kind
+from kgrec.ingest.bulk_types import Kinds, Same, converter, kind, kinds_of
 
 
 @dataclass(slots=True)
@@ -104,11 +105,15 @@ class AdminCsvWriter:
         group = ("r", file, ())
         f = self._files.get(group) or self._open(group, self._rel_header(file, (), []))
         n = len(starts)
-        columns: list[Any] = [starts, ends, repeat(rel_type, n)]
+        columns: list[Any] = [starts, ends, Same(rel_type)]
         for name, conv, k in zip(f.columns, f.convert, f.kinds):
             values = props.get(name)
-            columns.append(repeat(None, n) if values is None else self._column(f, values, conv, k, n))
-        f.writer.writerows(zip(*columns))
+            columns.append(Same(None) if values is None else self._column(f, values, conv, k, n))
+        text = _integer_rows(columns)
+        if text is not None:
+            f.handle.write(text)
+        else:
+            f.writer.writerows(zip(*(repeat(c.value, n) if isinstance(c, Same) else c for c in columns)))
         f.rows += n
         self.count(f"r:{rel_type}", n)
 
@@ -186,11 +191,11 @@ class AdminCsvWriter:
     @staticmethod
     def _column(
         f: _File, values: Sequence[Any] | Same, conv: Callable[[Any], Any] | None, k: str, n: int
-    ) -> Sequence[Any] | repeat[Any]:
+    ) -> Sequence[Any] | Same:
         """One property column as written: empty values as nothing, converted where the type needs it."""
         if isinstance(values, Same):
             v = values.value
-            return repeat(None if v is None or v == "" else conv(v) if conv is not None else v, n)
+            return Same(None if v is None or v == "" else conv(v) if conv is not None else v)
         if conv is not None:
             return [None if v is None or v == "" else conv(v) for v in values]
         if k != "string":
@@ -214,3 +219,28 @@ class AdminCsvWriter:
             row.append(v)
         f.writer.writerow(row)
         f.rows += 1
+
+
+def _integer_rows(columns: list[Sequence[Any] | Same]) -> str | None:
+    """The rows as CSV text, formatted at once, when every column is integers (none missing) or one value
+    for all rows (the common interaction file); else ``None`` (the csv module writes them)."""
+    fields: list[str] = []
+    lists: list[Sequence[Any]] = []
+    for c in columns:
+        if isinstance(c, Same):
+            fields.append(_field_text(c.value).replace("{", "{{").replace("}", "}}"))
+        elif kinds_of(c) == {"long"} and None not in c:
+            fields.append("{}")
+            lists.append(c)
+        else:
+            return None
+    if not lists:
+        return None
+    return "".join(map((",".join(fields) + "\n").format, *lists))
+
+
+def _field_text(value: Any) -> str:
+    """One field as the csv module writes it (quoted where needed; ``None`` as nothing)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow([value, ""])
+    return out.getvalue()[:-1]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,22 @@ BUFFERED_ROWS = 200_000
 PROPS = "kgrec_props"
 """Provenance, as the transactional path records it (see ``cypher/ingest/merge_nodes.cypher``)."""
 _PROVENANCE = {SOURCES: [[""]], PROPS: [[""]]}
+
+
+@dataclass(frozen=True, slots=True)
+class RelColumns:
+    """Relationship rows of one type between two id spaces, as columns (``None``: a property not stated)."""
+
+    start: NodeKey
+    type: str
+    end: NodeKey
+    create_start: bool
+    create_end: bool
+    count: str | None
+    names: tuple[str, ...]
+    starts: Sequence[Any]
+    ends: Sequence[Any]
+    props: list[Sequence[Any]]
 
 
 class _Identified:
@@ -95,21 +112,26 @@ class GraphSpill:
                 self._add_rels(rg)
 
     def _add_rels(self, rg: RelGroup) -> None:
-        s, e = self.space(rg.start), self.space(rg.end)
-        ti = self.rel_files.setdefault((rg.type, s, e), len(self.rel_files))
         names, starts, ends, props = _rel_columns(rg)
-        self._ids(s, starts)
-        self._ids(e, ends)
-        for space, keys, merged in ((s, starts, rg.create_start), (e, ends, rg.create_end)):
+        self.add_rel_columns(RelColumns(rg.start, rg.type, rg.end, rg.create_start, rg.create_end, rg.count,
+                                        names, starts, ends, props))  # fmt: skip
+
+    def add_rel_columns(self, rc: RelColumns) -> None:
+        """Take in the rows of one relationship group given as columns."""
+        s, e = self.space(rc.start), self.space(rc.end)
+        ti = self.rel_files.setdefault((rc.type, s, e), len(self.rel_files))
+        self._ids(s, rc.starts)
+        self._ids(e, rc.ends)
+        for space, keys, merged in ((s, rc.starts, rc.create_start), (e, rc.ends, rc.create_end)):
             if merged:  # endpoints the relationship statement MERGEs: key-only rows, once per chunk
                 self.kinds.see(("n", space), {SOURCES: [[""]]})
                 for key in dict.fromkeys(keys):
                     self._nodes.add((space, str(key)), (space, key, (), None, True, self.source))
-        self.kinds.see(("r", ti), {SOURCES: [[""]], **dict(zip(names, props))})
-        if rg.count is not None:
-            self.kinds.see(("r", ti), {rg.count: [1]})
-        hashes = identity_hashes(starts, ends)
-        self.rels.add(RelChunk(ti, self.source, self.unit, rg.count, names, starts, ends, props, hashes))
+        self.kinds.see(("r", ti), {SOURCES: [[""]], **dict(zip(rc.names, rc.props))})
+        if rc.count is not None:
+            self.kinds.see(("r", ti), {rc.count: [1]})
+        hashes = identity_hashes(rc.starts, rc.ends)
+        self.rels.add(RelChunk(ti, self.source, self.unit, rc.count, rc.names, rc.starts, rc.ends, rc.props, hashes))
 
     def _ids(self, space: int, keys: Sequence[Any]) -> None:
         self.id_kinds.setdefault(space, set()).update(kinds_of(keys))

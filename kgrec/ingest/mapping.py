@@ -55,6 +55,8 @@ class _Columns:
 
     def note(self, column: str | None, errs: list[str | None] | dict[int, str | None]) -> None:
         """Record each record's first problem (errors from ``convert`` get the column named)."""
+        if not isinstance(errs, dict) and not any(errs):
+            return
         for i, e in errs.items() if isinstance(errs, dict) else enumerate(errs):
             if e and self.problems[i] is None:
                 self.problems[i] = f"column {column!r}: {e}" if "column" not in e else e

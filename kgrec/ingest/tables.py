@@ -90,7 +90,7 @@ def _read_csv(path: Path, table: Table, chunk_size: int, skip: int, stop: int | 
         reader = csv.reader(f, **csv_options(table))  # type: ignore[call-overload]
         columns = _columns(path, table, reader)
         if unquoted:
-            yield from _read_lines(f, path, table, columns, reader.line_num + 1, chunk_size, skip, stop)
+            yield from read_lines(f, path, table, columns, reader.line_num + 1, chunk_size, skip, stop)
             return
         width = len(columns)
         rows: list[list[str]] = []
@@ -127,7 +127,7 @@ def _read_csv(path: Path, table: Table, chunk_size: int, skip: int, stop: int | 
             yield _chunk(path, table, rows, lines, columns, bad)
 
 
-def _read_lines(
+def read_lines(
     f: TextIO, path: Path, table: Table, columns: list[str], line: int, chunk_size: int, skip: int, stop: int | None
 ) -> Iterator[Chunk]:
     """The fast way for files without any quote character: one record per line, tokenised a block at a time.

@@ -98,3 +98,14 @@ def test_integer_ids_only_when_every_key_and_endpoint_is_an_integer(tmp_path: Pa
 def test_ids_hash_as_the_import_compares_them() -> None:
     assert list(key_hashes([1, 22, -3])) == list(key_hashes(["1", "22", "-3"]))
     assert len(set(key_hashes(["01", "1", "1.0", "a", 2**70]))) == 5
+
+
+def test_integer_columns_are_written_as_the_csv_module_writes_them(tmp_path: Path) -> None:
+    spill = _spill(tmp_path, ('spec "a", b{0}', [_rated([[1, 10, 5, None], [2, 11, -3, None], [3, 12, 10**20, None]])]))
+    files = _files(spill, tmp_path)
+    data = files.relationships[0].split(",")[1]
+    expected = tmp_path / "expected.csv"
+    with expected.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerows([[s, e, "RATED", 'spec "a", b{0}', r] for s, e, r in [(1, 10, 5), (2, 11, -3), (3, 12, 10**20)]])
+    assert Path(data).read_text(encoding="utf-8") == expected.read_text(encoding="utf-8")

@@ -71,7 +71,7 @@ def _sittings(stages: dict[str, Any]) -> list[str]:
         cut = r.get("interrupted", [])
         how = f"{name} in sitting {r.get('sitting', 1)}"
         if name == "train" and r.get("continued_from_epoch"):
-            how += f", continued from epoch {r['continued_from_epoch']} (row: all attempts' time, largest peaks)"
+            how += f", continued after epoch {r['continued_from_epoch']} (row: all attempts' time, largest peaks)"
         if cut:
             times = ", ".join(f"{a['seconds']:.0f}" for a in cut)
             how += f" after {len(cut)} cut attempt(s) of {times} s"

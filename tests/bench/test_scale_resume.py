@@ -79,7 +79,7 @@ def test_the_table_counts_a_continued_training_whole_and_names_the_sample() -> N
     row = next(line for line in text.splitlines() if line.startswith("| train"))
     assert "a seeded sample of 10 of 90 users" in row
     assert "| 65.0 | 900 MiB | 750 MiB |" in row
-    assert "train in sitting 2, continued from epoch 1" in text and "1 cut attempt(s) of 40 s" in text
+    assert "train in sitting 2, continued after epoch 1" in text and "1 cut attempt(s) of 40 s" in text
 
 
 def test_the_catalogue_is_taken_again_only_when_it_was_finished(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def not_drawn(recs: list[dict[str, Any]], captions: str, overview: str) -> list[
         lost = [s["name"] for s in first["steps"][1:] if s["name"][:8] not in captions]
         lost += [s["rel_type"] for s in first["steps"][:-1] if "rel_type" in s and f"{s['rel_type']} (" not in overview]
         if lost:
-            faults.append(f"{r['rank']}. {r['title']} [{r['item']}]: not drawn: {', '.join(lost)}")
+            faults.append(f"{r['rank']}. {r['title']} [{r['item']}]: not drawn: {', '.join(dict.fromkeys(lost))}")
     return faults
 
 

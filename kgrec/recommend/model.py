@@ -156,12 +156,18 @@ class ModelScores:
         """
         if self.messages is None:
             return None
+        stacked = self._stacked_rows()
+        return self.direct_rows(dst, np.fromiter((stacked.get(n, -1) for n in sources), np.int64, len(sources)))
+
+    def direct_rows(self, dst: Node, sources: np.ndarray) -> np.ndarray | None:
+        """:meth:`direct_messages` of senders given by their rows in the GNN's stacked order (``-1``: a node
+        the model lacks, a zero row)."""
+        if self.messages is None:
+            return None
         row = self.rows.get(dst[0], {}).get(dst[1])
         if row is None:
             return np.zeros((len(sources), self.messages.coef.shape[1]), dtype=np.float32)
-        stacked = self._stacked_rows()
-        wanted = np.fromiter((stacked.get(n, -1) for n in sources), dtype=np.int64, count=len(sources))
-        return self.messages.direct(dst[0], row, wanted)
+        return self.messages.direct(dst[0], row, sources)
 
     def _stacked_rows(self) -> dict[Node, int]:
         """(label, key) -> row in the GNN's stacked propagation order (built once)."""

@@ -72,6 +72,8 @@ class Recommendations:
             lambda: Neighbourhood.load(graph, scores.relation_types), max_age=max_age
         )
         self.paths = PathFinder(self.neighbourhood.get, scores, neighbours=neighbours, per_item=per_item)
+        self._keys = np.empty(len(scores.item_keys), dtype=object)
+        self._keys[:] = scores.item_keys  # item keys in the model's order, to index with arrays
 
     def recommend(
         self, user: Any, k: int = 10, *, filters: Filters | None = None, explain: bool = True
@@ -212,9 +214,10 @@ class Recommendations:
         skip = seen | set(filters.exclude if filters else ())
         twins = self.neighbourhood.get().duplicates
         skip |= {key for s in seen for key in twins.get(s, ())}  # the same film listed under another key
-        return [
-            key for key in (self.scores.item_keys[i] for i in np.argsort(-scores, kind="stable")) if key not in skip
-        ]
+        keep = np.ones(len(scores), dtype=bool)
+        keep[[i for key in skip if (i := self.scores.item_index.get(key)) is not None]] = False
+        ranked = np.argsort(-scores, kind="stable")
+        return self._keys[ranked[keep[ranked]]].tolist()
 
     def _pick(
         self,

@@ -8,19 +8,22 @@ With two layers, what silencing a node ``w`` takes from a target ``t``'s layer s
     sum over x next to t of c(x -> t) * c(w -> x) * h_0[w]   layer 2, what w's neighbours x pass on
 
 except that a neighbour ``x`` silenced in the same mask passes nothing on. Every term but that exception
-belongs to one node, whatever it is silenced with, so it is computed once per distinct node of all
-the masks of all the items (start items recur across a user's recommendations), the exception once
-per pair of silenced neighbours, and a mask's change is the sum over its nodes. Array work grows
-with the silenced nodes' edges, not with the number of masks or items.
+belongs to one (node, target) pair, whatever the node is silenced with, so it is computed once per pair
+that some mask needs: each silenced node with the user, and with the item of each mask it is in (start
+items recur across a user's recommendations); the exception once per pair of silenced neighbours; a
+mask's change is the sum over its nodes. The sums run over scalars per relation (pair) first, then one
+vector each. Array work grows with the silenced nodes' edges into the targets they are needed for, not
+with the number of masks or items.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kgrec.recommend.csr import join, lookup, scatter_add, slices
+from kgrec.recommend.csr import join, lookup, ranges, scatter_add, slices
 
 if TYPE_CHECKING:
     from kgrec.recommend.effect import MaskingEffect
@@ -44,120 +47,140 @@ def user_drops(
     silenced = np.concatenate([*flat, np.zeros(0, np.int64)])
     nodes = np.unique(silenced)
     owner = np.repeat(np.arange(len(flat)), [len(m) for m in flat])
-    mask = np.unique(owner * len(nodes) + np.searchsorted(nodes, silenced))  # (mask, node), each once
+    mask = np.unique(owner * len(nodes) + np.searchsorted(nodes, silenced))  # (mask, node), each once, by mask
     mask, node = mask // len(nodes), mask % len(nodes)
-    member = np.zeros((len(flat), len(nodes)))  # which nodes each mask silences
-    member[mask, node] = 1.0
+    width = pairs + 1  # target q of a node: its items 0..pairs-1, the user (q = pairs)
+    need = np.unique(np.r_[node * width + pairs, node * width + pair_of[mask]])  # (node, target) pairs needed
+    at = np.r_[items, user]
+    lost = _reached(fx, nodes, need, width, at)
+    passed = _entries(fx, nodes, need, width, at)
+    _passed(fx, lost, passed, nodes, need)
+    change = np.zeros((len(flat) * 2, dim))  # row 2g + 0: mask g's user, 2g + 1: its item
+    if len(mask):
+        first = np.flatnonzero(np.r_[True, mask[1:] != mask[:-1]])
+        mine = np.searchsorted(need, node * width + pairs), np.searchsorted(need, node * width + pair_of[mask])
+        for side, p in enumerate(mine):
+            change[mask[first] * 2 + side] += np.add.reduceat(lost[p], first, axis=0)
     k, j = join(mask, mask)  # (mask, node, another node of the same mask)
     both = np.stack([mask[j], node[j], node[k]], axis=1)[node[j] != node[k]]
-    at = np.r_[items, user]  # target q; q = pairs is the user
-    src, rel, weight, target = _edges_into(fx, at)
-    edge, owner = slices(fx.out_ptr, nodes)  # layer 1: what each node's silence takes from its neighbours
-    keep = lookup(np.union1d(src, at), fx.out_dst[edge])[1]
-    edge, owner = edge[keep], owner[keep]
-    sent = _Sent(owner, fx.out_dst[edge], fx.out_rel[edge], fx.out_weight[edge])
-    lost = np.zeros((len(nodes) * (pairs + 1), dim))  # row d * (pairs + 1) + q: node d's silence, target q
-    by_target = np.argsort(at, kind="stable")
-    k, e = join(at[by_target], sent.dst)  # layer 1 reaches a target itself
-    _reached(fx, lost, nodes, sent, e, by_target[k], pairs)
-    t, e = join(src, sent.dst)  # layer 2: the neighbours pass the change on...
-    _passed(fx, lost, nodes, sent, e, rel[t], weight[t], target[t], pairs)
-    change = np.zeros((len(flat) * 2, dim))  # row 2g + 0: mask g's user, 2g + 1: its item
-    _unpassed(fx, change, both, pair_of, nodes, sent, e, rel[t], weight[t], target[t], pairs)
-    t, d = join(src, nodes)  # ... and silenced neighbours send their layer-1 state no more
-    scatter_add(lost, d * (pairs + 1) + target[t], fx.coef[rel[t]] * weight[t, None] * fx.h[1][nodes[d]])
-    change = change.reshape(len(flat), 2, dim)
-    lost = lost.reshape(len(nodes), pairs + 1, dim)
-    change[:, 0] += member @ lost[:, pairs]
-    change[:, 1] += np.einsum("gn,ngd->gd", member, lost[:, pair_of])
-    return _drops(fx, user, items, item_rows, change, pair_of, [len(ms) for ms in masks])
+    _unpassed(fx, change, passed, both, pair_of, nodes)
+    return _drops(fx, user, items, item_rows, change.reshape(len(flat), 2, dim), pair_of, [len(ms) for ms in masks])
 
 
-class _Sent:
-    """Layer-1 entries: (silenced node position, neighbour, relation, edge weight)."""
+@dataclass(frozen=True)
+class _Passed:
+    """Layer 2's entries: silenced node ``node`` -> neighbour ``via`` -> ``target``, one per pair of edges.
 
-    def __init__(self, owner: np.ndarray, dst: np.ndarray, rel: np.ndarray, weight: np.ndarray) -> None:
-        self.owner, self.dst, self.rel, self.weight = owner, dst, rel, weight
+    ``pair`` is the (node, target) pair's position in the needed pairs (``node * width + target``);
+    ``rel1, weight1`` the edge into the neighbour, ``rel2, weight2`` the neighbour's edge into the target.
+    """
+
+    width: int
+    pair: np.ndarray
+    node: np.ndarray
+    """Positions in the silenced nodes."""
+    target: np.ndarray
+    via: np.ndarray
+    """Stacked rows."""
+    rel1: np.ndarray
+    weight1: np.ndarray
+    rel2: np.ndarray
+    weight2: np.ndarray
 
 
-def _edges_into(fx: MaskingEffect, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The edges into ``targets``, sorted by sender: senders, relations, weights, target positions."""
-    edges, target = slices(fx.in_ptr, targets)
-    order = np.argsort(fx.in_src[edges], kind="stable")
-    edges, target = edges[order], target[order]
-    return fx.in_src[edges], fx.in_rel[edges], fx.in_weight[edges], target
-
-
-def _reached(
-    fx: MaskingEffect, lost: np.ndarray, nodes: np.ndarray, sent: _Sent, e: np.ndarray, target: np.ndarray, pairs: int
-) -> None:
-    """Layer 1 reaching a target itself (entry ``e[j]`` reaches ``target[j]``): a scalar sum per (node,
-    target, relation), then one vector each."""
-    if not len(e):
-        return
+def _reached(fx: MaskingEffect, nodes: np.ndarray, need: np.ndarray, width: int, at: np.ndarray) -> np.ndarray:
+    """Per needed (node, target) pair, what the node's silence takes from the target's layer sum over the
+    edges between them, in both layers: ``c(w -> t) * (h_0[w] + h_1[w])``."""
+    lost = np.zeros((len(need), fx.h[0].shape[1]))
+    edges, target = slices(fx.in_ptr, at)
+    d, silenced = lookup(nodes, fx.in_src[edges])
+    p, needed = lookup(need, d * width + target)
+    keep = silenced & needed
+    if not keep.any():
+        return lost
     size = len(fx.coef)
-    key, inverse = np.unique((sent.owner[e] * (pairs + 1) + target) * size + sent.rel[e], return_inverse=True)
-    total = np.bincount(inverse, weights=sent.weight[e])
+    key, inverse = np.unique(p[keep] * size + fx.in_rel[edges[keep]], return_inverse=True)
+    total = np.bincount(inverse, weights=fx.in_weight[edges[keep]])
     row, r = key // size, key % size
-    scatter_add(lost, row, total[:, None] * fx.coef[r] * fx.h[0][nodes[row // (pairs + 1)]])
+    values = total[:, None] * fx.coef[r]
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    row = row[first]
+    w = nodes[need[row] // width]
+    lost[row] = np.add.reduceat(values, first, axis=0) * (fx.h[0][w].astype(np.float64) + fx.h[1][w])
+    return lost
 
 
-def _passed(
-    fx: MaskingEffect,
-    lost: np.ndarray,
-    nodes: np.ndarray,
-    sent: _Sent,
-    e: np.ndarray,
-    rel: np.ndarray,
-    weight: np.ndarray,
-    target: np.ndarray,
-    pairs: int,
-) -> None:
-    """Layer 2 passing layer 1's change on to the targets (entry ``e[j]`` over edge ``rel[j], weight[j]``
-    into ``target[j]``): a scalar sum per (node, target, relation pair), then one vector each."""
-    if not len(e):
+def _entries(fx: MaskingEffect, nodes: np.ndarray, need: np.ndarray, width: int, at: np.ndarray) -> _Passed:
+    """Layer 2's entries of the needed (node, target) pairs: each silenced node's edges to a neighbour that
+    has an edge into the target."""
+    edges, target = slices(fx.in_ptr, at)
+    senders = np.unique(fx.in_src[edges])  # the targets' neighbours, numbered 0..S-1 below
+    into = target * len(senders) + np.searchsorted(senders, fx.in_src[edges])  # (target, neighbour)
+    order = np.argsort(into, kind="stable")
+    count = np.bincount(into, minlength=width * len(senders))
+    begin = np.cumsum(count) - count  # the edges of each (target, neighbour) among ``edges[order]``
+    out, owner = slices(fx.out_ptr, nodes)
+    via, keep = lookup(senders, fx.out_dst[out])  # only neighbours with an edge into some target pass on
+    out, owner, via = out[keep], owner[keep], via[keep]
+    ptr = np.searchsorted(need // width, np.arange(len(nodes) + 1))  # the needed pairs of each node
+    lo, hi = ptr[owner], ptr[owner + 1]
+    pair = ranges(lo, hi)  # each entry once per target its node is needed for
+    entry = np.repeat(np.arange(len(out)), hi - lo)
+    cell = need[pair] % width * len(senders) + via[entry]
+    start, many = begin[cell], count[cell]
+    second = edges[order[ranges(start, start + many)]]
+    first, pair = np.repeat(out[entry], many), np.repeat(pair, many)
+    return _Passed(
+        width,
+        pair,
+        need[pair] // width,
+        need[pair] % width,
+        fx.out_dst[first],
+        fx.out_rel[first],
+        fx.out_weight[first],
+        fx.in_rel[second],
+        fx.in_weight[second],
+    )
+
+
+def _passed(fx: MaskingEffect, lost: np.ndarray, passed: _Passed, nodes: np.ndarray, need: np.ndarray) -> None:
+    """Layer 2 passing layer 1's change on to the targets: a scalar sum per (pair, relation pair), then
+    one vector each."""
+    if not len(passed.pair):
         return
     size = len(fx.coef)
-    row = sent.owner[e] * (pairs + 1) + target
-    key, inverse = np.unique((row * size + sent.rel[e]) * size + rel, return_inverse=True)
-    total = np.bincount(inverse, weights=sent.weight[e] * weight)
-    row, r2, r1 = key // (size * size), key // size % size, key % size
-    scatter_add(lost, row, total[:, None] * fx.coef[r2] * fx.coef[r1] * fx.h[0][nodes[row // (pairs + 1)]])
+    key, inverse = np.unique((passed.pair * size + passed.rel1) * size + passed.rel2, return_inverse=True)
+    total = np.bincount(inverse, weights=passed.weight1 * passed.weight2)
+    row, r1, r2 = key // (size * size), key // size % size, key % size
+    values = total[:, None] * fx.coef[r1] * fx.coef[r2]
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    row = row[first]
+    lost[row] += np.add.reduceat(values, first, axis=0) * fx.h[0][nodes[need[row] // passed.width]]
 
 
 def _unpassed(
-    fx: MaskingEffect,
-    change: np.ndarray,
-    both: np.ndarray,
-    pair_of: np.ndarray,
-    nodes: np.ndarray,
-    sent: _Sent,
-    e: np.ndarray,
-    rel: np.ndarray,
-    weight: np.ndarray,
-    target: np.ndarray,
-    pairs: int,
+    fx: MaskingEffect, change: np.ndarray, passed: _Passed, both: np.ndarray, pair_of: np.ndarray, nodes: np.ndarray
 ) -> None:
     """Takes from ``change`` (row ``2g``: mask ``g``'s user, ``2g + 1``: its item) what a neighbour
     silenced in the same mask did not pass on after all.
 
-    ``both`` lists (mask, node, another node of that mask), positions in ``nodes``; ``sent`` entry ``e[j]``
-    was passed on over edge ``rel[j], weight[j]`` into ``target[j]``.
+    ``both`` lists (mask, node, another node of that mask), positions in ``nodes``.
     """
-    at, silenced = lookup(nodes, sent.dst[e])
+    at, silenced = lookup(nodes, passed.via)
     j = np.flatnonzero(silenced)
     if not len(j) or not len(both):
         return
     size = len(nodes)
-    key = (sent.owner[e[j]] * size + at[j]) * (pairs + 1) + target[j]  # (sender, silenced neighbour, target)
+    key = (passed.node[j] * size + at[j]) * passed.width + passed.target[j]  # (sender, silenced neighbour, target)
     pair = both[:, 1] * size + both[:, 2]
-    wanted = np.r_[pair * (pairs + 1) + pairs, pair * (pairs + 1) + pair_of[both[:, 0]]]  # the user, the item
+    user = passed.width - 1
+    wanted = np.r_[pair * passed.width + user, pair * passed.width + pair_of[both[:, 0]]]  # the user, the item
     rows = np.r_[both[:, 0] * 2, both[:, 0] * 2 + 1]
     order = np.argsort(key, kind="stable")
     k, w = join(key[order], wanted)
     j = j[order[k]]
-    first = fx.coef[sent.rel[e[j]]] * (sent.weight[e[j]] * weight[j])[:, None]
-    scatter_add(change, rows[w], -first * fx.coef[rel[j]] * fx.h[0][nodes[sent.owner[e[j]]]])
+    first = fx.coef[passed.rel1[j]] * (passed.weight1[j] * passed.weight2[j])[:, None]
+    scatter_add(change, rows[w], -first * fx.coef[passed.rel2[j]] * fx.h[0][nodes[passed.node[j]]])
 
 
 def _drops(

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from kgrec.recommend.explain import BROAD_MIN, PathFinder, _Candidate
+from kgrec.recommend.candidates import Candidate
+from kgrec.recommend.explain import BROAD_MIN, PathFinder
 
 HOP = SimpleNamespace(rel_type="X", forward=True)
 OTHER = SimpleNamespace(rel_type="Y", forward=True)
@@ -29,11 +30,11 @@ def _finder(per_item: int = 3) -> PathFinder:
     return PathFinder(lambda: HOOD, None, per_item=per_item)  # type: ignore[arg-type]
 
 
-def _cand(middle: int, support: float, hop: SimpleNamespace = HOP) -> _Candidate:
-    return _Candidate(support, 1, hop, (middle,), hop)  # type: ignore[arg-type]
+def _cand(middle: int, support: float, hop: SimpleNamespace = HOP) -> Candidate:
+    return Candidate(support, 1, hop, (middle,), hop)  # type: ignore[arg-type]
 
 
-def _chosen(found: list[_Candidate], per_item: int = 3) -> list[int]:
+def _chosen(found: list[Candidate], per_item: int = 3) -> list[int]:
     return [c.middle[0] for c in _finder(per_item)._chosen(HOOD, found)]  # type: ignore[arg-type]
 
 

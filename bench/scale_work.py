@@ -88,13 +88,18 @@ class WorkDir:
         return self.manifest["stages"].get(stage)
 
     def reuse(self, stage: str, whole: bool) -> dict[str, Any] | None:
-        """The stage's result when it is recorded and its output ``whole``; else forget it and every later stage."""
+        """The stage's result when it is recorded and its output ``whole``; else forget it and every later stage
+        (whose cut attempts move to ``discarded``: what they did is redone from scratch)."""
         found = self.done(stage)
         if found is not None and whole:
             self.reused.append(stage)
             return found
-        for later in STAGES[STAGES.index(stage) :]:
-            self.manifest["stages"].pop(later, None)
+        later = STAGES[STAGES.index(stage) + 1 :]
+        for name in (stage, *later):
+            self.manifest["stages"].pop(name, None)
+        cut = self.manifest.get("interrupted", [])  # later stages start afresh: their cut attempts go
+        self.manifest["interrupted"] = [a for a in cut if a["stage"] not in later]
+        self.manifest.setdefault("discarded", []).extend(a for a in cut if a["stage"] in later)
         self.save()
         return None
 

@@ -37,11 +37,18 @@ def test_a_finished_stage_is_taken_again_and_a_redone_one_drops_the_later_ones(t
     work = WorkDir.open(tmp_path, GIT, OPTIONS)
     for stage in ("generate", "ingest", "export"):
         work.record(stage, {"seconds": 1.0})
+    work.progress("train", {"seconds": 9.0})  # cut short
+    again = WorkDir.open(tmp_path, GIT, OPTIONS)
+    again.progress("ingest", {"seconds": 4.0})  # a check that is cut short too
     again = WorkDir.open(tmp_path, GIT, OPTIONS)
     assert again.reuse("generate", whole=True) == {"seconds": 1.0, "sitting": 1}
     assert again.reuse("ingest", whole=False) is None  # e.g. the store was replaced
     assert again.done("export") is None and again.reused == ["generate"]
-    assert set(json.loads((tmp_path / MANIFEST).read_text())["stages"]) == {"generate"}
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    assert set(manifest["stages"]) == {"generate"}
+    # the redone stage keeps its own cut attempt; training will start afresh, so its cut attempt is discarded
+    assert [a["stage"] for a in manifest["interrupted"]] == ["ingest"]
+    assert [a["stage"] for a in manifest["discarded"]] == ["train"]
 
 
 def test_an_attempt_cut_short_is_kept_with_its_stage(tmp_path: Path) -> None:

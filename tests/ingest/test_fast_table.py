@@ -109,3 +109,16 @@ def test_a_damaged_compressed_file_is_one_error(tmp_path: Path) -> None:
     path = write(tmp_path / "r.tsv.gz", gzip.compress(ROWS)[:-20])
     with pytest.raises(InputDataError, match="cannot decompress"):
         list(read_blocks(path, TSV, chunk_size=3, block_bytes=64))
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252"])
+def test_single_byte_encodings(tmp_path: Path, encoding: str) -> None:
+    table = TSV.model_copy(update={"encoding": encoding})
+    lines = ROWS.splitlines(keepends=True)
+    path = write(tmp_path / "r.tsv", b"".join([*lines[:5], b"5\t5\t5\tcaf\xe9 \x81\n", *lines[5:]]))  # 0x81: not cp1252
+    exact, blocks, parsed = _both(path, table, 64)
+    assert blocks == exact and parsed > 0
+    if encoding == "latin-1":
+        assert (6, "5", "5", "5", "caf\xe9 \x81") in exact[0]
+    else:
+        assert [b[0] for b in exact[1]] == [6]

@@ -31,7 +31,9 @@ __all__ = ["Candidate", "NodeTable", "Search", "Start", "Via", "make_start"]
 
 FOUR_HOP_BUDGET = 5000
 """Most (m2, m1) pairs a four-hop search looks at per item."""
-PATH_TIER = np.array([0, 2, 3, 4, 5])
+HOPS = 1_000_000
+"""Hops a :class:`NodeTable` keeps, at most."""
+PATH_TIER = (0, 2, 3, 4, 5)
 """A node's kind (:attr:`NodeTable.tier`) -> the kind of a three-hop path through it (``PathFinder._tier``)."""
 
 
@@ -69,7 +71,7 @@ def make_start(
     return Start(step, rated, vector, sent, near, nodes, np.asarray(near_nodes, dtype=np.int64))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Candidate:
     """A path that may become a reason, before it is worded."""
 
@@ -110,6 +112,18 @@ class NodeTable:
         specific = hood.degree <= broad
         tier = np.where(specific, 0, 3) + np.where(hood.named, 0, np.where(specific, 2, 1))
         self.tier = np.where(users, 1, tier)
+        self._hops: dict[int, Hop] = {}
+
+    def hop(self, e: int, origin: int | None = None) -> Hop:
+        """Edge ``e`` as a hop from its node; with ``origin`` (the edge's own node), seen from its other end,
+        back to ``origin`` (kept: answers walk the same edges again and again)."""
+        key = e if origin is None else ~e
+        found = self._hops.get(key)
+        if found is None:
+            if len(self._hops) >= HOPS:
+                self._hops.clear()
+            found = self._hops[key] = _hop(self.hood, e, origin)
+        return found
 
 
 class Via:
@@ -119,23 +133,25 @@ class Via:
     a rating hop (film <-RATED- another user).
     """
 
-    def __init__(self, hood: Neighbourhood, starts: list[Any], mid: np.ndarray, position: np.ndarray, edge: np.ndarray):
+    def __init__(self, table: NodeTable, starts: list[Any], mid: np.ndarray, position: np.ndarray, edge: np.ndarray):
         order = np.argsort(mid, kind="stable")  # grouped by middle node
-        self.hood, self.starts = hood, starts
+        self.table, self.starts, self.interaction = table, starts, table.hood.interaction
         self.mid, self.position, self.edge = mid[order], position[order], edge[order]
         self.unique, first = np.unique(self.mid, return_index=True)
         self.ptr = np.append(first, len(self.mid))
         self.mids = set(self.unique.tolist())
 
-    def pairs_of(self, mids: np.ndarray) -> np.ndarray:
-        """The pair numbers of the (sorted, present) middle nodes ``mids``, grouped by node in that order."""
+    def pairs_of(self, mids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pair numbers of the (sorted, present) middle nodes ``mids``, grouped by node in that order,
+        and where each node's group begins."""
         at = np.searchsorted(self.unique, mids)
-        return ranges(self.ptr[at], self.ptr[at + 1])
+        lo, hi = self.ptr[at], self.ptr[at + 1]
+        return ranges(lo, hi), np.cumsum(hi - lo) - (hi - lo)
 
     def option(self, p: int) -> tuple[Any, Hop]:
         """The start film of pair ``p`` and its hop to the middle node."""
         e = int(self.edge[p])
-        hop = _hop(self.hood, e) if e >= 0 else Hop(int(self.mid[p]), self.hood.interaction, False)
+        hop = self.table.hop(e) if e >= 0 else Hop(int(self.mid[p]), self.interaction, False)
         return self.starts[int(self.position[p])], hop
 
     def by_mid(self, node: int) -> list[tuple[Any, Hop]]:
@@ -155,6 +171,7 @@ class Search:
 
     def __init__(self, scores: ModelScores, table: NodeTable, per_item: int) -> None:
         self.scores, self.table, self.hood, self.per_item = scores, table, table.hood, per_item
+        self.interaction = self.hood.interaction
 
     def via(self, start: Start, wanted: np.ndarray, targets: np.ndarray) -> Via:
         """Pairs (middle node among ``wanted``, start film next to it); also (near user who has one of
@@ -164,7 +181,7 @@ class Search:
         src = start.nodes[known]
         edges = ranges(hood.edge_ptr[src], hood.edge_ptr[src + 1])
         owner = np.repeat(np.arange(len(src)), hood.edge_ptr[src + 1] - hood.edge_ptr[src])
-        keep = np.isin(hood.edge_next[edges], wanted) if len(wanted) else np.zeros(len(edges), dtype=bool)
+        keep = lookup(wanted, hood.edge_next[edges])[1]  # ``wanted`` is sorted
         edges, owner = edges[keep], owner[keep]
         mids, positions, links = [hood.edge_next[edges]], [known[owner]], [edges]
         if len(targets) and len(start.near_nodes):
@@ -172,7 +189,9 @@ class Search:
             mids.append(near)
             positions.append(position)
             links.append(np.full(len(near), -1, dtype=np.int64))
-        return Via(hood, list(start.rated), np.concatenate(mids), np.concatenate(positions), np.concatenate(links))
+        return Via(
+            self.table, list(start.rated), np.concatenate(mids), np.concatenate(positions), np.concatenate(links)
+        )
 
     def _near_pairs(self, start: Start, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(near user, position of a start film they have too), for the near users who have one of
@@ -205,25 +224,23 @@ class Search:
         end_edge = end_edge[keep][first_end]
         share = self.start_array(start, item)
         mid_support = self.mid_support(start, item, mids)
-        pick = via.pairs_of(mids)
+        pick, begin = via.pairs_of(mids)
         value = share[via.position[pick]]
-        order = np.lexsort((-value, via.mid[pick]))  # by middle node, best start film first
-        best = order[np.unique(via.mid[pick][order], return_index=True)[1]]  # one per middle node, in mids order
+        best = _first_best(value, begin)  # per middle node (mids order), its best start film's pair
         total = value[best] + mid_support
         tiers = self.table.tier[mids]
         order = np.lexsort((-total, tiers))  # specific, readable first
         users = order[tiers[order] == 1][: self.per_item]  # a few other users, so they crowd out no knowledge
         chosen = np.concatenate([order[tiers[order] != 1][: 8 * self.per_item], users])
         chosen = chosen[np.isfinite(total[chosen])]
-        return [
-            self._three(via, int(pick[best[m]]), total[m], int(mids[m]), int(end_edge[m]), target, int(tiers[m]))
-            for m in chosen.tolist()
-        ]
+        pair, mid, edge = pick[best[chosen]].tolist(), mids[chosen].tolist(), end_edge[chosen].tolist()
+        kind, support = tiers[chosen].tolist(), total[chosen].tolist()
+        return [self._three(via, *c, target) for c in zip(pair, support, mid, edge, kind)]
 
-    def _three(self, via: Via, pair: int, support: float, mid: int, edge: int, target: int, tier: int) -> Candidate:
+    def _three(self, via: Via, pair: int, support: float, mid: int, edge: int, tier: int, target: int) -> Candidate:
         s, hop = via.option(pair)
-        end = _hop(self.hood, edge, target) if edge >= 0 else Hop(target, self.hood.interaction, True)
-        return Candidate(float(support), s, hop, (mid,), end, tier=int(PATH_TIER[tier]))
+        end = self.table.hop(edge, target) if edge >= 0 else Hop(target, self.interaction, True)
+        return Candidate(support, s, hop, (mid,), end, tier=PATH_TIER[tier])
 
     def four(self, start: Start, via: Via, item: Any, target: int) -> list[Candidate]:
         """Four hops start film -- m1 -- m2 -- item over the knowledge graph (at most ``FOUR_HOP_BUDGET``
@@ -268,7 +285,7 @@ class Search:
             return []
         share = self.friend_share(start, item, [f for f, _, _ in links])
         mid = self.mid_support(start, item, np.asarray(mids, dtype=np.int64)).tolist()
-        end = Hop(target, hood.interaction, True)
+        end = Hop(target, self.interaction, True)
         return [
             Candidate(a + b, None, Hop(m, t, out), (m,), end, social=True, tier=1)
             for (_, t, out), m, a, b in zip(links, mids, share, mid)
@@ -311,6 +328,14 @@ class Search:
             return np.array([0.0 if (v := self.scores.unit_vector(n)) is None else float(v @ u) for n in nodes])
         _, weight = self.scores.graph_item_vector(item)
         return (sent @ start.vector * weight).astype(np.float64)
+
+
+def _first_best(value: np.ndarray, begin: np.ndarray) -> np.ndarray:
+    """Per group of ``value`` (groups start at ``begin``, none empty): the position of its largest value,
+    the first of equal ones."""
+    top = np.repeat(np.maximum.reduceat(value, begin), np.diff(np.r_[begin, len(value)]))
+    hit = np.flatnonzero(value == top)
+    return hit[np.searchsorted(hit, begin)]
 
 
 def _hop(hood: Neighbourhood, e: int, origin: int | None = None) -> Hop:

@@ -23,12 +23,15 @@ from kgrec.errors import NotFoundError, NotTrainedError
 from kgrec.learn.bundle import Bundle, load_bundle
 from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.messages import EdgeMessages
+from kgrec.recommend.csr import lookup
 from kgrec.schema import GraphSchema, recorded_schema
 
 log = logging.getLogger(__name__)
 
 Node = tuple[str, Any]
 """A node as (primary label, key)."""
+INCOMING = 4096
+"""Nodes whose incoming edges :meth:`ModelScores.direct_rows` keeps, summed per sender."""
 
 
 class ModelScores:
@@ -72,6 +75,7 @@ class ModelScores:
         self.messages: EdgeMessages | None = self.model.edge_messages() if isinstance(self.model, KGRecModel) else None
         """Per-edge messages of kgrec's GNN (path support); ``None`` for the baselines."""
         self._stacked: dict[Node, int] | None = None
+        self._tables: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def load(cls, path: Path | str) -> ModelScores:
@@ -160,14 +164,39 @@ class ModelScores:
         return self.direct_rows(dst, np.fromiter((stacked.get(n, -1) for n in sources), np.int64, len(sources)))
 
     def direct_rows(self, dst: Node, sources: np.ndarray) -> np.ndarray | None:
-        """:meth:`direct_messages` of senders given by their rows in the GNN's stacked order (``-1``: a node
-        the model lacks, a zero row)."""
-        if self.messages is None:
+        """:meth:`direct_messages` of distinct senders given by their rows in the GNN's stacked order (``-1``:
+        a node the model lacks, a zero row), from ``dst``'s incoming edges summed per sender (kept for the
+        ``INCOMING`` nodes asked for last)."""
+        msg = self.messages
+        if msg is None:
             return None
+        out = np.zeros((len(sources), msg.coef.shape[1]), dtype=np.float32)
         row = self.rows.get(dst[0], {}).get(dst[1])
-        if row is None:
-            return np.zeros((len(sources), self.messages.coef.shape[1]), dtype=np.float32)
-        return self.messages.direct(dst[0], row, sources)
+        if row is None or dst[0] not in msg.into:
+            return out
+        senders, summed = self._incoming(dst[0], row)
+        at, hit = lookup(senders, sources)
+        out[hit] = summed[at[hit]]
+        known = sources >= 0
+        out[known] *= msg.sent[sources[known]] / (msg.layers + 1)
+        return out
+
+    def _incoming(self, label: str, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """The senders into node ``row`` of ``label`` (stacked rows, sorted) and what each sends per unit of
+        its vector: its edges' weights times their relations' coefficients, summed in edge order."""
+        found = self._tables.get((label, row))
+        if found is None:
+            ptr, src, weight, relation = self.messages.into[label]  # type: ignore[union-attr]
+            lo, hi = ptr[row], ptr[row + 1]
+            order = np.argsort(src[lo:hi], kind="stable")
+            senders = src[lo:hi][order]
+            values = (weight[lo:hi, None] * self.messages.coef[relation[lo:hi]])[order]  # type: ignore[union-attr]
+            first = np.flatnonzero(np.r_[True, senders[1:] != senders[:-1]]) if len(senders) else senders
+            summed = np.add.reduceat(values, first, axis=0) if len(senders) else values
+            if len(self._tables) >= INCOMING:
+                self._tables.clear()
+            found = self._tables[label, row] = senders[first], summed
+        return found
 
     def _stacked_rows(self) -> dict[Node, int]:
         """(label, key) -> row in the GNN's stacked propagation order (built once)."""

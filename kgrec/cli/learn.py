@@ -97,6 +97,11 @@ def train(
     _print_metrics("test", result.test)
     if result.cold:
         _print_metrics("cold items", result.cold)
+    if config.eval_users:
+        click.echo(
+            f"metrics ranked a seeded sample of at most {config.eval_users:,} users a phase (eval_users), "
+            f"not every user: {out / 'metrics.json'} says how many"
+        )
     click.echo(f"bundle: {out}  (curves: {out / 'curves.png'})")
     if write:
         _write_embeddings(out, no_progress)

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from click.testing import CliRunner
 
+from kgrec.cli.main import cli
 from kgrec.errors import ConfigError, NotTrainedError
 from kgrec.learn.bundle import load_bundle
 from kgrec.learn.config import TrainConfig
@@ -193,3 +195,16 @@ def test_unset_eval_users_keeps_every_fingerprint_and_dump_of_before() -> None:
     assert "eval_users" not in TrainConfig().model_dump() and "eval_users" not in TrainConfig().model_dump_json()
     assert TrainConfig(eval_users=10).fingerprint() != TrainConfig().fingerprint()
     assert TrainConfig(**TrainConfig(eval_users=10).model_dump()).eval_users == 10
+
+
+def test_kgrec_train_says_when_its_metrics_come_from_a_user_sample(tmp_path: Path) -> None:
+    toy_snapshot().save(tmp_path / "toy.npz")
+    args = ["train", "--snapshot", str(tmp_path / "toy.npz"), "--no-progress"]
+    options = ["epochs=1", "dim=8", "fusion=none", "threads=1"]
+    sets = [x for o in options for x in ("--set", o)]
+    sampled = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "a"), *sets, "--set", "eval_users=4"])
+    assert sampled.exit_code == 0, sampled.output
+    assert "seeded sample of at most 4 users" in sampled.output
+    full = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "b"), *sets])
+    assert full.exit_code == 0, full.output
+    assert "sample" not in full.output

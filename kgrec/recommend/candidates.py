@@ -333,7 +333,7 @@ class Search:
 def _first_best(value: np.ndarray, begin: np.ndarray) -> np.ndarray:
     """Per group of ``value`` (groups start at ``begin``, none empty): the position of its largest value,
     the first of equal ones."""
-    top = np.repeat(np.maximum.reduceat(value, begin), np.diff(np.r_[begin, len(value)]))
+    top = np.repeat(np.maximum.reduceat(value, begin), np.diff(np.append(begin, len(value))))
     hit = np.flatnonzero(value == top)
     return hit[np.searchsorted(hit, begin)]
 

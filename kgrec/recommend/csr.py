@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["join", "lookup", "ranges", "scatter_add", "slices"]
+__all__ = ["join", "lookup", "ranges", "runs", "scatter_add", "slices"]
 
 
 def slices(ptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -34,11 +34,18 @@ def join(sorted_keys: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.nda
     return ranges(lo, hi), np.repeat(np.arange(len(nodes)), hi - lo)
 
 
+def runs(keys: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of ``keys`` begins (``np.r_`` is slow on small arrays)."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+
+
 def scatter_add(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
     """``out[index] += values`` where ``index`` may repeat (faster than ``np.add.at``)."""
     if not len(index):
         return
     order = np.argsort(index, kind="stable")
     index = index[order]
-    first = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+    first = runs(index)
     out[index[first]] += np.add.reduceat(values[order], first, axis=0)

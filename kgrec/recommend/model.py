@@ -23,7 +23,7 @@ from kgrec.errors import NotFoundError, NotTrainedError
 from kgrec.learn.bundle import Bundle, load_bundle
 from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.messages import EdgeMessages
-from kgrec.recommend.csr import lookup
+from kgrec.recommend.csr import lookup, runs
 from kgrec.schema import GraphSchema, recorded_schema
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class ModelScores:
             order = np.argsort(src[lo:hi], kind="stable")
             senders = src[lo:hi][order]
             values = (weight[lo:hi, None] * self.messages.coef[relation[lo:hi]])[order]  # type: ignore[union-attr]
-            first = np.flatnonzero(np.r_[True, senders[1:] != senders[:-1]]) if len(senders) else senders
+            first = runs(senders)
             summed = np.add.reduceat(values, first, axis=0) if len(senders) else values
             if len(self._tables) >= INCOMING:
                 self._tables.clear()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kgrec.recommend.csr import join, lookup, ranges, scatter_add, slices
+from kgrec.recommend.csr import join, lookup, ranges, runs, scatter_add, slices
 
 if TYPE_CHECKING:
     from kgrec.recommend.effect import MaskingEffect
@@ -50,14 +50,14 @@ def user_drops(
     mask = np.unique(owner * len(nodes) + np.searchsorted(nodes, silenced))  # (mask, node), each once, by mask
     mask, node = mask // len(nodes), mask % len(nodes)
     width = pairs + 1  # target q of a node: its items 0..pairs-1, the user (q = pairs)
-    need = np.unique(np.r_[node * width + pairs, node * width + pair_of[mask]])  # (node, target) pairs needed
-    at = np.r_[items, user]
+    need = np.unique(np.concatenate([node * width + pairs, node * width + pair_of[mask]]))  # (node, target) needed
+    at = np.append(items, user)
     lost = _reached(fx, nodes, need, width, at)
     passed = _entries(fx, nodes, need, width, at)
     _passed(fx, lost, passed, nodes, need)
     change = np.zeros((len(flat) * 2, dim))  # row 2g + 0: mask g's user, 2g + 1: its item
     if len(mask):
-        first = np.flatnonzero(np.r_[True, mask[1:] != mask[:-1]])
+        first = runs(mask)
         mine = np.searchsorted(need, node * width + pairs), np.searchsorted(need, node * width + pair_of[mask])
         for side, p in enumerate(mine):
             change[mask[first] * 2 + side] += np.add.reduceat(lost[p], first, axis=0)
@@ -103,7 +103,7 @@ def _reached(fx: MaskingEffect, nodes: np.ndarray, need: np.ndarray, width: int,
     total = np.bincount(inverse, weights=fx.in_weight[edges[keep]])
     row, r = key // size, key % size
     values = total[:, None] * fx.coef[r]
-    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    first = runs(row)
     row = row[first]
     w = nodes[need[row] // width]
     lost[row] = np.add.reduceat(values, first, axis=0) * (fx.h[0][w].astype(np.float64) + fx.h[1][w])
@@ -153,7 +153,7 @@ def _passed(fx: MaskingEffect, lost: np.ndarray, passed: _Passed, nodes: np.ndar
     total = np.bincount(inverse, weights=passed.weight1 * passed.weight2)
     row, r1, r2 = key // (size * size), key // size % size, key % size
     values = total[:, None] * fx.coef[r1] * fx.coef[r2]
-    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    first = runs(row)
     row = row[first]
     lost[row] += np.add.reduceat(values, first, axis=0) * fx.h[0][nodes[need[row] // passed.width]]
 
@@ -174,8 +174,8 @@ def _unpassed(
     key = (passed.node[j] * size + at[j]) * passed.width + passed.target[j]  # (sender, silenced neighbour, target)
     pair = both[:, 1] * size + both[:, 2]
     user = passed.width - 1
-    wanted = np.r_[pair * passed.width + user, pair * passed.width + pair_of[both[:, 0]]]  # the user, the item
-    rows = np.r_[both[:, 0] * 2, both[:, 0] * 2 + 1]
+    wanted = np.concatenate([pair * passed.width + user, pair * passed.width + pair_of[both[:, 0]]])  # user, item
+    rows = np.concatenate([both[:, 0] * 2, both[:, 0] * 2 + 1])
     order = np.argsort(key, kind="stable")
     k, w = join(key[order], wanted)
     j = j[order[k]]
@@ -200,4 +200,5 @@ def _drops(
     base = weight * (i @ u) + content @ u
     u2, i2 = u - change[:, 0], i[pair_of] - change[:, 1]
     after = weight[pair_of] * (u2 * i2).sum(1) + (u2 * content[pair_of]).sum(1)
-    return np.split(base[pair_of] - after, np.cumsum(counts)[:-1])
+    drops, ends = base[pair_of] - after, np.cumsum(counts).tolist()
+    return [drops[a:b] for a, b in zip([0, *ends], ends)]

@@ -12,11 +12,14 @@ admin-import CSVs and imported by hand into the stopped ``<instance>-import``
 instance (:mod:`bench.admin_import`: the import command alone is timed); then the
 hand-written path end to end into that instance: the pandas script a user would
 write (:mod:`bench.handwritten_import`), the import, and starting that server until
-Bolt answers, timed together; then ``kgrec ingest --bulk``
+Bolt answers, timed together, twice: lean (the script's own graph), and the same graph
+``--bulk`` makes (kgrec's provenance columns in the script, and the same constraints and
+indexes created once the server answers); then ``kgrec ingest --bulk``
 (:class:`~kgrec.ingest.bulk.BulkLoader`, wall time of everything: reading,
 CSV files with the server stopping beside them, the import, starting the server,
 the constraints and checkpoints; each stage is recorded too). The issue's goal
-(within 1.2x) is judged against the hand-written end to end.
+(within 1.2x of a hand-written import of the same graph) is judged against the
+hand-written end to end of the same graph; the other rows are reported beside it.
 """
 
 from __future__ import annotations
@@ -43,10 +46,12 @@ import psutil  # noqa: E402
 from bench import admin_import, handwritten_import, instance, synth  # noqa: E402
 from bench.measure import MIB, PeakRss, load_average  # noqa: E402
 from kgrec.data import resolve_data_dir  # noqa: E402
+from kgrec.graph.batch import NodeKey  # noqa: E402
 from kgrec.graph.server import LocalNeo4j, dist_dir, read_password  # noqa: E402
 from kgrec.graph.store import GraphStore  # noqa: E402
 from kgrec.ingest.bulk import BulkLoader  # noqa: E402
-from kgrec.ingest.load import Ingestor  # noqa: E402
+from kgrec.ingest.load import Ingestor, node_keys  # noqa: E402
+from kgrec.ingest.spec import load_spec  # noqa: E402
 from kgrec.settings import NEO4J_VERSION, Settings, load_settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,7 +105,12 @@ def _run(args: argparse.Namespace, endpoint: instance.Endpoint, data_dir: Path, 
             hand = admin_import.run_import(files, dist_dir(imp_settings), imp_env, work / "admin.log", rss)
         _step(f"  {hand.seconds:.1f} s; hand-written end to end: pandas script, import, server start")
         end_to_end = _hand_end_to_end(work / scaled.name, work / "hand-csv", imp_settings, imp_env, work)
-        _step(f"  {end_to_end.seconds:.1f} s ({end_to_end.stages}); kgrec ingest --bulk (fresh store)")
+        _step(f"  {end_to_end.seconds:.1f} s ({end_to_end.stages}); the same graph by hand (provenance, schema)")
+        keys = node_keys(load_spec(scaled.spec))
+        same = _hand_end_to_end(
+            work / scaled.name, work / "same-csv", imp_settings, imp_env, work, same_graph=(scaled.name, keys)
+        )
+        _step(f"  {same.seconds:.1f} s ({same.stages}); kgrec ingest --bulk (fresh store)")
         server = instance.start_fresh(endpoint)
         start = time.perf_counter()
         report = BulkLoader(settings, work, say=_step).run([scaled.spec])
@@ -111,13 +121,13 @@ def _run(args: argparse.Namespace, endpoint: instance.Endpoint, data_dir: Path, 
             server.stop()
         instance.remove_data(endpoint)
         shutil.rmtree(work, ignore_errors=True)
-    if bulk_rels != rels or hand.relationships != rels or end_to_end.relationships != rels:
+    if bulk_rels != rels or hand.relationships != rels or {end_to_end.relationships, same.relationships} != {rels}:
         raise RuntimeError(
             f"relationship counts differ: plain {rels}, hand-written {hand.relationships} (end to end "
             f"{end_to_end.relationships}), bulk {bulk_rels}"
         )
     env["load_average_end"] = load_average()
-    _render(args, env, rels, plain, hand.seconds, end_to_end, bulk, report.seconds)
+    _render(args, env, rels, plain, hand.seconds, (end_to_end, same), bulk, report.seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,17 +137,24 @@ class _EndToEnd:
     relationships: int
 
 
-def _hand_end_to_end(source: Path, out: Path, settings: Settings, env: dict[str, str], work: Path) -> _EndToEnd:
+def _hand_end_to_end(
+    source: Path, out: Path, settings: Settings, env: dict[str, str], work: Path,
+    same_graph: tuple[str, set[NodeKey]] | None = None,
+) -> _EndToEnd:  # fmt: skip
     """Time the hand-written path whole: the pandas script, the import, starting the server until Bolt answers.
 
-    The import instance gets its password first (not timed: a user's server has one already).
+    With ``same_graph`` (the spec's name and node keys) the script also writes kgrec's provenance
+    columns and, once the server answers, the same constraints and indexes are created
+    (``GraphStore.apply_schema``, what a user would type as ``CREATE CONSTRAINT``/``CREATE INDEX``):
+    the graph ``--bulk`` makes. The import instance gets its password first (not timed: a user's
+    server has one already).
     """
     server = LocalNeo4j(settings)
     _write_password(settings.password_file)
     server.run_admin(["dbms", "set-initial-password", read_password(settings)], work / "password.log")
     stages: dict[str, float] = {}
     start = time.perf_counter()
-    files = handwritten_import.write_import_files(source, out)
+    files = handwritten_import.write_import_files(source, out, same_graph[0] if same_graph else None)
     stages["script"] = time.perf_counter() - start
     with PeakRss() as rss:
         run = admin_import.run_import(files, dist_dir(settings), env, work / "admin-e2e.log", rss)
@@ -146,6 +163,11 @@ def _hand_end_to_end(source: Path, out: Path, settings: Settings, env: dict[str,
     try:
         server.start(timeout=600)
         stages["start"] = time.perf_counter() - mark
+        if same_graph is not None:
+            mark = time.perf_counter()
+            with GraphStore.connect(settings) as store:
+                store.apply_schema(same_graph[1])
+            stages["schema"] = time.perf_counter() - mark
         seconds = time.perf_counter() - start
     finally:
         server.stop()
@@ -166,19 +188,26 @@ def _render(
     rels: int,
     plain: float,
     hand: float,
-    e2e: _EndToEnd,
+    hands: tuple[_EndToEnd, _EndToEnd],
     bulk: float,
     stages: dict[str, float],
 ) -> None:
-    script = ", ".join(f"{k} {v:.1f} s" for k, v in e2e.stages.items())
+    lean, e2e = hands
+    script = ", ".join(f"{k} {v:.1f} s" for k, v in lean.stages.items())
+    same = ", ".join(f"{k} {v:.1f} s" for k, v in e2e.stages.items())
     rows = [
         ("kgrec ingest --bulk", bulk, "read and check, CSV files, stop, import, start, schema, checkpoints"),
-        ("hand-written end to end", e2e.seconds, f"pandas script, import, start until Bolt answers ({script})"),
+        (
+            "hand-written end to end, same graph",
+            e2e.seconds,
+            f"pandas script with kgrec's provenance columns, import, start, the same constraints and indexes ({same})",
+        ),
+        ("hand-written end to end, lean", lean.seconds, f"pandas script, import, start until Bolt answers ({script})"),
         ("hand-written import alone", hand, "the import command alone (its CSVs exported from the graph, not timed)"),
         ("plain kgrec ingest", plain, "transactional, checkpointed"),
     ]
     lines = [
-        "| method | relationships | seconds | vs hand-written end to end | vs import alone | what is timed |",
+        "| method | relationships | seconds | vs hand-written, same graph | vs import alone | what is timed |",
         "|---|---|---|---|---|---|",
         *(f"| {name} | {rels:,} | {s:,.1f} | {s / e2e.seconds:.2f}x | {s / hand:.2f}x | {what} |"
           for name, s, what in rows),
@@ -196,17 +225,26 @@ def _render(
         "quick": args.quick,
         "environment": env,
         "relationships": rels,
-        "seconds": {"bulk": bulk, "hand_written_end_to_end": e2e.seconds, "hand_written_import": hand, "plain": plain},
-        "hand_written_end_to_end_stages_s": e2e.stages,
+        "seconds": {
+            "bulk": bulk,
+            "hand_written_same_graph": e2e.seconds,
+            "hand_written_end_to_end": lean.seconds,
+            "hand_written_import": hand,
+            "plain": plain,
+        },
+        "hand_written_same_graph_stages_s": e2e.stages,
+        "hand_written_end_to_end_stages_s": lean.stages,
         "bulk_stages_s": stages,
         "bulk_fixed_s": {k: stages.get(k, 0.0) for k in ("stop", "stop_wait", "start", "finish")},
         "ratios": {
-            "bulk_vs_hand_written_end_to_end": bulk / e2e.seconds,
+            "bulk_vs_hand_written_same_graph": bulk / e2e.seconds,
+            "bulk_vs_hand_written_end_to_end": bulk / lean.seconds,
             "bulk_vs_hand_written_import": bulk / hand,
             "plain_vs_bulk": plain / bulk,
         },
         "goal_within_1_2x": bulk / e2e.seconds <= 1.2,
-        "goal_judged_against": "hand-written end to end (pandas script + import + server start)",
+        "goal_judged_against": "hand-written end to end of the same graph (pandas script with kgrec's provenance "
+        "columns, import, server start, the same constraints and indexes)",
         "markdown": table,
     }
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

@@ -33,6 +33,8 @@ FOUR_HOP_BUDGET = 5000
 """Most (m2, m1) pairs a four-hop search looks at per item."""
 HOPS = 1_000_000
 """Hops a :class:`NodeTable` keeps, at most."""
+CROWDS = 1_000_000
+"""People a :class:`NodeTable` keeps as the crowds of (film, item, levels), at most."""
 PATH_TIER = (0, 2, 3, 4, 5)
 """A node's kind (:attr:`NodeTable.tier`) -> the kind of a three-hop path through it (``PathFinder._tier``)."""
 
@@ -113,6 +115,18 @@ class NodeTable:
         tier = np.where(specific, 0, 3) + np.where(hood.named, 0, np.where(specific, 2, 1))
         self.tier = np.where(users, 1, tier)
         self._hops: dict[int, Hop] = {}
+        self._co_raters: dict[tuple[Any, Any, tuple[float | None, float | None]], list[Any]] = {}
+        self._people = 0
+
+    def co_raters(self, a: Any, b: Any, levels: tuple[float | None, float | None], but: Any = None) -> list[Any]:
+        """:meth:`Neighbourhood.co_raters` (kept: a user's crowds share their films, and popular pairs recur)."""
+        found = self._co_raters.get((a, b, levels))
+        if found is None:
+            found = self.hood.co_raters(a, b, levels)
+            if self._people + len(found) > CROWDS:
+                self._co_raters, self._people = {}, 0
+            self._co_raters[a, b, levels], self._people = found, self._people + len(found) + 1
+        return [u for u in found if u != but] if but is not None else list(found)
 
     def hop(self, e: int, origin: int | None = None) -> Hop:
         """Edge ``e`` as a hop from its node; with ``origin`` (the edge's own node), seen from its other end,

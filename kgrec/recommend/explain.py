@@ -261,11 +261,11 @@ class PathFinder:
         liked = liked_level(hood.schema)
         own = start.rated.get(film)
         levels = (None if liked is None else own if own is not None else liked, liked)
-        user = start.step.key if start.step is not None else None
-        people = hood.co_raters(film, item, levels, but=user)
+        user, table = start.step.key if start.step is not None else None, self._nodes(hood)
+        people = table.co_raters(film, item, levels, but=user)
         if not people:  # the path's own person did not like both: count everyone who has both
             levels = (None, None)
-            people = hood.co_raters(film, item, levels, but=user)
+            people = table.co_raters(film, item, levels, but=user)
         return len(people), levels, other if other in people or not people else people[0]
 
 

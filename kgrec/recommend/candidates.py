@@ -247,14 +247,16 @@ class Search:
         users = order[tiers[order] == 1][: self.per_item]  # a few other users, so they crowd out no knowledge
         chosen = np.concatenate([order[tiers[order] != 1][: 8 * self.per_item], users])
         chosen = chosen[np.isfinite(total[chosen])]
-        pair, mid, edge = pick[best[chosen]].tolist(), mids[chosen].tolist(), end_edge[chosen].tolist()
-        kind, support = tiers[chosen].tolist(), total[chosen].tolist()
-        return [self._three(via, *c, target) for c in zip(pair, support, mid, edge, kind)]
+        pair = pick[best[chosen]]
+        films = [via.starts[j] for j in via.position[pair].tolist()]
+        columns = (via.edge[pair], mids[chosen], end_edge[chosen], total[chosen], tiers[chosen])
+        return [self._three(*c, target) for c in zip(films, *(a.tolist() for a in columns))]
 
-    def _three(self, via: Via, pair: int, support: float, mid: int, edge: int, tier: int, target: int) -> Candidate:
-        s, hop = via.option(pair)
-        end = self.table.hop(edge, target) if edge >= 0 else Hop(target, self.interaction, True)
-        return Candidate(support, s, hop, (mid,), end, tier=PATH_TIER[tier])
+    def _three(self, film: Any, first: int, mid: int, last: int, support: float, tier: int, target: int) -> Candidate:
+        """A three-hop candidate: ``film`` -(edge ``first``, or a rating)- ``mid`` -(``last``, or a rating)- item."""
+        hop = self.table.hop(first) if first >= 0 else Hop(mid, self.interaction, False)
+        end = self.table.hop(last, target) if last >= 0 else Hop(target, self.interaction, True)
+        return Candidate(support, film, hop, (mid,), end, tier=PATH_TIER[tier])
 
     def four(self, start: Start, via: Via, item: Any, target: int) -> list[Candidate]:
         """Four hops start film -- m1 -- m2 -- item over the knowledge graph (at most ``FOUR_HOP_BUDGET``

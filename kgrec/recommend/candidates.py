@@ -11,8 +11,8 @@ Shapes, at most four hops (labels and types are the declared schema's; below, Mo
 
 A search works on arrays: the start films and the near users as neighbourhood node numbers
 (:class:`Start`), each node's row in the model's stacked order and its kind of reason
-(:class:`NodeTable`, made once per neighbourhood), so an item's candidates cost a few array operations
-and only the few a contest can use become :class:`Candidate` objects.
+(:class:`~kgrec.recommend.nodes.NodeTable`, made once per neighbourhood), so an item's candidates cost
+a few array operations and only the few a contest can use become :class:`Candidate` objects.
 """
 
 from __future__ import annotations
@@ -25,16 +25,13 @@ import numpy as np
 from kgrec.graph.neighbourhood import Hop, Neighbourhood
 from kgrec.recommend.csr import lookup, ranges
 from kgrec.recommend.model import ModelScores
+from kgrec.recommend.nodes import NodeTable
 from kgrec.recommend.results import Step
 
-__all__ = ["Candidate", "NodeTable", "Search", "Start", "Via", "make_start"]
+__all__ = ["Candidate", "Search", "Start", "Via", "make_start"]
 
 FOUR_HOP_BUDGET = 5000
 """Most (m2, m1) pairs a four-hop search looks at per item."""
-HOPS = 1_000_000
-"""Hops a :class:`NodeTable` keeps, at most."""
-CROWDS = 1_000_000
-"""People a :class:`NodeTable` keeps as the crowds of (film, item, levels), at most."""
 PATH_TIER = (0, 2, 3, 4, 5)
 """A node's kind (:attr:`NodeTable.tier`) -> the kind of a three-hop path through it (``PathFinder._tier``)."""
 
@@ -92,52 +89,6 @@ class Candidate:
     social hop from the user to the friend (``middle``)."""
     tier: int | None = None
     """Its kind of reason (``PathFinder._tier``) when the search knew it."""
-
-
-class NodeTable:
-    """Per neighbourhood node: its row in the model's stacked order (``-1``: the model lacks it) and its
-    kind as a middle node (0 specific and named, 1 a user, 2 specific without a name, 3 broad, 4 broad
-    without a name; specific: next to at most ``broad`` items)."""
-
-    def __init__(self, hood: Neighbourhood, scores: ModelScores | None, broad: int) -> None:
-        self.hood = hood
-        self.stacked = np.full(len(hood.node_label), -1, dtype=np.int64)
-        offsets = scores.messages.offsets if scores is not None and scores.messages is not None else {}
-        for code, label in enumerate(hood.labels):
-            rows = scores.rows.get(label) if scores is not None and label in offsets else None
-            if rows:
-                ids = np.flatnonzero(hood.node_label == code)
-                found = [rows.get(k, -1) for k in hood.node_key[ids].tolist()]
-                at = np.asarray(found, dtype=np.int64)
-                self.stacked[ids] = np.where(at >= 0, at + offsets[label], -1)
-        users = hood.node_label == (hood.labels.index(hood.schema.users) if hood.schema.users in hood.labels else -1)
-        specific = hood.degree <= broad
-        tier = np.where(specific, 0, 3) + np.where(hood.named, 0, np.where(specific, 2, 1))
-        self.tier = np.where(users, 1, tier)
-        self._hops: dict[int, Hop] = {}
-        self._co_raters: dict[tuple[Any, Any, tuple[float | None, float | None]], list[Any]] = {}
-        self._people = 0
-
-    def co_raters(self, a: Any, b: Any, levels: tuple[float | None, float | None], but: Any = None) -> list[Any]:
-        """:meth:`Neighbourhood.co_raters` (kept: a user's crowds share their films, and popular pairs recur)."""
-        found = self._co_raters.get((a, b, levels))
-        if found is None:
-            found = self.hood.co_raters(a, b, levels)
-            if self._people + len(found) > CROWDS:
-                self._co_raters, self._people = {}, 0
-            self._co_raters[a, b, levels], self._people = found, self._people + len(found) + 1
-        return [u for u in found if u != but] if but is not None else list(found)
-
-    def hop(self, e: int, origin: int | None = None) -> Hop:
-        """Edge ``e`` as a hop from its node; with ``origin`` (the edge's own node), seen from its other end,
-        back to ``origin`` (kept: answers walk the same edges again and again)."""
-        key = e if origin is None else ~e
-        found = self._hops.get(key)
-        if found is None:
-            if len(self._hops) >= HOPS:
-                self._hops.clear()
-            found = self._hops[key] = _hop(self.hood, e, origin)
-        return found
 
 
 class Via:
@@ -352,12 +303,6 @@ def _first_best(value: np.ndarray, begin: np.ndarray) -> np.ndarray:
     top = np.repeat(np.maximum.reduceat(value, begin), np.diff(np.append(begin, len(value))))
     hit = np.flatnonzero(value == top)
     return hit[np.searchsorted(hit, begin)]
-
-
-def _hop(hood: Neighbourhood, e: int, origin: int | None = None) -> Hop:
-    """Edge ``e`` as a hop from its node; with ``origin``, seen from its other end, back to ``origin``."""
-    rel, forward = hood.rel_types[int(hood.edge_type[e])], bool(hood.edge_forward[e])
-    return Hop(int(hood.edge_next[e]), rel, forward) if origin is None else Hop(origin, rel, not forward)
 
 
 def _reverse(hop: Hop, origin: int) -> Hop:

@@ -46,9 +46,10 @@ from typing import Any
 import numpy as np
 
 from kgrec.graph.neighbourhood import Hop, Neighbourhood
-from kgrec.recommend.candidates import Candidate, NodeTable, Search, Start, make_start
+from kgrec.recommend.candidates import Candidate, Search, Start, make_start
 from kgrec.recommend.faithful import COMPARABLE, CONTENDERS, RIVALS, Contest, Effects, contest, first_reasons
 from kgrec.recommend.model import ModelScores
+from kgrec.recommend.nodes import NodeTable
 from kgrec.recommend.results import Path, PathKind, Step
 from kgrec.recommend.sentences import crowd, display_name, liked_level, sentence
 from kgrec.recommend.starts import strongest

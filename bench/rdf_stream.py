@@ -35,6 +35,7 @@ import psutil  # noqa: E402
 
 from bench import admin_import, instance  # noqa: E402
 from bench.measure import MIB, PeakRss, load_average  # noqa: E402
+from bench.provenance import Stopwatch  # noqa: E402
 from bench.report import ADMIN, KGREC, DatasetResult, Run, markdown_table  # noqa: E402
 from kgrec.graph.server import dist_dir  # noqa: E402
 from kgrec.graph.store import GraphStore  # noqa: E402
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, endpoint: instance.Endpoint) -> None:
+    clock = Stopwatch()  # the commit this run loaded, whatever the checkout does meanwhile
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="kgrec-rdf-bench-", dir=args.work_dir))
     server = None
@@ -166,10 +168,10 @@ def _run(args: argparse.Namespace, endpoint: instance.Endpoint) -> None:
         if not args.keep_files:
             instance.remove_data(endpoint)
             shutil.rmtree(work, ignore_errors=True)
-    _render(res, args, time.perf_counter() - started)
+    _render(res, args, time.perf_counter() - started, clock)
 
 
-def _render(res: DatasetResult, args: argparse.Namespace, total: float) -> None:
+def _render(res: DatasetResult, args: argparse.Namespace, total: float, clock: Stopwatch) -> None:
     kg, adm = res.methods[KGREC].runs[0], res.methods[ADMIN].runs[0]
     table = markdown_table([res])
     lines = [
@@ -190,6 +192,7 @@ def _render(res: DatasetResult, args: argparse.Namespace, total: float) -> None:
         "methods": [{**m.summary(), "extra": m.runs[0].extra} for m in res.methods.values()],
         "markdown": table,
         "lines": lines,
+        "provenance": clock.provenance(),
     }
     path.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"Results written to {path.relative_to(REPO)}")

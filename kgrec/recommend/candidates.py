@@ -137,6 +137,7 @@ class Search:
     def __init__(self, scores: ModelScores, table: NodeTable, per_item: int) -> None:
         self.scores, self.table, self.hood, self.per_item = scores, table, table.hood, per_item
         self.interaction = self.hood.interaction
+        self._friend_of: tuple[Start, list[tuple[Any, str, bool]], np.ndarray] | None = None
 
     def via(self, start: Start, wanted: np.ndarray, targets: np.ndarray) -> Via:
         """Pairs (middle node among ``wanted``, start film next to it); also (near user who has one of
@@ -240,24 +241,30 @@ class Search:
         """Two hops user -social- friend -interaction-> item, for each friend who has ``item``."""
         if start.step is None:
             return []
-        hood, user = self.hood, start.step.key
-        raters = hood.by_item.row(target)[0]
-        links, mids = [], []
-        for f, t, out in hood.friends.get(user, ()):
-            n = hood.id_of(hood.schema.users, f)
-            if f != user and n is not None and lookup(raters, np.array([n]))[1][0]:
-                links.append((f, t, out))
-                mids.append(n)
-        if not links:
+        links, nodes = self._friends(start)
+        hit = np.flatnonzero(lookup(self.hood.by_item.row(target)[0], nodes)[1])
+        if not len(hit):
             return []
+        links, mids = [links[j] for j in hit.tolist()], nodes[hit]
         share = self.friend_share(start, item, [f for f, _, _ in links])
-        mid = self.mid_support(start, item, np.asarray(mids, dtype=np.int64)).tolist()
+        mid = self.mid_support(start, item, mids).tolist()
         end = Hop(target, self.interaction, True)
         return [
             Candidate(a + b, None, Hop(m, t, out), (m,), end, social=True, tier=1)
-            for (_, t, out), m, a, b in zip(links, mids, share, mid)
+            for (_, t, out), m, a, b in zip(links, mids.tolist(), share, mid)
             if np.isfinite(a + b)
         ]
+
+    def _friends(self, start: Start) -> tuple[list[tuple[Any, str, bool]], np.ndarray]:
+        """The user's social relationships (other user, type, stored from the user) to other users in the
+        neighbourhood, and those users' nodes (found once per search)."""
+        if self._friend_of is None or self._friend_of[0] is not start:
+            hood, user = self.hood, start.step.key if start.step is not None else None
+            links = [(f, t, out, hood.id_of(hood.schema.users, f)) for f, t, out in hood.friends.get(user, ())]
+            links = [link for link in links if link[0] != user and link[3] is not None]
+            nodes = np.array([link[3] for link in links], dtype=np.int64)
+            self._friend_of = (start, [link[:3] for link in links], nodes)
+        return self._friend_of[1], self._friend_of[2]
 
     # -- support --------------------------------------------------------------------------------
 

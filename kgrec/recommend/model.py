@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 
 Node = tuple[str, Any]
 """A node as (primary label, key)."""
-INCOMING = 4096
-"""Nodes whose incoming edges :meth:`ModelScores.direct_rows` keeps, summed per sender."""
+INCOMING = 100_000
+"""Senders (one ``dim``-vector each) :meth:`ModelScores.direct_rows` keeps, summed per receiving node, at most."""
 
 
 class ModelScores:
@@ -76,6 +76,7 @@ class ModelScores:
         """Per-edge messages of kgrec's GNN (path support); ``None`` for the baselines."""
         self._stacked: dict[Node, int] | None = None
         self._tables: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._kept = 0
 
     @classmethod
     def load(cls, path: Path | str) -> ModelScores:
@@ -166,7 +167,7 @@ class ModelScores:
     def direct_rows(self, dst: Node, sources: np.ndarray) -> np.ndarray | None:
         """:meth:`direct_messages` of distinct senders given by their rows in the GNN's stacked order (``-1``:
         a node the model lacks, a zero row), from ``dst``'s incoming edges summed per sender (kept for the
-        ``INCOMING`` nodes asked for last)."""
+        nodes asked for last, ``INCOMING`` senders in all)."""
         msg = self.messages
         if msg is None:
             return None
@@ -193,9 +194,10 @@ class ModelScores:
             values = (weight[lo:hi, None] * self.messages.coef[relation[lo:hi]])[order]  # type: ignore[union-attr]
             first = runs(senders)
             summed = np.add.reduceat(values, first, axis=0) if len(senders) else values
-            if len(self._tables) >= INCOMING:
-                self._tables.clear()
+            if self._kept + len(first) > INCOMING:
+                self._tables, self._kept = {}, 0
             found = self._tables[label, row] = senders[first], summed
+            self._kept += len(first)
         return found
 
     def _stacked_rows(self) -> dict[Node, int]:

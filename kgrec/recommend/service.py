@@ -209,19 +209,18 @@ class Recommendations:
     ) -> list[ItemRow]:
         return self._pick(self._order(scores, seen, filters), seen, k, filters, None, where)
 
-    def _order(self, scores: np.ndarray, seen: set[Any], filters: Filters | None) -> list[Any]:
+    def _order(self, scores: np.ndarray, seen: set[Any], filters: Filters | None) -> Ranking:
         """Item keys best first, without ``seen``, exclusions and the twins of seen films."""
         skip = seen | set(filters.exclude if filters else ())
         twins = self.neighbourhood.get().duplicates
         skip |= {key for s in seen for key in twins.get(s, ())}  # the same film listed under another key
         keep = np.ones(len(scores), dtype=bool)
         keep[[i for key in skip if (i := self.scores.item_index.get(key)) is not None]] = False
-        ranked = np.argsort(-scores, kind="stable")
-        return self._keys[ranked[keep[ranked]]].tolist()
+        return Ranking(self._keys, scores, keep)
 
     def _pick(
         self,
-        order: list[Any],
+        order: Ranking,
         seen: set[Any],
         k: int,
         filters: Filters | None,
@@ -261,6 +260,42 @@ class Recommendations:
             )
             for rank, r in enumerate(top, 1)
         ]
+
+
+class Ranking:
+    """Item keys best first (ties in the model's order), without those left out: sorted only as far as
+    asked (``ranking[a:b]``), as the first page usually suffices.
+
+    Args:
+        keys: Every item key, in the model's order.
+        scores: Every item's score.
+        keep: Which items may be shown.
+    """
+
+    def __init__(self, keys: np.ndarray, scores: np.ndarray, keep: np.ndarray) -> None:
+        self._keys, self._rows = keys, np.flatnonzero(keep)
+        self._values = -scores[self._rows]
+        self._sorted = np.zeros(0, dtype=np.int64)
+        """Positions in ``_rows`` best first: a prefix of the whole stable order."""
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, part: slice) -> list[Any]:
+        stop = len(self) if part.stop is None else min(part.stop, len(self))
+        if stop > len(self._sorted):
+            self._sort(max(stop, 4 * len(self._sorted)))
+        return self._keys[self._rows[self._sorted[part]]].tolist()
+
+    def _sort(self, n: int) -> None:
+        """Sorts at least the first ``n``: everything up to the ``n``-th value (ties included, in order)."""
+        if n < len(self):
+            last = np.partition(self._values, n - 1)[n - 1]
+            head = np.flatnonzero(self._values <= last)
+            if len(head) >= n:
+                self._sorted = head[np.argsort(self._values[head], kind="stable")]
+                return
+        self._sorted = np.argsort(self._values, kind="stable")
 
 
 def _page(k: int) -> int:

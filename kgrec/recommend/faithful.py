@@ -14,6 +14,10 @@ people, broad or unnamed nodes). The first reason is then:
 * else the most effective contender, whatever its kind: the reason the score depends on most comes
   first, and the specific ones follow it.
 
+A path through a node without a name (a bare Freebase id) contends only when no contender has names
+throughout: a person cannot read it, so it never goes first while a readable reason exists (issue
+13's rule), however much the score leans on it; it may still follow.
+
 The other places keep the order :meth:`PathFinder.ordered` gives them (people last).
 
 The contest of one answer (:func:`contest` per item, then :func:`first_reasons` for all its items):
@@ -44,6 +48,8 @@ RIVALS = 2
 """Paths of other kinds (best-supported first) whose effect is computed."""
 COMPARABLE = 0.6
 """A specific path goes first when its effect is at least this share of the best contender's."""
+UNNAMED = frozenset({3, 5})
+"""Tiers of paths through a node without a name (``PathFinder._tier``: specific and broad)."""
 SETTLE = 3
 """Rounds in which first reasons are made into paths and re-measured (a crowd's person may change)."""
 
@@ -51,7 +57,8 @@ SETTLE = 3
 def arrange(
     tiers: Sequence[int], effects: Sequence[float], shown: int, per_item: int, comparable: float = COMPARABLE
 ) -> list[int]:
-    """Which contenders to show, in order: the first chosen by effect, then the support order.
+    """Which contenders to show, in order: the first chosen by effect among the readable ones, then the
+    support order.
 
     Args:
         tiers: Each contender's kind of reason (``0``: specific knowledge; see ``PathFinder._tier``).
@@ -65,7 +72,8 @@ def arrange(
     """
     if not len(tiers):
         return []
-    first = choose_first([(t == 0, e) for t, e in zip(tiers, effects)], comparable)
+    pool = [j for j, t in enumerate(tiers) if t not in UNNAMED] or list(range(len(tiers)))
+    first = pool[choose_first([(tiers[j] == 0, effects[j]) for j in pool], comparable)]
     rest = [j for j in range(shown) if j != first]
     while len(rest) > per_item - 1:  # the chosen path takes the place of the last of its own kind
         same = [at for at, j in enumerate(rest) if tiers[j] == tiers[first]]

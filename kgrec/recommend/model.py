@@ -99,9 +99,8 @@ class ModelScores:
             raise NotTrainedError(f"{where}: trained by an older kgrec that did not record its graph; retrain it")
         if trained["schema_fingerprint"] != schema.fingerprint() or set(trained["datasets"]) != set(schema.datasets):
             raise NotTrainedError(
-                f"{where} was trained on another graph ({', '.join(trained['datasets'])}; this one holds "
-                f"{', '.join(schema.datasets)}): pass --model (or KGREC_MODEL) a model trained on this graph, "
-                f"or train one with `kgrec train --out DIR`"
+                f"{where} was trained on another graph ({_difference(trained, schema)}): pass --model (or "
+                f"KGREC_MODEL) a model trained on this graph, or train one with `kgrec train --out DIR`"
             )
 
     # -- scores ---------------------------------------------------------------------------------
@@ -266,3 +265,15 @@ def _normalise(v: np.ndarray) -> np.ndarray:
 
 def _plain(key: Any) -> Any:
     return key.item() if isinstance(key, np.generic) else key
+
+
+def _difference(trained: dict[str, Any], schema: GraphSchema) -> str:
+    """What differs between the graph a bundle was trained on and ``schema``'s graph, in a few words."""
+    was, now = sorted(trained["datasets"]), sorted(schema.datasets)
+    if was != now:
+        return f"its sources: {', '.join(was)}; this graph's: {', '.join(now)}"
+    then = set(trained.get("nodes", {}))
+    labels = [f"+{x}" for x in sorted(set(schema.keys) - then)] + [f"-{x}" for x in sorted(then - set(schema.keys))]
+    return "the same sources, but their declared schema has changed since" + (
+        f" (node labels {', '.join(labels)})" if labels else ""
+    )

@@ -9,7 +9,7 @@ from kgrec.graph.answers import AnswerGraph
 from kgrec.recommend.faithful import COMPARABLE, arrange, choose_first
 from kgrec.recommend.service import Recommendations
 
-SPECIFIC, FRIEND, CROWD, UNNAMED, BROAD = 0, 1, 2, 3, 4
+SPECIFIC, FRIEND, CROWD, UNNAMED, BROAD, BROAD_UNNAMED = 0, 1, 2, 3, 4, 5
 
 
 def test_the_most_effective_specific_path_goes_first_not_the_best_supported() -> None:
@@ -35,6 +35,14 @@ def test_a_broad_or_unnamed_path_goes_first_only_when_no_specific_one_is_compara
     assert choose_first([(False, 0.9), (True, 0.1)]) == 0
     assert choose_first([(False, 0.9), (False, 0.95)]) == 1  # nothing specific: the most effective
     assert choose_first([(False, -0.1), (True, -0.5)]) == 1  # nothing moves the score up: specific first
+
+
+def test_a_path_through_an_unnamed_node_is_never_first_while_a_readable_one_exists() -> None:
+    # the unnamed path moves the score most; the readable ones decide among themselves (the crowd wins)
+    tiers = [UNNAMED, SPECIFIC, CROWD, BROAD_UNNAMED]
+    assert arrange(tiers, [5.0, 0.1, 0.5, 9.0], shown=3, per_item=3)[0] == 2
+    assert arrange(tiers, [5.0, 0.4, 0.5, 9.0], shown=3, per_item=3)[0] == 1  # specific, comparable
+    assert arrange([UNNAMED, BROAD_UNNAMED], [1.0, 2.0], shown=2, per_item=3)[0] == 1  # nothing readable
 
 
 def test_the_chosen_path_takes_the_place_of_the_last_of_its_own_kind() -> None:

@@ -176,3 +176,15 @@ def test_an_undeclared_type_reads_from_its_name(service: Recommendations) -> Non
     assert sentence(service.schema, steps) == (
         "You liked Deacon Blue, which has record label Warner, which is the record label of Oasis."
     )
+
+
+def test_the_refusal_says_what_changed_when_the_sources_are_the_same() -> None:
+    from kgrec.recommend.model import _difference
+    from kgrec.schema import GraphSchema
+
+    schema = GraphSchema(keys={"User": "id", "Item": "id", "ImdbPerson": "name"}, datasets=("films", "imdb"))
+    same_sources = {"datasets": ["imdb", "films"], "nodes": {"User": 943, "Item": 1682}}
+    assert _difference(same_sources, schema) == (
+        "the same sources, but their declared schema has changed since (node labels +ImdbPerson)"
+    )
+    assert _difference({"datasets": ["films"], "nodes": {}}, schema) == "its sources: films; this graph's: films, imdb"

@@ -25,15 +25,13 @@ import numpy as np
 from kgrec.graph.neighbourhood import Hop, Neighbourhood
 from kgrec.recommend.csr import lookup, ranges
 from kgrec.recommend.model import ModelScores
-from kgrec.recommend.nodes import NodeTable
+from kgrec.recommend.nodes import PERSON, NodeTable
 from kgrec.recommend.results import Step
 
 __all__ = ["Candidate", "Search", "Start", "Via", "make_start"]
 
 FOUR_HOP_BUDGET = 5000
 """Most (m2, m1) pairs a four-hop search looks at per item."""
-PATH_TIER = (0, 2, 3, 4, 5)
-"""A node's kind (:attr:`NodeTable.tier`) -> the kind of a three-hop path through it (``PathFinder._tier``)."""
 
 
 @dataclass(frozen=True)
@@ -196,8 +194,8 @@ class Search:
         total = value[best] + mid_support
         tiers = self.table.tier[mids]
         order = np.lexsort((-total, tiers))  # specific, readable first
-        users = order[tiers[order] == 1][: self.per_item]  # a few other users, so they crowd out no knowledge
-        chosen = np.concatenate([order[tiers[order] != 1][: 8 * self.per_item], users])
+        users = order[tiers[order] == PERSON][: self.per_item]  # a few other users, so they crowd out no knowledge
+        chosen = np.concatenate([order[tiers[order] != PERSON][: 8 * self.per_item], users])
         chosen = chosen[np.isfinite(total[chosen])]
         pair = pick[best[chosen]]
         films = [via.starts[j] for j in via.position[pair].tolist()]
@@ -208,7 +206,7 @@ class Search:
         """A three-hop candidate: ``film`` -(edge ``first``, or a rating)- ``mid`` -(``last``, or a rating)- item."""
         hop = self.table.hop(first) if first >= 0 else Hop(mid, self.interaction, False)
         end = self.table.hop(last, target) if last >= 0 else Hop(target, self.interaction, True)
-        return Candidate(support, film, hop, (mid,), end, tier=PATH_TIER[tier])
+        return Candidate(support, film, hop, (mid,), end, tier=tier)
 
     def four(self, start: Start, via: Via, item: Any, target: int) -> list[Candidate]:
         """Four hops start film -- m1 -- m2 -- item over the knowledge graph (at most ``FOUR_HOP_BUDGET``

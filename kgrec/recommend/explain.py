@@ -49,7 +49,15 @@ from kgrec.graph.neighbourhood import Hop, Neighbourhood
 from kgrec.recommend.candidates import Candidate, Search, Start, make_start
 from kgrec.recommend.faithful import COMPARABLE, CONTENDERS, RIVALS, Contest, Effects, contest, first_reasons
 from kgrec.recommend.model import ModelScores
-from kgrec.recommend.nodes import NodeTable
+from kgrec.recommend.nodes import (
+    BROAD,
+    BROAD_UNNAMED,
+    FRIEND,
+    PERSON,
+    SPECIFIC,
+    SPECIFIC_UNNAMED,
+    NodeTable,
+)
 from kgrec.recommend.results import Path, PathKind, Step
 from kgrec.recommend.sentences import crowd, display_name, liked_level, sentence
 from kgrec.recommend.starts import strongest
@@ -175,18 +183,17 @@ class PathFinder:
     # -- choosing and wording -------------------------------------------------------------------
 
     def _tier(self, hood: Neighbourhood, c: Candidate) -> int:
-        """0 specific knowledge, 1 a friend, 2 another user, 3 specific without a name, 4 broad, 5 broad
-        without a name."""
+        """The kind of reason ``c`` is (:data:`~kgrec.recommend.nodes.SPECIFIC` ... ``BROAD_UNNAMED``)."""
         if c.tier is not None:
             return c.tier
         if c.social:
-            return 1
+            return FRIEND
         if hood.nodes[c.middle[-1]].label == hood.schema.users:
-            return 2
+            return PERSON
         specific = max(int(hood.degree[m]) for m in c.middle) <= self.broad(hood)
         if _readable(hood, c.middle):
-            return 0 if specific else 4
-        return 3 if specific else 5
+            return SPECIFIC if specific else BROAD
+        return SPECIFIC_UNNAMED if specific else BROAD_UNNAMED
 
     def _chosen(self, hood: Neighbourhood, found: list[Candidate]) -> list[Candidate]:
         """The first ``per_item`` of :meth:`ordered`."""
@@ -210,17 +217,18 @@ class PathFinder:
         the last place), a friend and one collaborative reason, further specific ones, specific nodes
         without a name, other friends, broad knowledge, broad nodes without a name."""
         tiers = self.groups(hood, found) if tiers is None else tiers
-        specific = _by_rank_sum(hood, tiers.get(0, []))
+        specific = _by_rank_sum(hood, tiers.get(SPECIFIC, []))
         if specific:  # the first reason is the best-supported specific one (what the score depends on most)
             best = max(specific, key=lambda c: c.support)
             specific = [best] + [c for c in specific if c is not best]
         kinds: set[str] = set()
         first = [c for c in specific if c.end_hop.rel_type not in kinds and not kinds.add(c.end_hop.rel_type)]
         specific = first + [c for c in specific if all(c is not x for x in first)]
-        people = _by_support(tiers.get(1, []))[:1] + _by_support(tiers.get(2, []))[:1]  # a friend, others
+        people = _by_support(tiers.get(FRIEND, []))[:1] + _by_support(tiers.get(PERSON, []))[:1]  # a friend, others
         keep = max(self.per_item - 1, 1)  # the last place goes to people when there are some
-        ordered = specific[:keep] + people + specific[keep:] + _by_rank_sum(hood, tiers.get(3, []))
-        ordered += _by_support(tiers.get(1, []))[1:] + _by_support(tiers.get(4, [])) + _by_support(tiers.get(5, []))
+        ordered = specific[:keep] + people + specific[keep:] + _by_rank_sum(hood, tiers.get(SPECIFIC_UNNAMED, []))
+        ordered += _by_support(tiers.get(FRIEND, []))[1:] + _by_support(tiers.get(BROAD, []))
+        ordered += _by_support(tiers.get(BROAD_UNNAMED, []))
         return ordered
 
     def path(self, hood: Neighbourhood, start: Start, item: Any, c: Candidate, cold: bool) -> Path:
@@ -251,7 +259,7 @@ class PathFinder:
             text = crowd(schema, steps[1].name, steps[-1].name, count, levels)
         else:
             text = sentence(schema, steps, start.rated.get(c.start), cold=cold)
-        specific = self._tier(hood, c) == 0
+        specific = self._tier(hood, c) == SPECIFIC
         return Path(tuple(steps), text, c.support, kind, count, specific)
 
     def _crowd(

@@ -38,6 +38,7 @@ from kgrec.graph.neighbourhood import Neighbourhood
 from kgrec.recommend.candidates import Candidate, Start
 from kgrec.recommend.effect import MaskingEffect
 from kgrec.recommend.model import ModelScores, Node
+from kgrec.recommend.nodes import SPECIFIC, UNNAMED
 from kgrec.recommend.results import Path
 
 __all__ = ["COMPARABLE", "CONTENDERS", "RIVALS", "Contest", "Effects", "arrange", "choose_first", "contest"]
@@ -48,8 +49,6 @@ RIVALS = 2
 """Paths of other kinds (best-supported first) whose effect is computed."""
 COMPARABLE = 0.6
 """A specific path goes first when its effect is at least this share of the best contender's."""
-UNNAMED = frozenset({3, 5})
-"""Tiers of paths through a node without a name (``PathFinder._tier``: specific and broad)."""
 SETTLE = 3
 """Rounds in which first reasons are made into paths and re-measured (a crowd's person may change)."""
 
@@ -61,7 +60,7 @@ def arrange(
     support order.
 
     Args:
-        tiers: Each contender's kind of reason (``0``: specific knowledge; see ``PathFinder._tier``).
+        tiers: Each contender's kind of reason (:data:`~kgrec.recommend.nodes.SPECIFIC`, ...).
         effects: Each contender's score drop when its middle nodes are masked.
         shown: The first ``shown`` contenders are the support order's choice, in its order.
         per_item: Paths to show.
@@ -73,7 +72,7 @@ def arrange(
     if not len(tiers):
         return []
     pool = [j for j, t in enumerate(tiers) if t not in UNNAMED] or list(range(len(tiers)))
-    first = pool[choose_first([(tiers[j] == 0, effects[j]) for j in pool], comparable)]
+    first = pool[choose_first([(tiers[j] == SPECIFIC, effects[j]) for j in pool], comparable)]
     rest = [j for j in range(shown) if j != first]
     while len(rest) > per_item - 1:  # the chosen path takes the place of the last of its own kind
         same = [at for at, j in enumerate(rest) if tiers[j] == tiers[first]]
@@ -164,7 +163,7 @@ def contest(
         return Contest(ordered, len(ordered), [], built, [])
     extra = []
     for tier, group in sorted(groups.items()):  # the best-supported few of each kind
-        extra += _by_support(group)[: finder.contenders if tier == 0 else finder.rivals]
+        extra += _by_support(group)[: finder.contenders if tier == SPECIFIC else finder.rivals]
     contenders = ordered + [c for c in extra if all(c is not x for x in ordered)]
     tier_of = {id(c): tier for tier, group in groups.items() for c in group}
     tiers = [tier_of[id(c)] for c in contenders]

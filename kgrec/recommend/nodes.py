@@ -14,7 +14,16 @@ import numpy as np
 from kgrec.graph.neighbourhood import Hop, Neighbourhood
 from kgrec.recommend.model import ModelScores
 
-__all__ = ["NodeTable"]
+__all__ = [
+    "BROAD", "BROAD_UNNAMED", "FRIEND", "PERSON", "SPECIFIC", "SPECIFIC_UNNAMED", "UNNAMED", "NodeTable",
+]  # fmt: skip
+
+SPECIFIC, FRIEND, PERSON, SPECIFIC_UNNAMED, BROAD, BROAD_UNNAMED = range(6)
+"""Kinds of reason, by their (last) middle node, in the order answers rank them: a specific named node (a
+director), a friend, another user, a specific node without a name, a broad node (next to more than
+``broad`` items), a broad node without a name."""
+UNNAMED = frozenset({SPECIFIC_UNNAMED, BROAD_UNNAMED})
+"""Kinds of reason through a node without a name."""
 
 HOPS = 1_000_000
 """Hops a :class:`NodeTable` keeps, at most."""
@@ -23,9 +32,9 @@ CROWDS = 1_000_000
 
 
 class NodeTable:
-    """Per neighbourhood node: its row in the model's stacked order (``-1``: the model lacks it) and its
-    kind as a middle node (0 specific and named, 1 a user, 2 specific without a name, 3 broad, 4 broad
-    without a name; specific: next to at most ``broad`` items)."""
+    """Per neighbourhood node: its row in the model's stacked order (``-1``: the model lacks it) and the
+    kind of reason it makes as a middle node (``tier``: :data:`SPECIFIC`, :data:`PERSON`,
+    :data:`SPECIFIC_UNNAMED`, :data:`BROAD` or :data:`BROAD_UNNAMED`)."""
 
     def __init__(self, hood: Neighbourhood, scores: ModelScores | None, broad: int) -> None:
         self.hood = hood
@@ -40,8 +49,9 @@ class NodeTable:
                 self.stacked[ids] = np.where(at >= 0, at + offsets[label], -1)
         users = hood.node_label == (hood.labels.index(hood.schema.users) if hood.schema.users in hood.labels else -1)
         specific = hood.degree <= broad
-        tier = np.where(specific, 0, 3) + np.where(hood.named, 0, np.where(specific, 2, 1))
-        self.tier = np.where(users, 1, tier)
+        named = np.where(specific, SPECIFIC, BROAD)
+        tier = np.where(hood.named, named, np.where(specific, SPECIFIC_UNNAMED, BROAD_UNNAMED))
+        self.tier = np.where(users, PERSON, tier)
         self._hops: dict[int, Hop] = {}
         self._co_raters: dict[tuple[Any, Any, tuple[float | None, float | None]], list[Any]] = {}
         self._people = 0

@@ -173,8 +173,7 @@ class Evaluator:
         Raises:
             ConfigError: As :meth:`evaluate`.
         """
-        positives, _ = self._phase(phase)
-        users = np.flatnonzero(positives.counts(np.arange(self.split.num_users)))
+        users = self._with_positives(phase)
         if len(users) == 0:
             raise ConfigError(f"phase {phase!r} has no interactions to evaluate in this split")
         if self.sample_users is None or self.sample_users >= len(users):
@@ -185,10 +184,14 @@ class Evaluator:
     def coverage(self, phase: Phase) -> dict[str, Any]:
         """How many users ``phase`` ranks (``users``), of how many with a positive there (``of``),
         whether that is a sample (``sample``), and the seed it was drawn with (``seed``)."""
-        positives, _ = self._phase(phase)
-        total = int(np.count_nonzero(positives.counts(np.arange(self.split.num_users))))
+        total = len(self._with_positives(phase))
         ranked = len(self.evaluated_users(phase)) if total else 0
         return {"users": ranked, "of": total, "sample": ranked < total, "seed": self.seed}
+
+    def _with_positives(self, phase: Phase) -> np.ndarray:
+        """The dense ids (ascending) of the users with a positive in ``phase``."""
+        positives, _ = self._phase(phase)
+        return np.flatnonzero(positives.counts(np.arange(self.split.num_users)))
 
     @cached_property
     def _sample_order(self) -> np.ndarray:

@@ -43,8 +43,13 @@ class TrainConfig(BaseModel):
     """Relationship types left out of training (kgrec only), as names or shell patterns (``"FILM_*"``):
     how an ablation measures what one source adds (``["HAS_TAG"]``: no tags). Explanations may still
     walk them. Each entry must match a type of the graph; the interaction cannot be dropped."""
-    loss: Literal["bpr", "bce"] = "bpr"
-    """Pairwise BPR, or binary cross-entropy over positives and sampled negatives."""
+    loss: Literal["bpr", "bce", "softmax"] = "bpr"
+    """Pairwise BPR, binary cross-entropy over positives and sampled negatives, or sampled softmax: each
+    positive against its ``negatives`` uniform negatives at once (``kgrec.learn.losses``)."""
+    negatives: int = Field(1, ge=1)
+    """Uniform negatives drawn per training interaction (never a training positive of the user)."""
+    temperature: float = Field(1.0, gt=0)
+    """Divisor of the scores in the ``softmax`` loss (smaller: sharper; unused by the other losses)."""
     dim: int = Field(64, ge=1)
     """Embedding width."""
     layers: int = Field(2, ge=0)
@@ -114,11 +119,12 @@ class TrainConfig(BaseModel):
 
     @model_serializer(mode="wrap")
     def _unset_additions_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Dumps leave ``eval_users`` out while it is unset, so configs, bundles and cache keys made
-        before it existed keep their form (and the fingerprint its value)."""
+        """Dumps leave the fields added later (:data:`_LATER_ADDITIONS`) out while they hold their "as before"
+        value, so configs, bundles and cache keys made before them keep their form (and fingerprint)."""
         data: dict[str, Any] = handler(self)
-        if self.eval_users is None:
-            data.pop("eval_users", None)
+        for key, unset in _LATER_ADDITIONS.items():
+            if getattr(self, key) == unset:
+                data.pop(key, None)
         return data
 
     def fingerprint(self) -> str:
@@ -127,6 +133,10 @@ class TrainConfig(BaseModel):
         if not data["drop_relations"]:  # added later: configs without it keep their fingerprint
             del data["drop_relations"]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+_LATER_ADDITIONS: dict[str, Any] = {"eval_users": None, "negatives": 1, "temperature": 1.0}
+"""Fields added after bundles and benchmark caches existed, with the value that means "as before"."""
 
 
 def load_config(path: Path | str | None = None, overrides: Sequence[str] | Mapping[str, Any] = ()) -> TrainConfig:

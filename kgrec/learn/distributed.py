@@ -43,9 +43,10 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from kgrec.errors import ConfigError, KgrecError
+from kgrec.learn.losses import batch_loss
 from kgrec.learn.neighbours import Subgraph
 from kgrec.learn.recommender import Recommender
-from kgrec.learn.sampling import NegativeSampler, bpr_batches
+from kgrec.learn.sampling import NegativeSampler
 from kgrec.learn.trainer import EpochLog, Trainer, resolve_device
 
 
@@ -122,12 +123,11 @@ class _BatchLoss(nn.Module):
 
     def __init__(self, trainer: Trainer) -> None:
         super().__init__()
-        self.model, self.loss_fn = trainer.model, trainer.loss_fn
+        self.model, self.loss, self.temperature = trainer.model, trainer.config.loss, trainer.config.temperature
 
     def forward(self, sub: Subgraph | None, users: Tensor, pos: Tensor, neg: Tensor, weight: float) -> Tensor:
         state = self.model.embed() if sub is None else self.model.embed_sampled(sub)
-        loss = self.loss_fn(self.model.score_pairs(state, users, pos), self.model.score_pairs(state, users, neg))
-        return (loss + self.model.regularisation(state, users, pos, neg)) * weight
+        return batch_loss(self.model, state, (users, pos, neg), self.loss, self.temperature) * weight
 
 
 class DistributedTrainer(Trainer):
@@ -157,8 +157,7 @@ class DistributedTrainer(Trainer):
         torch.manual_seed(seed + 7_919 * self.ctx.rank)  # dropout differs per rank, as it would per batch
         negatives = NegativeSampler(self.split.train, self.split.num_items, seed=seed)  # same on every rank
         subgraphs = np.random.default_rng([self.config.seed, epoch, 1, *([self.ctx.rank] if self.ctx.rank else [])])
-        batches = bpr_batches(self.split.train, negatives, self.config.batch_size, seed=self.config.seed, epoch=epoch)
-        for users, pos, neg in batches:
+        for users, pos, neg in self._batches(negatives, epoch):
             share, weight = self._share(len(users))
             total += self.step(users[share], pos[share], neg[share], subgraphs, weight)
             steps += 1

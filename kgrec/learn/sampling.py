@@ -65,7 +65,7 @@ class NegativeSampler:
 
 
 def bpr_batches(
-    train: np.ndarray, sampler: NegativeSampler, batch_size: int, *, seed: int, epoch: int
+    train: np.ndarray, sampler: NegativeSampler, batch_size: int, *, seed: int, epoch: int, negatives: int = 1
 ) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
     """Every training interaction once, shuffled, as ``(users, pos, neg)`` batches.
 
@@ -78,15 +78,19 @@ def bpr_batches(
         batch_size: Triples per batch (the last batch may be smaller).
         seed: Seed of the shuffle.
         epoch: Epoch number, mixed into the shuffle's seed.
+        negatives: Negatives per interaction; with more than one, ``neg`` has shape ``(B, negatives)``
+            (row ``b`` drawn for ``users[b]``). One draws exactly what earlier versions drew.
 
     Yields:
         ``LongTensor`` users, positive items and negative items of one batch.
     """
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+    if negatives < 1:
+        raise ConfigError(f"negatives must be >= 1, got {negatives}")
     train = np.asarray(train, dtype=np.int64)
     order = np.random.default_rng([seed, epoch]).permutation(train.shape[1])
     for start in range(0, len(order), batch_size):
         users, pos = train[:, order[start : start + batch_size]]
-        neg = sampler.sample(users)
+        neg = sampler.sample(users if negatives == 1 else np.repeat(users[:, None], negatives, axis=1))
         yield torch.from_numpy(users), torch.from_numpy(pos), torch.from_numpy(neg)

@@ -19,7 +19,7 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from torch import Tensor
 from kgrec.errors import ConfigError
 from kgrec.learn.config import TrainConfig
 from kgrec.learn.evaluator import Evaluator
+from kgrec.learn.losses import batch_loss
 from kgrec.learn.neighbours import NeighbourSampler
 from kgrec.learn.recommender import Recommender
 from kgrec.learn.sampling import NegativeSampler, bpr_batches
@@ -68,21 +69,6 @@ class TrainResult:
         return asdict(self)
 
 
-def bpr_loss(pos: Tensor, neg: Tensor) -> Tensor:
-    """Bayesian personalised ranking: ``-mean log sigmoid(pos - neg)``."""
-    return -torch.nn.functional.logsigmoid(pos - neg).mean()
-
-
-def bce_loss(pos: Tensor, neg: Tensor) -> Tensor:
-    """Binary cross-entropy ``-[y log f(x) + (1-y) log(1-f(x))]`` with y=1 for positives, 0 for negatives."""
-    logits = torch.cat([pos, neg])
-    labels = torch.cat([torch.ones_like(pos), torch.zeros_like(neg)])
-    return torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
-
-
-LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {"bpr": bpr_loss, "bce": bce_loss}
-
-
 def resolve_device(name: str) -> torch.device:
     """``auto`` -> the first GPU when present, else the CPU."""
     if name == "auto":
@@ -116,7 +102,6 @@ class Trainer:
         self.model, self.split, self.config = model, split, config
         self.checkpoint, self.on_epoch = checkpoint, on_epoch
         self.evaluator = Evaluator(split, sample_users=config.eval_users)
-        self.loss_fn = LOSSES[config.loss]
         params = [p for p in model.parameters() if p.requires_grad]
         self.optim = torch.optim.Adam(params, lr=config.lr) if params and model.trainable else None
         tensors = itertools.chain(model.parameters(), model.buffers())
@@ -172,11 +157,16 @@ class Trainer:
         torch.manual_seed(seed)
         sampler = NegativeSampler(self.split.train, self.split.num_items, seed=seed)
         subgraphs = np.random.default_rng([self.config.seed, epoch, 1])
-        for users, pos, neg in bpr_batches(
-            self.split.train, sampler, self.config.batch_size, seed=self.config.seed, epoch=epoch
-        ):
+        for users, pos, neg in self._batches(sampler, epoch):
             total, steps = total + self.step(users, pos, neg, subgraphs), steps + 1
         return EpochLog(epoch, total / max(steps, 1), time.perf_counter() - started)
+
+    def _batches(self, sampler: NegativeSampler, epoch: int) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+        """The epoch's shuffled triples, with the config's number of negatives per interaction."""
+        config = self.config
+        return bpr_batches(
+            self.split.train, sampler, config.batch_size, seed=config.seed, epoch=epoch, negatives=config.negatives
+        )
 
     def step(self, users: Tensor, pos: Tensor, neg: Tensor, rng: np.random.Generator) -> float:
         """One optimisation step on a batch of triples; ``rng`` draws its subgraph when sampled. Returns the loss."""
@@ -186,8 +176,7 @@ class Trainer:
             sub, users, pos, neg = self.sampler.around_triples(users, pos, neg, rng)
             state = self.model.embed_sampled(sub.to(self.device))
         users, pos, neg = users.to(self.device), pos.to(self.device), neg.to(self.device)
-        loss = self.loss_fn(self.model.score_pairs(state, users, pos), self.model.score_pairs(state, users, neg))
-        loss = loss + self.model.regularisation(state, users, pos, neg)
+        loss = batch_loss(self.model, state, (users, pos, neg), self.config.loss, self.config.temperature)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         self.optim.step()

@@ -53,6 +53,27 @@ def test_batches_cover_every_interaction_once_with_valid_negatives() -> None:
     assert not any((u, n) in positives for u, n in zip(users.tolist(), neg.tolist()))
 
 
+def test_several_negatives_per_interaction_are_drawn_for_its_user() -> None:
+    train = _train()
+    batches = list(bpr_batches(train, NegativeSampler(train, 10, seed=0), 4, seed=1, epoch=0, negatives=5))
+    assert [tuple(b[2].shape) for b in batches] == [(4, 5), (4, 5), (2, 5)]
+    positives = set(map(tuple, train.T.tolist()))
+    for users, _, neg in batches:
+        assert not any((int(u), int(n)) in positives for u, row in zip(users, neg) for n in row)
+        assert (neg[users == 0] == 9).all()  # user 0's only negative, in every column
+
+
+def test_one_negative_draws_what_it_always_drew() -> None:
+    train = _train()
+    one = [b[2] for b in bpr_batches(train, NegativeSampler(train, 10, seed=3), 4, seed=1, epoch=0)]
+    plain = NegativeSampler(train, 10, seed=3)
+    order = np.random.default_rng([1, 0]).permutation(train.shape[1])
+    expected = [plain.sample(train[0, order[s : s + 4]]) for s in range(0, len(order), 4)]
+    assert all(np.array_equal(a.numpy(), b) for a, b in zip(one, expected))
+    with pytest.raises(ConfigError, match="negatives"):
+        next(bpr_batches(train, plain, 4, seed=1, epoch=0, negatives=0))
+
+
 def test_shuffle_depends_on_seed_and_epoch_only() -> None:
     train = np.stack([np.arange(50) % 5, np.arange(50) % 7])
 

@@ -17,8 +17,9 @@ from kgrec.learn.bundle import load_bundle
 from kgrec.learn.config import TrainConfig
 from kgrec.learn.evaluator import Evaluator
 from kgrec.learn.factory import build_model, training_graph
+from kgrec.learn.losses import bce_loss, bpr_loss, pair_scores, softmax_loss
 from kgrec.learn.run import train_run
-from kgrec.learn.trainer import Trainer, bce_loss, bpr_loss
+from kgrec.learn.trainer import Trainer
 from tests.twotastes import NUM_USERS, toy_snapshot, toy_split
 
 SMALL = {"dim": 8, "lr": 0.02, "batch_size": 64, "fusion": "hybrid", "modalities": ["text"], "patience": 50}
@@ -35,6 +36,41 @@ def test_bce_loss_matches_its_formula() -> None:
     f_pos, f_neg = torch.sigmoid(pos), torch.sigmoid(neg)
     expected = -(torch.log(f_pos) + torch.log(1 - f_neg)) / 2  # y=1 for the positive, y=0 for the negative
     assert torch.isclose(bce_loss(pos, neg), expected.squeeze())
+
+
+def test_softmax_loss_matches_its_formula() -> None:
+    pos, neg = torch.tensor([2.0, 0.0]), torch.tensor([[1.0, 0.0], [3.0, -1.0]])
+    rows = [(2.0, [1.0, 0.0]), (0.0, [3.0, -1.0])]
+    expected = [-(p / 0.5) + torch.logsumexp(torch.tensor([p, *n]) / 0.5, 0) for p, n in rows]
+    assert torch.isclose(softmax_loss(pos, neg, 0.5), torch.stack(expected).mean())
+
+
+def test_bpr_over_several_negatives_is_the_mean_over_every_pair() -> None:
+    pos, neg = torch.tensor([2.0, 0.0]), torch.tensor([[1.0, 0.0], [3.0, -1.0]])
+    pairs = torch.tensor([2.0 - 1.0, 2.0 - 0.0, 0.0 - 3.0, 0.0 + 1.0])
+    assert torch.isclose(bpr_loss(pos, neg), -torch.log(torch.sigmoid(pairs)).mean())
+
+
+def test_pair_scores_of_several_negatives_are_those_of_each_pair() -> None:
+    config = TrainConfig(**SMALL, epochs=0)
+    model, _ = _model(config)
+    model.eval()
+    state = model.embed()
+    users, items = torch.tensor([0, 3]), torch.tensor([[1, 2, 5], [4, 0, 1]])
+    scores = pair_scores(model, state, users, items)
+    assert scores.shape == (2, 3)
+    for b in range(2):
+        for k in range(3):
+            one = model.score_pairs(state, users[b : b + 1], items[b, k : k + 1])
+            assert torch.isclose(scores[b, k], one[0])
+
+
+def test_softmax_training_learns_the_two_tastes() -> None:
+    config = TrainConfig(**SMALL, loss="softmax", negatives=8, temperature=0.5, epochs=25)
+    model, split = _model(config)
+    before = Evaluator(split).evaluate(model, "valid")["ndcg@10"]
+    result = Trainer(model, split, config).fit()
+    assert result.best_valid["ndcg@10"] > before + 0.1
 
 
 def _model(config: TrainConfig):
@@ -187,14 +223,18 @@ def test_a_run_on_a_user_sample_says_so_in_its_metrics_and_history(tmp_path: Pat
     assert Evaluator(split).evaluate(bundle.model, "test") != result.test  # the full evaluation differs
 
 
-def test_unset_eval_users_keeps_every_fingerprint_and_dump_of_before() -> None:
-    # fingerprints computed by the code before eval_users existed (commit 48ffc57)
+def test_fields_added_later_keep_every_fingerprint_and_dump_of_before() -> None:
+    # fingerprints computed by the code before eval_users, negatives and temperature existed (commit 48ffc57)
     assert TrainConfig().fingerprint() == "4dd071c2697f67bfdbbb07de904a899f1a953dd4cc31897a116ebc2ff2b9b069"
     sampled = TrainConfig(batching="sampled", fusion="none", modalities=[])
     assert sampled.fingerprint() == "2ea263ba3ed9a32c7b31e22f86e4b6bf5fe23abff3f56265063a9ce9d3d05b7f"
     assert "eval_users" not in TrainConfig().model_dump() and "eval_users" not in TrainConfig().model_dump_json()
     assert TrainConfig(eval_users=10).fingerprint() != TrainConfig().fingerprint()
     assert TrainConfig(**TrainConfig(eval_users=10).model_dump()).eval_users == 10
+    for key, value in (("negatives", 64), ("temperature", 0.5)):
+        assert key not in TrainConfig().model_dump_json()
+        assert TrainConfig(**{key: value}).fingerprint() != TrainConfig().fingerprint()
+        assert getattr(TrainConfig(**TrainConfig(**{key: value}).model_dump()), key) == value
 
 
 def test_kgrec_train_says_when_its_metrics_come_from_a_user_sample(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import neo4j
 
@@ -59,16 +60,24 @@ def exclusive(endpoint: Endpoint) -> Iterator[None]:
         BenchBusyError: Another run holds them.
     """
     path = endpoint.settings().instance_dir.parent / f"{SERVER_INSTANCE}.lock"
+    with held(path, "another benchmark run is using the bench server; wait for it to finish"):
+        yield
+
+
+@contextmanager
+def held(path: Path, busy: str) -> Iterator[None]:
+    """An exclusive lock on ``path`` (created if missing) for one run, holding this process's pid.
+
+    Raises:
+        BenchBusyError: Another process holds it; the message is ``busy`` and the holder's pid.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "?"
-            raise BenchBusyError(
-                f"another benchmark run (pid {holder}) is using the bench server; wait for it to finish"
-            ) from None
+            raise BenchBusyError(f"{busy} (pid {handle.read().strip() or '?'}, lock {path})") from None
         handle.truncate(0)
         handle.write(f"{os.getpid()}\n")
         handle.flush()

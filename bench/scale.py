@@ -22,15 +22,12 @@ its checkpoint.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +37,7 @@ if __package__ in (None, ""):  # run as `python bench/scale.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import synth  # noqa: E402
+from bench.instance import BenchBusyError, held  # noqa: E402
 from bench.provenance import Stopwatch  # noqa: E402
 from bench.scale_report import table  # noqa: E402
 from bench.scale_stages import (  # noqa: E402
@@ -78,20 +76,19 @@ def child_env(settings: Settings, data_dir: Path) -> dict[str, str]:
     }
 
 
-@contextmanager
-def exclusive(settings: Settings) -> Iterator[None]:
-    """One scale run at a time (its own lock: other benchmarks use other instances)."""
-    path = settings.instance_dir.parent / f"{INSTANCE}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SystemExit(f"another bench.scale run holds {path}") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def run_stages(
+    args: argparse.Namespace, settings: Settings, path: Path, watch: Stopwatch
+) -> tuple[WorkDir, dict[str, Any]]:
+    """Every stage in ``path``, under the lock; the server stopped and, unless kept, the files removed after."""
+    try:
+        work = WorkDir.open(path, watch.git, run_options(args))
+        return work, pipeline(args, settings, work)
+    finally:
+        LocalNeo4j(settings).stop()
+        if not (args.keep or args.resume):
+            shutil.rmtree(path, ignore_errors=True)
+            shutil.rmtree(settings.instance_dir / "data", ignore_errors=True)
+            forget_store(settings.instance_dir)
 
 
 def checked_imports(env: dict[str, str]) -> str:
@@ -168,16 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     watch = Stopwatch()
     settings = settings_for(args.heap, args.pagecache)
     path = args.work_dir if args.resume else Path(tempfile.mkdtemp(prefix="kgrec-scale-", dir=args.work_dir))
+    lock = settings.instance_dir.parent / f"{INSTANCE}.lock"
     try:
-        with exclusive(settings):
-            work = WorkDir.open(path, watch.git, run_options(args))
-            stages = pipeline(args, settings, work)
-    finally:
-        LocalNeo4j(settings).stop()
-        if not (args.keep or args.resume):
-            shutil.rmtree(path, ignore_errors=True)
-            shutil.rmtree(settings.instance_dir / "data", ignore_errors=True)
-            forget_store(settings.instance_dir)
+        with held(lock, "another bench.scale run is using its instance"):
+            work, stages = run_stages(args, settings, path, watch)
+    except BenchBusyError as e:  # the running one's server and folder are left alone
+        raise SystemExit(str(e)) from None
     result = {
         "quick": args.quick,
         "options": {k: str(v) for k, v in vars(args).items()},

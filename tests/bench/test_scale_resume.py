@@ -118,3 +118,22 @@ def test_resume_needs_a_work_folder_and_the_sample_is_an_option_of_the_run(capsy
     args = Namespace(quick=False, fraction=0.01, epochs=2, threads=2, eval_users=500, requests=20, heap="1g")
     options = run_options(Namespace(**vars(args), pagecache="1g"))
     assert options["eval_users"] == 500 and options["shape"]["interactions"] == 100_000
+
+
+def test_a_second_run_is_refused_and_leaves_the_running_one_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench.scale as scale
+    from bench.instance import held
+
+    settings = scale.settings_for("1g", "1g").model_copy(update={"home": tmp_path})
+    monkeypatch.setattr(scale, "settings_for", lambda heap, pagecache: settings)
+    stopped: list[object] = []
+    monkeypatch.setattr(scale.LocalNeo4j, "stop", lambda self: stopped.append(self))
+    lock = settings.instance_dir.parent / f"{scale.INSTANCE}.lock"
+    assert lock.is_relative_to(tmp_path)  # never the lock of a real run on this machine
+    with held(lock, "the first run"):  # the running one
+        with pytest.raises(SystemExit, match=r"another bench.scale run .*pid \d+"):
+            main(["--quick", "--resume", "--work-dir", str(tmp_path / "work")])
+    assert stopped == []  # its server was not stopped
+    assert not (tmp_path / "work").exists()  # nor its folder touched

@@ -45,7 +45,9 @@ class TrainConfig(BaseModel):
     walk them. Each entry must match a type of the graph; the interaction cannot be dropped."""
     loss: Literal["bpr", "bce", "softmax"] = "bpr"
     """Pairwise BPR, binary cross-entropy over positives and sampled negatives, or sampled softmax: each
-    positive against its ``negatives`` uniform negatives at once (``kgrec.learn.losses``)."""
+    positive against its ``negatives`` uniform negatives at once (``kgrec.learn.losses``). The shipped configs
+    (``configs/demo.toml``, ``configs/lastfm.toml``) use ``softmax`` with 64 negatives, chosen on validation;
+    the default stays ``bpr`` so that configs and bundles written before keep their meaning."""
     negatives: int = Field(1, ge=1)
     """Uniform negatives drawn per training interaction (never a training positive of the user)."""
     temperature: float = Field(1.0, gt=0)

@@ -129,11 +129,12 @@ class NeighbourSampler:
     def around_triples(
         self, users: Tensor, pos: Tensor, neg: Tensor, rng: np.random.Generator
     ) -> tuple[Subgraph, Tensor, Tensor, Tensor]:
-        """The subgraph around a batch of BPR triples, and the triples in its seed-row ids."""
+        """The subgraph around a batch of triples, and the triples in its seed-row ids (``neg``: ``(B,)`` or
+        ``(B, K)``, several negatives per row, kept in its shape)."""
         user_ids, user_rows = torch.unique(users, return_inverse=True)
-        item_ids, item_rows = torch.unique(torch.cat([pos, neg]), return_inverse=True)
+        item_ids, item_rows = torch.unique(torch.cat([pos, neg.reshape(-1)]), return_inverse=True)
         sub = self.sample({self.user_t: user_ids, self.item_t: item_ids}, rng)
-        return sub, user_rows, item_rows[: pos.numel()], item_rows[pos.numel() :]
+        return sub, user_rows, item_rows[: pos.numel()], item_rows[pos.numel() :].reshape(neg.shape)
 
     def sample(self, seeds: Mapping[str, Tensor | np.ndarray], rng: np.random.Generator) -> Subgraph:
         """Sample around ``seeds`` (node type -> distinct global ids) with ``rng``.

@@ -27,7 +27,11 @@ from tests.twotastes import toy_snapshot, toy_split
 EXACT = {**FAST, "id_dropout": 0.0, "fusion": "none", "epochs": 6, "patience": 6, "fanouts": [1000, 1000]}
 # Small fan-outs: each rank samples its own subgraphs, so the runs differ by sampling noise only.
 NOISY = {**FAST, "fusion": "none", "epochs": 12, "patience": 12, "fanouts": [3, 3]}
-CONFIGS = {"exact": {**EXACT, "batching": "sampled"}, "noisy": {**NOISY, "batching": "sampled"}}
+CONFIGS = {
+    "exact": {**EXACT, "batching": "sampled"},
+    "exact-softmax": {**EXACT, "batching": "sampled", "loss": "softmax", "negatives": 4, "temperature": 0.5},
+    "noisy": {**NOISY, "batching": "sampled"},
+}
 NOISY_TOLERANCE = 0.1
 """Allowed gap in best validation NDCG@10 between 2 processes and 1 with small fan-outs (seen: 0.04)."""
 
@@ -75,10 +79,11 @@ def test_ranks_end_with_identical_parameters(ranks: list[dict[str, Run]], name: 
     assert loss_a == loss_b  # every rank logs the group's mean loss
 
 
+@pytest.mark.parametrize("name", ["exact", "exact-softmax"])
 def test_two_processes_follow_one_process_when_sampling_is_exact(
-    ranks: list[dict[str, Run]], single: dict[str, Run]
+    ranks: list[dict[str, Run]], single: dict[str, Run], name: str
 ) -> None:
-    (two, two_loss, two_ndcg), (one, one_loss, one_ndcg) = ranks[0]["exact"], single["exact"]
+    (two, two_loss, two_ndcg), (one, one_loss, one_ndcg) = ranks[0][name], single[name]
     assert two_loss == pytest.approx(one_loss, rel=1e-5)
     for k in one:
         assert torch.allclose(two[k], one[k], atol=1e-5), k

@@ -48,6 +48,24 @@ def test_fanouts_covering_every_neighbourhood_reproduce_the_full_batch_forward(l
     assert torch.allclose(model.score_pairs(part, *pairs), model.score_pairs(full, users, items[:4]), atol=1e-6)
 
 
+def test_a_batch_with_several_negatives_keeps_them_per_row_in_the_subgraph() -> None:
+    model = _model()
+    users, pos = torch.tensor([3, 0, 3]), torch.tensor([5, 31, 2])
+    neg = torch.tensor([[17, 2, 30], [5, 5, 9], [31, 17, 1]])
+    sub, u_rows, p_rows, n_rows = model.neighbour_sampler([1000, 1000]).around_triples(
+        users, pos, neg, np.random.default_rng(0)
+    )
+    assert n_rows.shape == neg.shape
+    items = sub.nodes["Item"]
+    assert torch.equal(items[p_rows], pos) and torch.equal(items[n_rows], neg)
+    assert torch.equal(sub.nodes["User"][u_rows], users)
+    with torch.no_grad():
+        full, part = model.embed(), model.embed_sampled(sub)
+    expected = model.score_pairs(full, users.repeat_interleave(3), neg.reshape(-1))
+    got = model.score_pairs(part, u_rows.repeat_interleave(3), n_rows.reshape(-1))
+    assert torch.allclose(got, expected, atol=1e-6)
+
+
 def test_small_fanouts_give_unbiased_estimates_of_the_full_forward() -> None:
     model = _model(layers=2, fusion="none")
     sampler = model.neighbour_sampler([1, 2])

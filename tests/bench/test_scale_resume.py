@@ -132,8 +132,8 @@ def test_a_second_run_is_refused_and_leaves_the_running_one_alone(
     monkeypatch.setattr(scale.LocalNeo4j, "stop", lambda self: stopped.append(self))
     lock = settings.instance_dir.parent / f"{scale.INSTANCE}.lock"
     assert lock.is_relative_to(tmp_path)  # never the lock of a real run on this machine
-    with held(lock, "the first run"):  # the running one
-        with pytest.raises(SystemExit, match=r"another bench.scale run .*pid \d+"):
-            main(["--quick", "--resume", "--work-dir", str(tmp_path / "work")])
+    # the first holder is the running one; the second run must be refused
+    with held(lock, "the first run"), pytest.raises(SystemExit, match=r"another bench.scale run .*pid \d+"):
+        main(["--quick", "--resume", "--work-dir", str(tmp_path / "work")])
     assert stopped == []  # its server was not stopped
     assert not (tmp_path / "work").exists()  # nor its folder touched

@@ -39,7 +39,7 @@ if __package__ in (None, ""):  # run as `python bench/scale.py`
 from bench import synth  # noqa: E402
 from bench.instance import BenchBusyError, held  # noqa: E402
 from bench.provenance import Stopwatch  # noqa: E402
-from bench.scale_report import table  # noqa: E402
+from bench.scale_report import continued, table  # noqa: E402
 from bench.scale_stages import (  # noqa: E402
     stage_export,
     stage_generate,
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="1M interactions (smoke run) instead of 10M")
     p.add_argument("--fraction", type=float, help="any other size: this share of the full catalogue")
-    p.add_argument("--epochs", type=int, default=2, help="training epochs (default: 2)")
+    p.add_argument("--epochs", type=int, default=1, help="training epochs (default: 1)")
     p.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1), help="torch threads")
     p.add_argument(
         "--eval-users",
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "options": {k: str(v) for k, v in vars(args).items()},
         "stages": stages,
         "resumed": work.reused,
-        "continued": ["train"] if stages["train"].get("continued_from_epoch") and "train" not in work.reused else [],
+        "continued": ["train"] if continued(stages["train"]) and "train" not in work.reused else [],
         "provenance": watch.provenance(neo4j={"heap": args.heap, "pagecache": args.pagecache}),
     }
     load = result["provenance"]["load_average_1min"]

@@ -42,7 +42,7 @@ def table(stages: dict[str, Any]) -> str:
 
 def _whole_train(train: dict[str, Any]) -> dict[str, Any]:
     """Training continued across sittings: its time is every attempt's together, its peaks the largest."""
-    if not train.get("continued_from_epoch"):
+    if not continued(train):
         return train
     parts = [train, *train.get("interrupted", [])]
     return train | {
@@ -50,6 +50,16 @@ def _whole_train(train: dict[str, Any]) -> dict[str, Any]:
         "client_peak_mib": max(p["client_peak_mib"] for p in parts),
         "server_peak_mib": max(p["server_peak_mib"] for p in parts),
     }
+
+
+def continued(train: dict[str, Any]) -> bool:
+    """Whether training went on from a checkpoint an earlier sitting left."""
+    return train.get("continued_from_epoch") is not None
+
+
+def _where(train: dict[str, Any]) -> str:
+    epoch, batch = train["continued_from_epoch"], train.get("continued_at_batch")
+    return f"after epoch {epoch}" if batch is None else f"inside epoch {epoch + 1}, after its batch {batch}"
 
 
 def _evaluated(train: dict[str, Any]) -> str:
@@ -70,8 +80,8 @@ def _sittings(stages: dict[str, Any]) -> list[str]:
     for name, r in stages.items():
         cut = r.get("interrupted", [])
         how = f"{name} in sitting {r.get('sitting', 1)}"
-        if name == "train" and r.get("continued_from_epoch"):
-            how += f", continued after epoch {r['continued_from_epoch']} (row: all attempts' time, largest peaks)"
+        if name == "train" and continued(r):
+            how += f", continued {_where(r)} (row: all attempts' time, largest peaks)"
         if cut:
             times = ", ".join(f"{a['seconds']:.0f}" for a in cut)
             how += f" after {len(cut)} cut attempt(s) of {times} s"

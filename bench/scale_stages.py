@@ -101,7 +101,8 @@ def train_args(snapshot: Path, out: Path, epochs: int, threads: int, eval_users:
         "patience": 1000,
         "threads": threads,
     } | ({"eval_users": eval_users} if eval_users else {})
-    args = [*KGREC, "train", "--snapshot", str(snapshot), "--out", str(out), "--no-progress"]
+    # -v: the log shows each checkpoint written inside an epoch (every 10 minutes), so a long epoch's progress
+    args = [*KGREC, "-v", "train", "--snapshot", str(snapshot), "--out", str(out), "--no-progress"]
     return args + [x for k, v in sets.items() for x in ("--set", f"{k}={v}")]
 
 
@@ -159,7 +160,7 @@ def stage_export(env: dict[str, str], server: LocalNeo4j, work: WorkDir) -> dict
 
 def stage_train(args: argparse.Namespace, env: dict[str, str], server: LocalNeo4j, work: WorkDir) -> dict[str, Any]:
     """The bundle: kept when finished; else ``kgrec train`` into the same folder, which continues from the
-    checkpoint an interrupted sitting left (after its last finished epoch)."""
+    checkpoint an interrupted sitting left (at most ten minutes of an epoch before it was cut short)."""
     model = work.path / "model"
     found = work.reuse("train", (model / "bundle.json").exists())
     if found is not None:
@@ -172,6 +173,7 @@ def stage_train(args: argparse.Namespace, env: dict[str, str], server: LocalNeo4
         "epochs": args.epochs,
         "epoch_seconds": [e["seconds"] for e in history["history"]],
         "continued_from_epoch": history.get("resumed_from"),
+        "continued_at_batch": history.get("resumed_at_batch"),
         "evaluated_users": metrics.get("users"),
         "valid": next((e["valid"] for e in reversed(history["history"]) if e.get("valid")), None),
         "test": metrics["test"],

@@ -72,6 +72,7 @@ def train(
         total=config.epochs,
         desc=f"train {config.model}",
         unit="epoch",
+        bar_format="{l_bar}{bar}| {n:.2f}/{total} epochs [{elapsed}<{remaining}{postfix}]",
         file=sys.stderr,
         disable=no_progress or nproc > 1,
         dynamic_ncols=True,
@@ -80,13 +81,17 @@ def train(
     def on_epoch(e: object) -> None:
         valid = getattr(e, "valid", None)
         bar.set_postfix(loss=f"{e.loss:.4f}", ndcg10=f"{valid['ndcg@10']:.4f}" if valid else "-")
-        bar.update(1)
+        bar.n = e.epoch + 1
+        bar.refresh()
+
+    def on_batch(epoch: int, done: int, total: int) -> None:  # a long epoch moves the bar too
+        bar.update(epoch + done / total - bar.n)
 
     if nproc > 1:
         result = distributed.spawn(nproc, snapshot or out / "snapshot.npz", config, out, progress=not no_progress)
     else:
         with distributed.process_group(config.device):
-            result = train_run(snap, config, out, split=split, on_epoch=on_epoch)
+            result = train_run(snap, config, out, split=split, on_epoch=on_epoch, on_batch=on_batch)
         bar.close()
         if not distributed.is_main_environment():
             return

@@ -118,6 +118,9 @@ class TrainConfig(BaseModel):
     """``auto`` (GPU when present), ``cpu``, ``cuda``, ``cuda:1``..."""
     threads: int = Field(0, ge=0)
     """CPU threads for torch (0: torch's default)."""
+    checkpoint_minutes: float = Field(10.0, ge=0)
+    """Also checkpoint inside an epoch after this many minutes of it (wall clock), so that an interrupted
+    long epoch resumes at its next batch, not at its start (0: at epoch ends only; single-process runs)."""
 
     @model_serializer(mode="wrap")
     def _unset_additions_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -130,14 +133,14 @@ class TrainConfig(BaseModel):
         return data
 
     def fingerprint(self) -> str:
-        """SHA-256 of the settings that change the result (not ``device``/``threads``/``epochs``)."""
-        data = self.model_dump(exclude={"device", "threads", "epochs", "patience", "eval_every"})
+        """SHA-256 of the settings that change the result (not ``device``/``threads``/``epochs``/checkpointing)."""
+        data = self.model_dump(exclude={"device", "threads", "epochs", "patience", "eval_every", "checkpoint_minutes"})
         if not data["drop_relations"]:  # added later: configs without it keep their fingerprint
             del data["drop_relations"]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-_LATER_ADDITIONS: dict[str, Any] = {"eval_users": None, "negatives": 1, "temperature": 1.0}
+_LATER_ADDITIONS: dict[str, Any] = {"eval_users": None, "negatives": 1, "temperature": 1.0, "checkpoint_minutes": 10.0}
 """Fields added after bundles and benchmark caches existed, with the value that means "as before"."""
 
 

@@ -25,6 +25,7 @@ What each rank does (:class:`DistributedTrainer`):
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sys
@@ -47,7 +48,9 @@ from kgrec.learn.losses import batch_loss
 from kgrec.learn.neighbours import Subgraph
 from kgrec.learn.recommender import Recommender
 from kgrec.learn.sampling import NegativeSampler
-from kgrec.learn.trainer import EpochLog, Trainer, resolve_device
+from kgrec.learn.trainer import EpochLog, EpochProgress, Trainer, resolve_device
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +153,10 @@ class DistributedTrainer(Trainer):
             else None
         )
 
-    def _epoch(self, epoch: int) -> EpochLog:
+    def _epoch(self, epoch: int, partial: EpochProgress | None = None) -> EpochLog:
+        """One epoch on this rank; it has no checkpoints inside (a ``partial`` one restarts the epoch)."""
+        if partial is not None:
+            log.warning("epoch %d: a checkpoint inside it is not resumed by several processes; restarting it", epoch)
         self.model.train()
         started, total, steps = time.perf_counter(), 0.0, 0
         seed = self.config.seed * 1_000_003 + epoch

@@ -110,6 +110,7 @@ def train_run(
     *,
     split: Split | None = None,
     on_epoch: Callable[[EpochLog], None] | None = None,
+    on_batch: Callable[[int, int, int], None] | None = None,
 ) -> RunResult:
     """Train ``config`` on ``snapshot`` and write a bundle and report into ``out``.
 
@@ -128,7 +129,10 @@ def train_run(
     data = training_graph(snapshot, split, config) if config.model == "kgrec" else None
     model = build_model(config, split, data).to(device)
     started = time.perf_counter()
-    result = distributed.make_trainer(model, split, config, checkpoint=out / "checkpoint.pt", on_epoch=on_epoch).fit()
+    checkpoint = out / "checkpoint.pt"
+    result = distributed.make_trainer(
+        model, split, config, checkpoint=checkpoint, on_epoch=on_epoch, on_batch=on_batch
+    ).fit()
     if not distributed.is_main():  # the other ranks hold the same weights; rank 0 evaluates and saves
         return RunResult(out, {}, None, result.best_epoch, len(result.history), 0.0, time.perf_counter() - started)
     if getattr(model, "new_items", None) is not None:

@@ -10,6 +10,7 @@ user, find the draws that are positives with a binary search over the sorted
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,6 +39,15 @@ class NegativeSampler:
         self._positives = np.bincount(self._codes // num_items) if len(self._codes) else np.zeros(0, np.int64)
         self._rng = np.random.default_rng(seed)
 
+    @property
+    def state(self) -> dict[str, Any]:
+        """Its generator's state: restored, the sampler draws what it would have drawn next."""
+        return dict(self._rng.bit_generator.state)
+
+    @state.setter
+    def state(self, value: dict[str, Any]) -> None:
+        self._rng.bit_generator.state = value
+
     def sample(self, users: np.ndarray) -> np.ndarray:
         """One negative item per entry of ``users`` (``int64``, same shape).
 
@@ -65,7 +75,14 @@ class NegativeSampler:
 
 
 def bpr_batches(
-    train: np.ndarray, sampler: NegativeSampler, batch_size: int, *, seed: int, epoch: int, negatives: int = 1
+    train: np.ndarray,
+    sampler: NegativeSampler,
+    batch_size: int,
+    *,
+    seed: int,
+    epoch: int,
+    negatives: int = 1,
+    start_batch: int = 0,
 ) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
     """Every training interaction once, shuffled, as ``(users, pos, neg)`` batches.
 
@@ -80,6 +97,8 @@ def bpr_batches(
         epoch: Epoch number, mixed into the shuffle's seed.
         negatives: Negatives per interaction; with more than one, ``neg`` has shape ``(B, negatives)``
             (row ``b`` drawn for ``users[b]``). One draws exactly what earlier versions drew.
+        start_batch: Begin at this batch of the epoch's order (resuming inside an epoch: ``sampler``
+            must then hold the state it had after the batches before it).
 
     Yields:
         ``LongTensor`` users, positive items and negative items of one batch.
@@ -90,7 +109,7 @@ def bpr_batches(
         raise ConfigError(f"negatives must be >= 1, got {negatives}")
     train = np.asarray(train, dtype=np.int64)
     order = np.random.default_rng([seed, epoch]).permutation(train.shape[1])
-    for start in range(0, len(order), batch_size):
+    for start in range(start_batch * batch_size, len(order), batch_size):
         users, pos = train[:, order[start : start + batch_size]]
         neg = sampler.sample(users if negatives == 1 else np.repeat(users[:, None], negatives, axis=1))
         yield torch.from_numpy(users), torch.from_numpy(pos), torch.from_numpy(neg)

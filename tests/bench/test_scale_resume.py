@@ -89,6 +89,14 @@ def test_the_table_counts_a_continued_training_whole_and_names_the_sample() -> N
     assert "train in sitting 2, continued after epoch 1" in text and "1 cut attempt(s) of 40 s" in text
 
 
+def test_a_training_continued_inside_its_first_epoch_counts_as_continued() -> None:
+    cut = {"stage": "train", "sitting": 1, "seconds": 600.0, "client_peak_mib": 900.0, "server_peak_mib": 700.0}
+    train = {"seconds": 25.0, "client_peak_mib": 800.0, "server_peak_mib": 750.0}
+    text = table(_stages(train | {"continued_from_epoch": 0, "continued_at_batch": 812, "interrupted": [cut]}))
+    assert "continued inside epoch 1, after its batch 812" in text
+    assert "| 625.0 | 900 MiB | 750 MiB |" in next(line for line in text.splitlines() if line.startswith("| train"))
+
+
 def test_the_catalogue_is_taken_again_only_when_it_was_finished(tmp_path: Path) -> None:
     shape = CatalogueShape(interactions=300, users=40, items=100, triples=200, seed=3)
     assert load_catalogue(tmp_path, shape) is None

@@ -106,6 +106,39 @@ def test_an_interrupted_run_resumes_to_the_same_result(tmp_path: Path) -> None:
     assert all(torch.allclose(state[k], straight_state[k], atol=1e-5) for k in state)
 
 
+class _Killed(Exception):
+    """Stands for the process being killed in the middle of an epoch."""
+
+
+@pytest.mark.parametrize("batching", ["full", "sampled"])
+def test_a_run_interrupted_inside_an_epoch_goes_on_from_its_batch(tmp_path: Path, batching: str) -> None:
+    config = TrainConfig(**SMALL, loss="softmax", negatives=4, batching=batching, epochs=3, checkpoint_minutes=1e-9)
+    model, split = _model(config)
+    straight = Trainer(model, split, config).fit()
+    straight_state = model.state_dict()
+
+    ckpt, seen = tmp_path / "checkpoint.pt", []
+
+    def kill_in_epoch_1(epoch: int, done: int, total: int) -> None:
+        seen.append((epoch, done, total))
+        if (epoch, done) == (1, total // 2 + 1):  # the checkpoint written after the batch before stays
+            raise _Killed
+
+    first, split = _model(config)
+    with pytest.raises(_Killed):
+        Trainer(first, split, config, checkpoint=ckpt, on_batch=kill_in_epoch_1).fit()
+    assert seen[-1][2] > 2 and torch.load(ckpt, weights_only=False)["partial"]["batch"] == seen[-1][1] - 1
+    resumed_model, split = _model(config)
+    batches: list[tuple[int, int, int]] = []
+    resumed = Trainer(resumed_model, split, config, checkpoint=ckpt, on_batch=lambda *b: batches.append(b)).fit()
+
+    assert batches[0] == (1, seen[-1][1], seen[-1][2])  # the killed batch again, not the epoch's first
+    assert (resumed.resumed_from, resumed.resumed_at_batch) == (1, seen[-1][1] - 1)
+    assert [e.loss for e in resumed.history] == pytest.approx([e.loss for e in straight.history], rel=1e-6)
+    state = resumed_model.state_dict()
+    assert all(torch.allclose(state[k], straight_state[k], atol=1e-6) for k in state)
+
+
 def test_a_checkpoint_of_another_config_is_refused(tmp_path: Path) -> None:
     ckpt = tmp_path / "checkpoint.pt"
     model, split = _model(TrainConfig(**SMALL, epochs=1))

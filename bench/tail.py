@@ -48,9 +48,7 @@ USERS_PER_BATCH = 256
 def ranks(model: Recommender, split: Split, pairs: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """0-based rank of each ``(user, item)`` of ``pairs`` among the items unseen by its user in training, and
     among the never-trained items only (``-1`` for a pair whose item was trained); ties broken at random."""
-    trained = np.zeros(split.num_items, dtype=bool)
-    trained[split.train[1]] = True
-    new = torch.as_tensor(~trained)
+    new = torch.as_tensor(train_degree(split) == 0)
     generator = torch.Generator().manual_seed(seed)
     history = _history(split)
     all_ranks = np.empty(pairs.shape[1], dtype=np.int64)
@@ -73,12 +71,12 @@ def _rank_user(
 ) -> None:  # fmt: skip
     keys = keys.clone()
     keys[seen] = -torch.inf
-    at = np.flatnonzero(pairs[0] == user)
-    for j in at:
+    new_keys = keys[new]  # the never-trained items' keys, for this user's pairs of them
+    for j in np.flatnonzero(pairs[0] == user):
         item = int(pairs[1, j])
         all_ranks[j] = int((keys > keys[item]).sum())
         if bool(new[item]):
-            new_ranks[j] = int((keys[new] > keys[item]).sum())
+            new_ranks[j] = int((new_keys > keys[item]).sum())
 
 
 def _history(split: Split) -> dict[int, list[int]]:
@@ -88,9 +86,15 @@ def _history(split: Split) -> dict[int, list[int]]:
     return out
 
 
+def train_degree(split: Split) -> np.ndarray:
+    """Each item's number of training interactions."""
+    return np.bincount(split.train[1], minlength=split.num_items)
+
+
 def summary(split: Split, pairs: np.ndarray, all_ranks: np.ndarray, new_ranks: np.ndarray) -> dict[str, Any]:
     """Per degree bucket: pairs, their share, top-10 and top-20 rates; for never-seen items the new-only ranking."""
-    degree = np.bincount(split.train[1], minlength=split.num_items)[pairs[1]]
+    item_degree = train_degree(split)
+    degree = item_degree[pairs[1]]
     out: dict[str, Any] = {"pairs": int(pairs.shape[1]), "buckets": {}}
     for low, high in BUCKETS:
         inside = (degree >= low) & (degree <= (high if high is not None else degree.max()))
@@ -101,7 +105,7 @@ def summary(split: Split, pairs: np.ndarray, all_ranks: np.ndarray, new_ranks: n
             "in_top10": round(float((all_ranks[inside] < 10).mean()), 4) if inside.any() else None,
             "in_top20": round(float((all_ranks[inside] < 20).mean()), 4) if inside.any() else None,
         }
-    new_count = int((np.bincount(split.train[1], minlength=split.num_items) == 0).sum())
+    new_count = int((item_degree == 0).sum())
     cold = new_ranks >= 0
     out["new_items"] = {
         "count": new_count,

@@ -59,9 +59,13 @@ def exclusive(endpoint: Endpoint) -> Iterator[None]:
     Raises:
         BenchBusyError: Another run holds them.
     """
-    path = endpoint.settings().instance_dir.parent / f"{SERVER_INSTANCE}.lock"
-    with held(path, "another benchmark run is using the bench server; wait for it to finish"):
+    with held(lock_path(endpoint.settings()), "another benchmark run is using the bench server; wait for it to finish"):
         yield
+
+
+def lock_path(settings: Settings) -> Path:
+    """The lock file a run holds while it uses the instance ``settings`` names."""
+    return settings.instance_dir.parent / f"{settings.instance}.lock"
 
 
 @contextmanager

@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # run as `python bench/scale.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import synth  # noqa: E402
-from bench.instance import BenchBusyError, held  # noqa: E402
+from bench.instance import BenchBusyError, held, lock_path  # noqa: E402
 from bench.provenance import Stopwatch  # noqa: E402
 from bench.scale_report import continued, table  # noqa: E402
 from bench.scale_stages import (  # noqa: E402
@@ -165,9 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     watch = Stopwatch()
     settings = settings_for(args.heap, args.pagecache)
     path = args.work_dir if args.resume else Path(tempfile.mkdtemp(prefix="kgrec-scale-", dir=args.work_dir))
-    lock = settings.instance_dir.parent / f"{INSTANCE}.lock"
     try:
-        with held(lock, "another bench.scale run is using its instance"):
+        with held(lock_path(settings), "another bench.scale run is using its instance"):
             work, stages = run_stages(args, settings, path, watch)
     except BenchBusyError as e:  # the running one's server and folder are left alone
         raise SystemExit(str(e)) from None

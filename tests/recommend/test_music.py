@@ -179,12 +179,22 @@ def test_an_undeclared_type_reads_from_its_name(service: Recommendations) -> Non
 
 
 def test_the_refusal_says_what_changed_when_the_sources_are_the_same() -> None:
-    from kgrec.recommend.model import _difference
+    from types import SimpleNamespace
+
+    from kgrec.recommend.model import ModelScores
     from kgrec.schema import GraphSchema
 
     schema = GraphSchema(keys={"User": "id", "Item": "id", "ImdbPerson": "name"}, datasets=("films", "imdb"))
-    same_sources = {"datasets": ["imdb", "films"], "nodes": {"User": 943, "Item": 1682}}
-    assert _difference(same_sources, schema) == (
-        "the same sources, but their declared schema has changed since (node labels +ImdbPerson)"
+
+    def refusal(graph: dict) -> str:
+        trained = SimpleNamespace(bundle=SimpleNamespace(meta={"graph": graph}, path="run"))
+        with pytest.raises(NotTrainedError) as e:
+            ModelScores.check_graph(trained, schema)  # the public check, on a bundle's recorded graph alone
+        return str(e.value)
+
+    same_sources = {"schema_fingerprint": "older", "datasets": ["imdb", "films"], "nodes": {"User": 943, "Item": 1}}
+    assert "(the same sources, but their declared schema has changed since (node labels +ImdbPerson))" in refusal(
+        same_sources
     )
-    assert _difference({"datasets": ["films"], "nodes": {}}, schema) == "its sources: films; this graph's: films, imdb"
+    other = {"schema_fingerprint": schema.fingerprint(), "datasets": ["films"], "nodes": {}}
+    assert "(its sources: films; this graph's: films, imdb)" in refusal(other)

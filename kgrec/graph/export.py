@@ -134,16 +134,33 @@ def _checked_props(props: list[str]) -> list[str]:
 
 
 def _pages(
-    store: GraphStore, name: str, names: dict[str, str], cursor: str, batch_size: int, **params: Any
+    store: GraphStore,
+    name: str,
+    names: dict[str, str],
+    end: Callable[[list[dict[str, Any]]], tuple[int, Any]],
+    batch_size: int,
+    **params: Any,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Yield the rows of each page of a ``<name>_first`` / ``<name>_next`` statement pair."""
+    """Yield the rows of each page of a ``<name>_first`` / ``<name>_next`` statement pair.
+
+    ``end`` reads a page's size (keys it covered) and last key (the next page's ``$after``) off its rows.
+    """
     first, after = cypher.render(f"export/{name}_first", names=names), cypher.render(f"export/{name}_next", names=names)
-    rows = store.read(first, limit=batch_size, **params)
+    rows = store.read_values(first, limit=batch_size, **params)
     while rows:
         yield rows
-        if len(rows) < batch_size:
+        size, last = end(rows)
+        if size < batch_size:
             return
-        rows = store.read(after, after=rows[-1][cursor], limit=batch_size, **params)
+        rows = store.read_values(after, after=last, limit=batch_size, **params)
+
+
+def _node_page_end(rows: list[dict[str, Any]]) -> tuple[int, Any]:
+    return len(rows), rows[-1]["key"]
+
+
+def _edge_page_end(rows: list[dict[str, Any]]) -> tuple[int, Any]:
+    return rows[0]["starts"], rows[0]["last_key"]
 
 
 def _export_nodes(
@@ -161,7 +178,7 @@ def _export_nodes(
     bar = _bar(progress, f"nodes {label}", store.read(cypher.render("graph/count_label", names={"LABEL": label})))
     pages: list[tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]] = []
     params = {"shadowing": shadowing, "keys": keys, "props": props + vecs}
-    for rows in _pages(store, "nodes", names, "key", batch_size, **params):
+    for rows in _pages(store, "nodes", names, _node_page_end, batch_size, **params):
         n = len(props)
         pcols = [_column(label, p, [r["props"][j] for r in rows]) for j, p in enumerate(props)]
         vcols = [_vector_column(label, p, [r["props"][n + j] for r in rows]) for j, p in enumerate(vecs)]
@@ -231,10 +248,10 @@ def _edge_group(
         return groups
     bar = _bar(progress, f"edges {label}-{t}->", total)
     params = {"shadowing": order[:i], "labels": order, "keys": keys, "props": props}
-    for rows in _pages(store, "rels", names, "src", batch_size, **params):
+    for rows in _pages(store, "rels", names, _edge_page_end, batch_size, **params):
         for dst_label, page in _edge_page(label, t, rows, node_keys, props).items():
             groups.setdefault((label, t, dst_label), []).append(page)
-        bar.update(sum(len(r["out"]) for r in rows))
+        bar.update(sum(len(r["src"]) for r in rows))
     bar.close()
     return groups
 
@@ -242,18 +259,17 @@ def _edge_group(
 def _edge_page(
     label: str, rel_type: str, rows: list[dict[str, Any]], node_keys: dict[str, np.ndarray], props: list[str]
 ) -> dict[str, _EdgePage]:
-    """A page of out-edges as arrays per destination label: node ids, not keys, so nothing per edge stays a
-    Python object once the page is done."""
-    found: dict[str, list[tuple[Any, Any, list[Any]]]] = {}
-    for r in rows:
-        for dst_label, dst, values in r["out"]:
-            found.setdefault(dst_label, []).append((r["src"], dst, values))
+    """A page of out-edges (one row of parallel lists per destination label) as arrays: node ids, not keys,
+    so nothing per edge stays a Python object once the page is done."""
     out = {}
-    for dst_label, page in found.items():
-        src = _ids(node_keys[label], _column(label, "key", [f[0] for f in page]))
-        dst = _ids(node_keys[dst_label], _column(dst_label, "key", [f[1] for f in page]))
+    for r in rows:
+        dst_label = r["dst_label"]
+        if dst_label is None:  # end nodes of no exported type
+            continue
+        src = _ids(node_keys[label], _column(label, "key", r["src"]))
+        dst = _ids(node_keys[dst_label], _column(dst_label, "key", r["dst"]))
         where = f"{label}-{rel_type}-{dst_label}"
-        out[dst_label] = (src, dst, [_column(where, p, [f[2][j] for f in page]) for j, p in enumerate(props)])
+        out[dst_label] = (src, dst, [_column(where, p, [v[j] for v in r["props"]]) for j, p in enumerate(props)])
     return out
 
 

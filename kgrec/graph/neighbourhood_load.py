@@ -114,10 +114,10 @@ def load_neighbourhood(cls: type[H], graph: AnswerGraph, types: Iterable[str]) -
 
 def _pages(graph: AnswerGraph, name: str, names: dict[str, str] | None, limit: int, **params: Any) -> Iterator[list]:
     """The row lists of the pages of ``explain/<name>_first`` and ``_next`` (keyset pagination)."""
-    page = graph.rows(f"explain/{name}_first", names, limit=limit, **params)[0]
+    page = graph.values(f"explain/{name}_first", names, limit=limit, **params)[0]
     while page["last"] is not None:
         yield page["rows"]
-        page = graph.rows(f"explain/{name}_next", names, after=page["last"], limit=limit, **params)[0]
+        page = graph.values(f"explain/{name}_next", names, after=page["last"], limit=limit, **params)[0]
 
 
 def _by_label(b: _Builder) -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
@@ -210,7 +210,7 @@ def _read_social(graph: AnswerGraph, b: _Builder) -> dict[Any, list[tuple[Any, s
     if not types:
         return friends
     name = check_property(b.schema.node(b.schema.users).name or "name")
-    for row in graph.rows("explain/neighbourhood_social", types=types, user_name=name):
+    for row in graph.values("explain/neighbourhood_social", types=types, user_name=name):
         for x, y, rel_type, x_name, y_name in row["rows"]:
             b.user(x, x_name)
             b.user(y, y_name)

@@ -104,6 +104,16 @@ def test_export_is_deterministic_and_independent_of_batch_size(store: GraphStore
     assert GraphSnapshot.load(big.save(tmp_path / "snap.npz")) == big
 
 
+def test_a_page_whose_end_nodes_are_all_of_no_exported_type_does_not_end_the_paging(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    _graph(store, tmp_path)
+    store.query("MATCH (i:Item {id: 10}), (s:Studio {name: 'syncopy'}) CREATE (i)-[:SEE_ALSO]->(s)")
+    store.query("MATCH (i:Item {id: 20}), (e:Entity {iri: 'http://e/nolan'}) CREATE (i)-[:SEE_ALSO]->(e)")
+    for size in (1, 50_000):  # item 10's page holds only the Studio (skipped); item 20's comes after it
+        assert _export(store, batch_size=size).edges[("Item", "SEE_ALSO", "Entity")].tolist() == [[1], [1]]
+
+
 def test_empty_graph(store: GraphStore) -> None:
     snap = export_snapshot(store)
     assert snap.node_keys == {} and snap.edges == {}

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from bench.leaderboard import LEADERBOARD, LeaderboardError
+from bench.leaderboard import LEADERBOARD
+from bench.readme import MarkerError, replace_block
 
-BEGIN, END = "<!-- leaderboard:begin -->", "<!-- leaderboard:end -->"
 COLUMNS = ("model", "library", "trials", "seeds", "valid NDCG@10", "test NDCG@10", "Recall@20", "Hit@10", "MRR@10")
 
 
@@ -116,18 +116,6 @@ def _notes(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def replace_block(text: str, block: str, where: str) -> str:
-    """``text`` with the part between the markers replaced by ``block``.
-
-    Raises:
-        LeaderboardError: The markers are missing or out of order.
-    """
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise LeaderboardError(f"{where}: needs {BEGIN} ... {END} (in that order)")
-    return text[: start + len(BEGIN)] + "\n" + block + text[end:]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leaderboard", type=Path, default=LEADERBOARD)
@@ -139,8 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     args.leaderboard.with_suffix(".md").write_text(block, encoding="utf-8")
     if not args.no_readme:
         try:
-            text = replace_block(args.readme.read_text(encoding="utf-8"), block, str(args.readme))
-        except LeaderboardError as e:
+            text = replace_block(args.readme.read_text(encoding="utf-8"), "leaderboard", block, str(args.readme))
+        except MarkerError as e:
             parser.exit(2, f"error: {e}\n")
         args.readme.write_text(text, encoding="utf-8")
     print(block)

@@ -1,8 +1,19 @@
-"""The per-stage Markdown table of :mod:`bench.scale` and its goal lines."""
+"""The per-stage Markdown table of :mod:`bench.scale` and its goal lines; into README.md from a result file.
+
+    python -m bench.scale_report bench/results/scale-DATE.json [--readme README.md]
+
+writes the table, with the run's provenance above it, between ``<!-- scale:begin -->`` and
+``<!-- scale:end -->`` in the README (``--no-readme``: print it only).
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+from pathlib import Path
 from typing import Any
+
+from bench.readme import MarkerError, replace_block
 
 
 def table(stages: dict[str, Any]) -> str:
@@ -87,3 +98,39 @@ def _sittings(stages: dict[str, Any]) -> list[str]:
             how += f" after {len(cut)} cut attempt(s) of {times} s"
         parts.append(how)
     return ["- sittings: " + "; ".join(parts)]
+
+
+def provenance(result: dict[str, Any], path: str) -> str:
+    """One line: which commit, machine, load, options and file the table comes from."""
+    p, o = result["provenance"], result["options"]
+    m, load = p["machine"], p.get("load_average_1min") or {}
+    dirty = ", tree dirty: " + ", ".join(p.get("dirty_files", [])) if p.get("dirty") else ""
+    hardware = f"GPU {m['gpu']}" if m.get("gpu") else f"{m['cores']} CPUs ({m['cpu']}), no GPU"
+    return (
+        f"Commit `{p['commit'][:7]}`{dirty}, {p['date'][:10]}, {hardware}, Neo4j heap {o['heap']} and page "
+        f"cache {o['pagecache']}, {o['threads']} torch threads, {len(result.get('sittings') or [1])} sitting(s), "
+        f"load average {load.get('before', '?')} at the start of the last and {load.get('after', '?')} at its "
+        f"end; [{path}]({path})."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale_report", description=__doc__.splitlines()[0])
+    parser.add_argument("result", type=Path, help="a result file of python -m bench.scale")
+    parser.add_argument("--readme", type=Path, default=Path("README.md"), help="file with the marked block")
+    parser.add_argument("--no-readme", action="store_true", help="print the block only")
+    args = parser.parse_args(argv)
+    result = json.loads(args.result.read_text(encoding="utf-8"))
+    block = provenance(result, args.result.as_posix()) + "\n\n" + table(result["stages"]) + "\n"
+    if not args.no_readme:
+        try:
+            text = replace_block(args.readme.read_text(encoding="utf-8"), "scale", block, str(args.readme))
+        except MarkerError as e:
+            parser.exit(2, f"error: {e}\n")
+        args.readme.write_text(text, encoding="utf-8")
+    print(block)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.scale import main, run_options
+from bench.scale_report import main as report_main
 from bench.scale_report import table
 from bench.scale_work import MANIFEST, WorkDir, forget_store, mark_store, store_is
 from bench.synth import CatalogueShape, load_catalogue, make_catalogue
@@ -145,3 +146,24 @@ def test_a_second_run_is_refused_and_leaves_the_running_one_alone(
         main(["--quick", "--resume", "--work-dir", str(tmp_path / "work")])
     assert stopped == []  # its server was not stopped
     assert not (tmp_path / "work").exists()  # nor its folder touched
+
+
+def test_the_readme_block_is_the_result_files_table_and_nothing_else_moves(tmp_path: Path) -> None:
+    train = {"seconds": 25.0, "client_peak_mib": 800.0, "server_peak_mib": 750.0}
+    provenance = {"commit": "abcdef1234", "dirty": False, "date": "2026-12-02T01:00:00+00:00"}
+    provenance |= {"machine": {"cpu": "AMD EPYC", "cores": 2, "gpu": None}}
+    provenance |= {"load_average_1min": {"before": 0.5, "after": 2.1}}
+    options = {"heap": "4g", "pagecache": "4g", "threads": "2"}
+    result = {"stages": _stages(train), "options": options, "provenance": provenance, "sittings": [{}, {}]}
+    (tmp_path / "r.json").write_text(json.dumps(result))
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- scale:begin -->\nold\n<!-- scale:end -->\nafter\n")
+    assert report_main([str(tmp_path / "r.json"), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith("# x\n<!-- scale:begin -->\nCommit `abcdef1`, 2026-12-02, 2 CPUs (AMD EPYC), no GPU")
+    assert "2 sitting(s), load average 0.5 at the start of the last and 2.1 at its end" in text
+    assert table(result["stages"]) in text and "old" not in text and text.endswith("<!-- scale:end -->\nafter\n")
+    readme.write_text("no markers\n")
+    with pytest.raises(SystemExit):
+        report_main([str(tmp_path / "r.json"), "--readme", str(readme)])
+    assert readme.read_text() == "no markers\n"

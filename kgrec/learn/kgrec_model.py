@@ -160,13 +160,19 @@ class KGRecModel(Recommender):
 
     def edge_messages(self) -> EdgeMessages:
         """What every edge carries in one full pass (see :mod:`kgrec.learn.messages`)."""
+        return self.embed_with_messages()[1]
+
+    def embed_with_messages(self) -> tuple[KGRecState, EdgeMessages]:
+        """:meth:`embed` without autograd and what every edge carried in that same pass: one pass where
+        serving needs both (at 10M interactions a pass takes about a minute)."""
         inputs: list[Tensor] = []
         with torch.no_grad():
-            self._embed(record=inputs)
+            state = self._embed(record=inputs)
             coef = self.prop.coefficients().cpu().numpy()
         sent = torch.stack(inputs).sum(0).cpu().numpy() if inputs else np.zeros((0, coef.shape[1]), np.float32)
         into = {t: tuple(a.cpu().numpy() for a in self.prop.edges_into(t)) for t in self.prop.into}
-        return EdgeMessages(self.prop.layers, dict(self.prop.offsets), sent, coef, into)  # type: ignore[arg-type]
+        messages = EdgeMessages(self.prop.layers, dict(self.prop.offsets), sent, coef, into)  # type: ignore[arg-type]
+        return state, messages
 
     def _embed(self, *, silent: Mapping[str, Tensor] | None = None, record: list[Tensor] | None = None) -> KGRecState:
         x = {t: e.weight for t, e in self.emb.items()}

@@ -52,8 +52,13 @@ class ModelScores:
         self.trained_items = np.zeros(len(self.item_keys), dtype=bool)
         self.trained_items[bundle.split.train[1]] = True
         self._rated_rows = _rated_rows(bundle.split)
-        with torch.no_grad():
-            self.state = self.model.embed()
+        self.messages: EdgeMessages | None = None
+        """Per-edge messages of kgrec's GNN (path support); ``None`` for the baselines."""
+        if isinstance(self.model, KGRecModel):  # one full pass gives both
+            self.state, self.messages = self.model.embed_with_messages()
+        else:
+            with torch.no_grad():
+                self.state = self.model.embed()
         schema = recorded_schema(snapshot.schema)
         self.users, self.items = schema.users, schema.items
         """The labels of users and items in the graph the model was trained on."""
@@ -72,8 +77,6 @@ class ModelScores:
         self.relation_types = sorted({t[1] for t in snapshot.edges} - {"RECOMMENDED"})
         """Relationship types the model was trained over (explanation paths use only these)."""
         self._unit = {t: _normalise(v) for t, v in self.vectors.items()}
-        self.messages: EdgeMessages | None = self.model.edge_messages() if isinstance(self.model, KGRecModel) else None
-        """Per-edge messages of kgrec's GNN (path support); ``None`` for the baselines."""
         self._stacked: dict[Node, int] | None = None
         self._tables: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
         self._kept = 0

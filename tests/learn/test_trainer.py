@@ -73,6 +73,17 @@ def test_softmax_training_learns_the_two_tastes() -> None:
     assert result.best_valid["ndcg@10"] > before + 0.1
 
 
+def test_the_pass_that_records_messages_gives_the_plain_pass_state() -> None:
+    model, _ = _model(TrainConfig(**SMALL, epochs=0))
+    model.eval()
+    state, messages = model.embed_with_messages()
+    with torch.no_grad():
+        plain = model.embed()
+    assert torch.equal(state.user, plain.user) and torch.equal(state.item, plain.item)
+    assert messages.sent.shape[1] == state.user.shape[1]
+    assert len(messages.sent) >= len(state.user) + len(state.item)  # every stacked node, users and items among them
+
+
 def _model(config: TrainConfig):
     snapshot, split = toy_snapshot(), toy_split()
     return build_model(config, split, training_graph(snapshot, split, config)), split

@@ -80,6 +80,7 @@ class ModelScores:
         self._stacked: dict[Node, int] | None = None
         self._tables: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
         self._kept = 0
+        self._row_keys: dict[str, list[Any]] = {}
 
     @classmethod
     def load(cls, path: Path | str) -> ModelScores:
@@ -217,7 +218,7 @@ class ModelScores:
         """The ``n`` users whose vectors are closest in cosine to ``vector``."""
         sims = self._unit[self.users] @ _normalise(vector[None])[0]
         top = np.argpartition(-sims, min(n, len(sims) - 1))[:n]
-        keys = list(self.rows[self.users])
+        keys = self.row_keys(self.users)
         return [keys[i] for i in top[np.argsort(-sims[top])]]
 
     def nearest_items(self, item: Any, k: int) -> list[tuple[Any, float]]:
@@ -228,8 +229,16 @@ class ModelScores:
         sims = self._unit[self.items] @ self._unit[self.items][row]
         sims[row] = -np.inf
         top = np.argsort(-sims)[:k]
-        keys = list(self.rows[self.items])
+        keys = self.row_keys(self.items)
         return [(keys[i], float(sims[i])) for i in top]
+
+    def row_keys(self, node_type: str) -> list[Any]:
+        """The keys of ``node_type`` in the order of its rows of :attr:`vectors` (made once: a request
+        must not list a million users again)."""
+        keys = self._row_keys.get(node_type)
+        if keys is None:
+            keys = self._row_keys[node_type] = list(self.rows[node_type])
+        return keys
 
     # -- masking (faithfulness) -----------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bench.leaderboard import LEADERBOARD
-from bench.readme import MarkerError, replace_block
+from bench.readme import add_arguments, publish
 
 COLUMNS = ("model", "library", "trials", "seeds", "valid NDCG@10", "test NDCG@10", "Recall@20", "Hit@10", "MRR@10")
 
@@ -119,19 +119,12 @@ def _notes(rows: list[dict[str, Any]]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leaderboard", type=Path, default=LEADERBOARD)
-    parser.add_argument("--readme", type=Path, default=Path("README.md"), help="file with the marked block")
-    parser.add_argument("--no-readme", action="store_true", help="write leaderboard.md only")
+    add_arguments(parser, "write leaderboard.md only")
     args = parser.parse_args(argv)
     rows = json.loads(args.leaderboard.read_text(encoding="utf-8"))
     block = render(rows)
     args.leaderboard.with_suffix(".md").write_text(block, encoding="utf-8")
-    if not args.no_readme:
-        try:
-            text = replace_block(args.readme.read_text(encoding="utf-8"), "leaderboard", block, str(args.readme))
-        except MarkerError as e:
-            parser.exit(2, f"error: {e}\n")
-        args.readme.write_text(text, encoding="utf-8")
-    print(block)
+    publish(parser, args, "leaderboard", block)
     return 0
 
 

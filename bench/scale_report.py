@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.readme import MarkerError, replace_block
+from bench.readme import add_arguments, publish
 
 
 def table(stages: dict[str, Any]) -> str:
@@ -117,18 +117,10 @@ def provenance(result: dict[str, Any], path: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale_report", description=__doc__.splitlines()[0])
     parser.add_argument("result", type=Path, help="a result file of python -m bench.scale")
-    parser.add_argument("--readme", type=Path, default=Path("README.md"), help="file with the marked block")
-    parser.add_argument("--no-readme", action="store_true", help="print the block only")
+    add_arguments(parser, "print the block only")
     args = parser.parse_args(argv)
     result = json.loads(args.result.read_text(encoding="utf-8"))
-    block = provenance(result, args.result.as_posix()) + "\n\n" + table(result["stages"]) + "\n"
-    if not args.no_readme:
-        try:
-            text = replace_block(args.readme.read_text(encoding="utf-8"), "scale", block, str(args.readme))
-        except MarkerError as e:
-            parser.exit(2, f"error: {e}\n")
-        args.readme.write_text(text, encoding="utf-8")
-    print(block)
+    publish(parser, args, "scale", provenance(result, args.result.as_posix()) + "\n\n" + table(result["stages"]) + "\n")
     return 0
 
 

@@ -136,7 +136,7 @@ class _BatchLoss(nn.Module):
 class DistributedTrainer(Trainer):
     """:class:`Trainer` on one rank of a process group (see the module's docstring).
 
-    Same arguments as :class:`Trainer`; ``on_epoch`` and the checkpoint are used on rank 0 only.
+    Same arguments as :class:`Trainer`; ``on_epoch``, ``on_batch`` and the checkpoint are used on rank 0 only.
     """
 
     def __init__(self, model: Recommender, split: Any, config: Any, **options: Any) -> None:
@@ -144,8 +144,8 @@ class DistributedTrainer(Trainer):
         if ctx is None:
             raise ConfigError("DistributedTrainer needs a process group (torchrun, or kgrec train --nproc N)")
         self.ctx = ctx
-        if ctx.rank != 0:
-            options["on_epoch"] = None
+        if ctx.rank != 0:  # rank 0 alone shows progress
+            options["on_epoch"] = options["on_batch"] = None
         super().__init__(model, split, config, **options)
         self.ddp = (
             DistributedDataParallel(_BatchLoss(self), find_unused_parameters=True, broadcast_buffers=False)

@@ -248,11 +248,7 @@ class GraphStore:
         """:meth:`read` for statements that return only numbers, text, booleans and lists of them (export
         pages): the values as the driver decoded them, without ``Record.data()``'s walk over every value
         (at 15M exported relationships that walk alone took minutes)."""
-        try:
-            records, _, _ = self._driver.execute_query(text, params, database_=self._db, routing_=RoutingControl.READ)
-        except (ServiceUnavailable, SessionExpired) as e:
-            raise GraphUnavailableError(f"lost the connection to Neo4j: {e}") from e
-        return [dict(r.items()) for r in records]
+        return [dict(r.items()) for r in self._records(text, RoutingControl.READ, **params)]
 
     def query(self, text: str, **params: Any) -> list[dict[str, Any]]:
         """Run a statement kgrec owns in a write transaction (the leader) and return plain dicts.
@@ -274,11 +270,14 @@ class GraphStore:
         return self._run(text, RoutingControl.READ, **params)
 
     def _run(self, text: str, routing: RoutingControl = RoutingControl.WRITE, /, **params: Any) -> list[dict[str, Any]]:
+        return [r.data() for r in self._records(text, routing, **params)]
+
+    def _records(self, text: str, routing: RoutingControl, /, **params: Any) -> list[neo4j.Record]:
         try:
             records, _, _ = self._driver.execute_query(text, params, database_=self._db, routing_=routing)
         except (ServiceUnavailable, SessionExpired) as e:
             raise GraphUnavailableError(f"lost the connection to Neo4j: {e}") from e
-        return [r.data() for r in records]
+        return records
 
     # -- vectors (modality features) ------------------------------------------------------------
 

@@ -30,7 +30,7 @@ def table(stages: dict[str, Any]) -> str:
         (
             "serve",
             f"`kgrec serve`: {s['requests']} explained top-10s ({s['errors']} errors); neighbourhood "
-            f"{s['neighbourhood_load_seconds']:.1f} s, serve RSS {mib(s['serve_rss_listening_mib'])} -> "
+            f"{s['neighbourhood_load_seconds']:.1f} s{_effects(s)}, serve RSS {mib(s['serve_rss_listening_mib'])} -> "
             f"{mib(s['serve_rss_ready_mib'])}",
             s,
         ),
@@ -126,3 +126,9 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def _effects(serve: dict[str, Any]) -> str:
+    """The masking effects' making time (results from before they were made at start have none)."""
+    seconds = serve.get("effects_seconds")
+    return "" if seconds is None else f", masking effects {seconds:.1f} s"

@@ -60,18 +60,18 @@ class Connection:
             return self._service
 
     def warm(self) -> None:
-        """Connect and read the neighbourhood explanation paths are found in (a server calls this at
-        start, in the background, so that the first requests do not wait for it)."""
+        """Connect, read the neighbourhood explanation paths are found in and make the masking effects (a
+        server calls this at start, in the background, so that the first requests do not wait for them)."""
         try:
-            self.service().neighbourhood.get()
+            self.service().prepare()
             log.info("explanation paths ready")
         except KgrecError as e:
             log.warning("could not prepare explanation paths yet (%s); the first request will", e)
 
     def ready(self) -> bool:
-        """Whether the neighbourhood is in memory (explanations answer without reading the graph first)."""
+        """Whether the neighbourhood and the masking effects are in memory (explanations wait for nothing)."""
         service = self._service
-        return service is not None and service.neighbourhood.loaded
+        return service is not None and service.ready
 
     def drop(self) -> None:
         """Forget the connection (after Neo4j went away); the next request reconnects."""

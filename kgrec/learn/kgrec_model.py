@@ -170,7 +170,7 @@ class KGRecModel(Recommender):
             state = self._embed(record=inputs)
             coef = self.prop.coefficients().cpu().numpy()
         sent = torch.stack(inputs).sum(0).cpu().numpy() if inputs else np.zeros((0, coef.shape[1]), np.float32)
-        into = {t: tuple(a.cpu().numpy() for a in self.prop.edges_into(t)) for t in self.prop.into}
+        into = {t: _narrow(*self.prop.edges_into(t)) for t in self.prop.into}
         messages = EdgeMessages(self.prop.layers, dict(self.prop.offsets), sent, coef, into)  # type: ignore[arg-type]
         return state, messages
 
@@ -369,3 +369,11 @@ def _combine(scores: Tensor, weights: Tensor | None) -> Tensor:
     if weights is None:
         return scores[..., 0]
     return (scores * weights).sum(-1)
+
+
+def _narrow(ptr: Tensor, src: Tensor, weight: Tensor, relation: Tensor) -> tuple[np.ndarray, ...]:
+    """An incoming-edge CSR as numpy, sources and relations as ``int32`` (half the memory of tens of
+    millions of edges; they index, nothing is computed with them)."""
+    narrow = np.int32 if src.numel() == 0 or int(src.max()) < 2**31 else np.int64
+    sources, relations = src.cpu().numpy().astype(narrow), relation.cpu().numpy().astype(np.int32)
+    return ptr.cpu().numpy(), sources, weight.cpu().numpy(), relations

@@ -31,27 +31,5 @@ class EdgeMessages:
     coef: np.ndarray
     """``(edge types, dim)``: attention times relation vector of each relation."""
     into: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
-    """Node type -> CSR of incoming edges: row pointers, stacked source rows, weights, relation indices."""
-
-    def direct(self, dst_type: str, dst_row: int, sources: np.ndarray) -> np.ndarray:
-        """``(len(sources), dim)``: what each source sends straight into one node (see the module).
-
-        Args:
-            dst_type: The receiving node's type.
-            dst_row: Its row within its type.
-            sources: Stacked rows of the senders; ``-1`` for a node the model does not hold (zero row).
-        """
-        sources = np.asarray(sources, dtype=np.int64)
-        out = np.zeros((len(sources), self.coef.shape[1]), dtype=np.float32)
-        if dst_type not in self.into or not len(sources):
-            return out
-        ptr, src, weight, relation = self.into[dst_type]
-        lo, hi = ptr[dst_row], ptr[dst_row + 1]
-        edge_src = src[lo:hi]
-        by_id = np.argsort(sources, kind="stable")
-        at = np.searchsorted(sources[by_id], edge_src).clip(max=len(sources) - 1)
-        hit = np.flatnonzero(sources[by_id][at] == edge_src)  # edges from a wanted source (first of repeats)
-        np.add.at(out, by_id[at[hit]], weight[lo + hit, None] * self.coef[relation[lo + hit]])
-        known = sources >= 0
-        out[known] *= self.sent[sources[known]] / (self.layers + 1)
-        return out
+    """Node type -> CSR of incoming edges: row pointers, stacked source rows, weights, relation indices
+    (sources and relations ``int32`` where they fit)."""

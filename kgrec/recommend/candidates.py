@@ -137,16 +137,14 @@ class Search:
         self.interaction = self.hood.interaction
         self._friend_of: tuple[Start, list[tuple[Any, str, bool]], np.ndarray] | None = None
 
-    def via(self, start: Start, wanted: np.ndarray, targets: np.ndarray) -> Via:
-        """Pairs (middle node among ``wanted``, start film next to it); also (near user who has one of
-        the items ``targets`` (nodes), start film they have too)."""
+    def via(self, start: Start, targets: np.ndarray) -> Via:
+        """Pairs (node next to a start film, that film); also (near user who has one of the items
+        ``targets`` (nodes), start film they have too)."""
         hood = self.hood
         known = np.flatnonzero(start.nodes >= 0)
         src = start.nodes[known]
         edges = ranges(hood.edge_ptr[src], hood.edge_ptr[src + 1])
         owner = np.repeat(np.arange(len(src)), hood.edge_ptr[src + 1] - hood.edge_ptr[src])
-        keep = lookup(wanted, hood.edge_next[edges])[1]  # ``wanted`` is sorted
-        edges, owner = edges[keep], owner[keep]
         mids, positions, links = [hood.edge_next[edges]], [known[owner]], [edges]
         if len(targets) and len(start.near_nodes):
             near, position = self._near_pairs(start, targets)
@@ -210,29 +208,31 @@ class Search:
 
     def four(self, start: Start, via: Via, item: Any, target: int) -> list[Candidate]:
         """Four hops start film -- m1 -- m2 -- item over the knowledge graph (at most ``FOUR_HOP_BUDGET``
-        (m2, m1) pairs looked at)."""
+        (m2, m1) pairs looked at, in the order of the item's hops and then of m2's)."""
         hood = self.hood
-        share, found, looked = dict(zip(start.rated, self.start_array(start, item).tolist())), [], 0
-        share = {k: v for k, v in share.items() if np.isfinite(v)}
-        for end in hood.hops[target]:
-            m2 = end.node
-            for inner in hood.hops[m2]:
-                m1 = inner.node
-                looked += 1
-                if m1 == target or m1 not in via.mids or looked > FOUR_HOP_BUDGET:
-                    continue
-                for s, hop in via.by_mid(m1):
-                    if s in share and hood.id_of(hood.schema.items, s) != m2:
-                        found.append(
-                            Candidate(share.get(s, 0.0), s, hop, (m1, m2), _reverse(end, target), _reverse(inner, m2))
-                        )
-        if not found:
+        share = self.start_array(start, item)
+        ends = hood.edges(target)
+        lo, hi = hood.edge_ptr[hood.edge_next[ends]], hood.edge_ptr[hood.edge_next[ends] + 1]
+        inner = ranges(lo, hi)[:FOUR_HOP_BUDGET]  # m2 -> m1
+        end = np.repeat(ends, hi - lo)[: len(inner)]  # item -> m2
+        m1 = hood.edge_next[inner]
+        at, keep = lookup(via.unique, m1)
+        keep &= m1 != target
+        inner, end, at = inner[keep], end[keep], at[keep]
+        pair, owner = ranges(via.ptr[at], via.ptr[at + 1]), np.repeat(np.arange(len(at)), np.diff(via.ptr)[at])
+        position, m2 = via.position[pair], hood.edge_next[end[owner]]
+        usable = np.isfinite(share[position]) & (start.nodes[position] != m2)  # no loop through the start film
+        usable &= via.edge[pair] >= 0  # knowledge hops only (not a near user's rating)
+        pair, owner, m2 = pair[usable], owner[usable], m2[usable]
+        if not len(pair):
             return []
-        m2s = sorted({c.middle[1] for c in found})
-        by_m2 = dict(zip(m2s, self.mid_support(start, item, np.asarray(m2s, dtype=np.int64)).tolist()))
+        m2s = np.unique(m2)
+        total = share[via.position[pair]] + self.mid_support(start, item, m2s)[np.searchsorted(m2s, m2)]
+        edges = zip(pair.tolist(), inner[owner].tolist(), end[owner].tolist(), m2.tolist(), total.tolist())
+        table = self.table
         return [
-            Candidate(c.support + by_m2[c.middle[1]], c.start, c.start_hop, c.middle, c.end_hop, c.inner_hop)
-            for c in found
+            Candidate(support, *via.option(p), (int(via.mid[p]), mid2), table.hop(e2, target), table.hop(e1, mid2))
+            for p, e1, e2, mid2, support in edges
         ]
 
     def social(self, start: Start, item: Any, target: int) -> list[Candidate]:
@@ -309,7 +309,3 @@ def _first_best(value: np.ndarray, begin: np.ndarray) -> np.ndarray:
     hit = np.flatnonzero(value == top)
     return hit[np.searchsorted(hit, begin)]
 
-
-def _reverse(hop: Hop, origin: int) -> Hop:
-    """``hop`` (seen from ``origin``) as seen from its other end, pointing back at ``origin``."""
-    return Hop(origin, hop.rel_type, not hop.forward)

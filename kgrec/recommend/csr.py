@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["join", "lookup", "ranges", "runs", "scatter_add", "slices"]
+__all__ = ["BySender", "join", "lookup", "ranges", "runs", "scatter_add", "slices", "sum_by_key"]
 
 
 def slices(ptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -41,6 +41,20 @@ def runs(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
 
 
+DENSE = 1 << 22
+"""Largest key space :func:`sum_by_key` counts in a dense table (else it sorts the keys)."""
+
+
+def sum_by_key(keys: np.ndarray, weights: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``keys`` (sorted; each in ``0..space-1``) and the sum of the ``weights`` of each, added
+    in array order."""
+    if space > DENSE:
+        found, inverse = np.unique(keys, return_inverse=True)
+        return found, np.bincount(inverse, weights=weights, minlength=len(found))
+    found = np.flatnonzero(np.bincount(keys, minlength=space))
+    return found, np.bincount(keys, weights=weights, minlength=space)[found]
+
+
 def scatter_add(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
     """``out[index] += values`` where ``index`` may repeat (faster than ``np.add.at``)."""
     if not len(index):
@@ -49,3 +63,48 @@ def scatter_add(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
     index = index[order]
     first = runs(index)
     out[index[first]] += np.add.reduceat(values[order], first, axis=0)
+
+
+class BySender:
+    """The entries of CSR rows grouped by their sender, made on demand and kept for the rows asked for
+    last (``budget`` entries in all): a popular item's hundreds of thousands of incoming edges are sorted
+    once, and each later question about a few of its senders costs a binary search.
+
+    Args:
+        ptr: Row pointers.
+        src: Each entry's sender.
+        budget: Entries kept, at most (default: ``4_000_000``).
+    """
+
+    def __init__(self, ptr: np.ndarray, src: np.ndarray, budget: int = 4_000_000) -> None:
+        self.ptr, self.src, self.budget = ptr, src, budget
+        self._rows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._kept = 0
+
+    def row(self, row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row ``row``'s distinct senders (sorted), where each one's entries begin and end
+        (``len(senders) + 1`` bounds) and its entries grouped by sender (each group in row order)."""
+        found = self._rows.get(row)
+        if found is None:
+            lo, hi = int(self.ptr[row]), int(self.ptr[row + 1])
+            order = np.argsort(self.src[lo:hi], kind="stable")
+            sorted_src = self.src[lo:hi][order]
+            first = runs(sorted_src)
+            if self._kept + hi - lo > self.budget:
+                self._rows, self._kept = {}, 0
+            found = self._rows[row] = (sorted_src[first], np.append(first, hi - lo), lo + order)
+            self._kept += hi - lo
+        return found
+
+    def find(self, row: int, senders: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The entries of row ``row`` from each of ``senders`` (in their order, each group in row order),
+        how many each sender has (``0``: none) and where each one's group begins in the first array."""
+        known, bounds, entries = self.row(row)
+        if not len(known):  # a row without entries
+            nothing = np.zeros(len(senders), dtype=np.int64)
+            return entries, nothing, nothing
+        at, hit = lookup(known, senders)
+        lo = bounds[at]
+        many = np.where(hit, bounds[at + 1] - lo, 0)
+        begin = np.cumsum(many) - many
+        return entries[ranges(lo, lo + many)], many, begin

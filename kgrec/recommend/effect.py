@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from kgrec.recommend.csr import BySender
 from kgrec.recommend.layers import Pair
 from kgrec.recommend.model import ModelScores, Node
 from kgrec.recommend.two_layers import user_drops
@@ -62,8 +63,10 @@ class MaskingEffect:
         self.coef = msg.coef.astype(np.float64)
         self.in_ptr = _ptr(dst, self.n)  # edges are grouped by destination
         self.in_src, self.in_weight, self.in_rel = src, weight, rel
+        self.by_sender = BySender(self.in_ptr, self.in_src)
+        """The incoming edges of the nodes asked about last, grouped by sender."""
         by_src = np.argsort(src, kind="stable")
-        self.out_ptr, self.out_dst = _ptr(src[by_src], self.n), dst[by_src]
+        self.out_ptr, self.out_dst = _ptr(src[by_src], self.n), dst[by_src].astype(src.dtype)
         self.out_weight, self.out_rel = weight[by_src], rel[by_src]
         self.final = sum(layers[1:], layers[0]) / (self.L + 1)
         self.state = state = scores.state
@@ -157,14 +160,15 @@ def _incoming(fx: MaskingEffect, t: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _edges(msg: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every edge as stacked (destination, source, weight, relation), grouped by destination."""
+    """Every edge as stacked (destination, source, weight, relation), grouped by destination; in the
+    messages' types (``int32`` sources and relations, ``float32`` weights: exact in ``float64`` sums)."""
     parts = []
     for t, (ptr, src, weight, rel) in msg.into.items():
         dst = msg.offsets[t] + np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
         parts.append((dst, src, weight, rel))
     dst, src, weight, rel = (np.concatenate([p[j] for p in parts]) for j in range(4))
     order = np.argsort(dst, kind="stable")
-    return dst[order], src[order].astype(np.int64), weight[order].astype(np.float64), rel[order].astype(np.int64)
+    return dst[order], src[order], weight[order], rel[order]
 
 
 def _ptr(sorted_rows: np.ndarray, n: int) -> np.ndarray:

@@ -130,9 +130,15 @@ class PathFinder:
         else:
             vector = user_vector
             sent = self._item_vectors(keys) / max(len(keys), 1)
-        near = [k for k in self.scores.nearest_users(vector, self.neighbours + 1) if k != user][: self.neighbours]
+        near = self.near_users(user, vector)
         step = Step(hood.schema.users, user, f"user {user}", hood.interaction, True)
         return self._paths(hood, make_start(hood, step, starts, vector, sent, near), items, cold)
+
+    def near_users(self, user: Any, vector: np.ndarray | None = None) -> list[Any]:
+        """The users nearest to ``user`` (by ``vector``, else by the model's vector of a known user) that
+        collaborative paths may go through."""
+        vector = self.scores.user_vector(user) if vector is None else vector
+        return [k for k in self.scores.nearest_users(vector, self.neighbours + 1) if k != user][: self.neighbours]
 
     def for_liked(self, liked: list[Any], items: list[Any], user_vector: np.ndarray, cold: set[Any]) -> dict:
         """Top paths from a user known only by ``liked`` items (paths start at a liked item)."""
@@ -145,7 +151,7 @@ class PathFinder:
         search = Search(self.scores, self._nodes(hood), self.per_item)
         targets = {item: hood.id_of(hood.schema.items, item) for item in items}
         found = np.array([t for t in targets.values() if t is not None], dtype=np.int64)
-        via = search.via(start, hood.around(found.tolist()), found)
+        via = search.via(start, found)
         exact = self.effects.exact(start)
         contests: dict[Any, Contest] = {}
         for item, target in targets.items():
@@ -154,8 +160,7 @@ class PathFinder:
                 continue
             paths = search.three(start, via, item, target) + search.social(start, item, target)
             if not any(not c.social for c in paths):
-                two_away = hood.around(hood.around([target]).tolist())
-                paths += search.four(start, search.via(start, two_away, found[:0]), item, target)
+                paths += search.four(start, via, item, target)
             contests[item] = contest(self, hood, start, item, paths, item in cold, exact)
         return first_reasons(self, hood, start, contests, cold, self.effects)
 

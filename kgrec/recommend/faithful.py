@@ -30,6 +30,9 @@ through another of the people it counts than its candidate did, so such winners 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -42,6 +45,8 @@ from kgrec.recommend.nodes import SPECIFIC, UNNAMED
 from kgrec.recommend.results import Path
 
 __all__ = ["COMPARABLE", "CONTENDERS", "RIVALS", "Contest", "Effects", "arrange", "choose_first", "contest"]
+
+log = logging.getLogger(__name__)
 
 CONTENDERS = 4
 """Specific knowledge paths (best-supported first) whose effect is computed."""
@@ -129,15 +134,32 @@ class Effects:
         self.scores = scores
         self._effects: MaskingEffect | None = None
         self._tried = False
+        self._lock = threading.Lock()
+
+    @property
+    def ready(self) -> bool:
+        """Whether they are made (or known not to exist)."""
+        return self._tried or self.scores is None or self.scores.messages is None
+
+    def prepare(self) -> bool:
+        """Make them now, once (concurrent answers wait for it; a server does it at start, as re-building
+        the layers takes a while on a large graph); whether there are any."""
+        if self.scores is None or self.scores.messages is None:
+            return False
+        with self._lock:
+            if not self._tried:
+                began = time.perf_counter()
+                self._effects, self._tried = MaskingEffect.of(self.scores), True
+                made = "made" if self._effects else "none"
+                log.info("masking effects: %s in %.1f s", made, time.perf_counter() - began)
+        return self._effects is not None
 
     def exact(self, start: Start) -> bool:
         """Whether exact local masking effects exist for this user (not for a user folded in, a baseline
         model, a decoder that is not linear in the graph vectors)."""
-        if start.step is None or self.scores is None or self.scores.messages is None:
+        if start.step is None or self.scores is None:
             return False
-        if self._effects is None and not self._tried:
-            self._tried, self._effects = True, MaskingEffect.of(self.scores)
-        return self._effects is not None and self.scores.has_user(start.step.key)
+        return self.prepare() and self.scores.has_user(start.step.key)
 
     def measure(self, start: Start, items: list[Any], nodes: list[list[list[Node]]]) -> list[list[float] | None]:
         """Per item, the masking effect of each contender's middle nodes (``None``: no effects)."""

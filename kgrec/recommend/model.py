@@ -23,15 +23,16 @@ from kgrec.errors import NotFoundError, NotTrainedError
 from kgrec.learn.bundle import Bundle, load_bundle
 from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.messages import EdgeMessages
-from kgrec.recommend.csr import lookup, runs
+from kgrec.recommend.csr import BySender
 from kgrec.schema import GraphSchema, recorded_schema
 
 log = logging.getLogger(__name__)
 
 Node = tuple[str, Any]
 """A node as (primary label, key)."""
-INCOMING = 100_000
-"""Senders (one ``dim``-vector each) :meth:`ModelScores.direct_rows` keeps, summed per receiving node, at most."""
+INCOMING = 4_000_000
+"""Incoming edges :meth:`ModelScores.direct_rows` keeps grouped by sender (the receiving nodes asked about
+last), at most."""
 
 
 class ModelScores:
@@ -77,9 +78,7 @@ class ModelScores:
         self.relation_types = sorted({t[1] for t in snapshot.edges} - {"RECOMMENDED"})
         """Relationship types the model was trained over (explanation paths use only these)."""
         self._unit = {t: _normalise(v) for t, v in self.vectors.items()}
-        self._stacked: dict[Node, int] | None = None
-        self._tables: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
-        self._kept = 0
+        self._senders: dict[str, BySender] = {}
         self._row_keys: dict[str, list[Any]] = {}
 
     @classmethod
@@ -124,7 +123,10 @@ class ModelScores:
     def rated_in_split(self, user: Any) -> set[Any]:
         """The items the training data had ``user`` rate (train, validation and test alike)."""
         row = self.user_index.get(user)
-        return set() if row is None else {self.item_keys[i] for i in self._rated_rows.get(row, ())}
+        if row is None:
+            return set()
+        ptr, items = self._rated_rows
+        return {self.item_keys[i] for i in items[ptr[row] : ptr[row + 1]].tolist()}
 
     def fold_in_vector(self, liked: list[Any]) -> np.ndarray:
         """A new user's vector: the mean of the liked items' final vectors."""
@@ -164,13 +166,12 @@ class ModelScores:
         """
         if self.messages is None:
             return None
-        stacked = self._stacked_rows()
-        return self.direct_rows(dst, np.fromiter((stacked.get(n, -1) for n in sources), np.int64, len(sources)))
+        return self.direct_rows(dst, self.stacked_rows(sources))
 
     def direct_rows(self, dst: Node, sources: np.ndarray) -> np.ndarray | None:
         """:meth:`direct_messages` of distinct senders given by their rows in the GNN's stacked order (``-1``:
-        a node the model lacks, a zero row), from ``dst``'s incoming edges summed per sender (kept for the
-        nodes asked for last, ``INCOMING`` senders in all)."""
+        a node the model lacks, a zero row), from ``dst``'s incoming edges from them, summed per sender in
+        edge order (only those edges are read: a popular item has hundreds of thousands)."""
         msg = self.messages
         if msg is None:
             return None
@@ -178,37 +179,31 @@ class ModelScores:
         row = self.rows.get(dst[0], {}).get(dst[1])
         if row is None or dst[0] not in msg.into:
             return out
-        senders, summed = self._incoming(dst[0], row)
-        at, hit = lookup(senders, sources)
-        out[hit] = summed[at[hit]]
+        _, _, weight, relation = msg.into[dst[0]]
+        edges, many, begin = self._by_sender(dst[0]).find(row, sources)
+        hit = many > 0
+        if hit.any():
+            values = weight[edges, None] * msg.coef[relation[edges]]
+            out[hit] = np.add.reduceat(values, begin[hit], axis=0)
         known = sources >= 0
         out[known] *= msg.sent[sources[known]] / (msg.layers + 1)
         return out
 
-    def _incoming(self, label: str, row: int) -> tuple[np.ndarray, np.ndarray]:
-        """The senders into node ``row`` of ``label`` (stacked rows, sorted) and what each sends per unit of
-        its vector: its edges' weights times their relations' coefficients, summed in edge order."""
-        found = self._tables.get((label, row))
+    def _by_sender(self, label: str) -> BySender:
+        """The incoming edges of ``label``'s nodes grouped by sender (made once per label)."""
+        found = self._senders.get(label)
         if found is None:
-            ptr, src, weight, relation = self.messages.into[label]  # type: ignore[union-attr]
-            lo, hi = ptr[row], ptr[row + 1]
-            order = np.argsort(src[lo:hi], kind="stable")
-            senders = src[lo:hi][order]
-            values = (weight[lo:hi, None] * self.messages.coef[relation[lo:hi]])[order]  # type: ignore[union-attr]
-            first = runs(senders)
-            summed = np.add.reduceat(values, first, axis=0) if len(senders) else values
-            if self._kept + len(first) > INCOMING:
-                self._tables, self._kept = {}, 0
-            found = self._tables[label, row] = senders[first], summed
-            self._kept += len(first)
+            ptr, src, _, _ = self.messages.into[label]  # type: ignore[union-attr]
+            found = self._senders[label] = BySender(ptr, src, INCOMING)
         return found
 
-    def _stacked_rows(self) -> dict[Node, int]:
-        """(label, key) -> row in the GNN's stacked propagation order (built once)."""
-        if self._stacked is None:
-            offsets = self.messages.offsets if self.messages else {}
-            self._stacked = {(t, k): offsets[t] + r for t, by_key in self.rows.items() for k, r in by_key.items()}
-        return self._stacked
+    def stacked_rows(self, nodes: list[Node]) -> np.ndarray:
+        """The rows of ``nodes`` in the GNN's stacked propagation order (``-1``: a node the model lacks)."""
+        offsets = self.messages.offsets if self.messages else {}
+        found = (
+            offsets[t] + r if t in offsets and (r := self.rows.get(t, {}).get(k)) is not None else -1 for t, k in nodes
+        )
+        return np.fromiter(found, np.int64, len(nodes))
 
     def user_vector(self, user: Any) -> np.ndarray:
         """The final vector of a known user."""
@@ -216,10 +211,11 @@ class ModelScores:
 
     def nearest_users(self, vector: np.ndarray, n: int) -> list[Any]:
         """The ``n`` users whose vectors are closest in cosine to ``vector``."""
-        sims = self._unit[self.users] @ _normalise(vector[None])[0]
-        top = np.argpartition(-sims, min(n, len(sims) - 1))[:n]
+        unit = torch.from_numpy(self._unit[self.users])  # torch: both cores, and a partial sort
+        sims = unit @ torch.from_numpy(_normalise(vector[None].astype(np.float32))[0])
+        top = torch.topk(sims, min(n, len(sims))).indices.numpy()
         keys = self.row_keys(self.users)
-        return [keys[i] for i in top[np.argsort(-sims[top])]]
+        return [keys[i] for i in top]
 
     def nearest_items(self, item: Any, k: int) -> list[tuple[Any, float]]:
         """The ``k`` items closest to ``item`` in cosine over the final (fused) vectors."""
@@ -263,12 +259,15 @@ class ModelScores:
         return float(score[0])
 
 
-def _rated_rows(split: Any) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {}
-    for part in (split.train, split.valid, split.test, split.cold_test):
-        for u, i in zip(*np.asarray(part, dtype=np.int64)):
-            out.setdefault(int(u), []).append(int(i))
-    return out
+def _rated_rows(split: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Every user's items in the split (train, validation and test alike) as CSR over user rows: arrays,
+    not a million lists."""
+    every = (split.train, split.valid, split.test, split.cold_test)
+    parts = [np.asarray(p, dtype=np.int64).reshape(2, -1) for p in every]
+    users, items = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    order = np.argsort(users, kind="stable")
+    ptr = np.searchsorted(users[order], np.arange(len(split.user_keys) + 1))
+    return ptr, items[order].astype(np.int32)
 
 
 def _normalise(v: np.ndarray) -> np.ndarray:

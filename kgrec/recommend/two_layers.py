@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kgrec.recommend.csr import join, lookup, ranges, runs, scatter_add, slices
+from kgrec.recommend.csr import join, lookup, ranges, runs, scatter_add, sum_by_key
 
 if TYPE_CHECKING:
     from kgrec.recommend.effect import MaskingEffect
@@ -92,15 +92,15 @@ def _reached(fx: MaskingEffect, nodes: np.ndarray, need: np.ndarray, width: int,
     """Per needed (node, target) pair, what the node's silence takes from the target's layer sum over the
     edges between them, in both layers: ``c(w -> t) * (h_0[w] + h_1[w])``."""
     lost = np.zeros((len(need), fx.h[0].shape[1]))
-    edges, target = slices(fx.in_ptr, at)
-    d, silenced = lookup(nodes, fx.in_src[edges])
-    p, needed = lookup(need, d * width + target)
-    keep = silenced & needed
+    found = [fx.by_sender.find(int(t), nodes) for t in at]  # the edges from silenced nodes into each target
+    edges = np.concatenate([f[0] for f in found])
+    d = np.concatenate([np.repeat(np.arange(len(nodes)), f[1]) for f in found])
+    target = np.repeat(np.arange(len(at)), [len(f[0]) for f in found])
+    p, keep = lookup(need, d * width + target)
     if not keep.any():
         return lost
     size = len(fx.coef)
-    key, inverse = np.unique(p[keep] * size + fx.in_rel[edges[keep]], return_inverse=True)
-    total = np.bincount(inverse, weights=fx.in_weight[edges[keep]])
+    key, total = sum_by_key(p[keep] * size + fx.in_rel[edges[keep]], fx.in_weight[edges[keep]], len(need) * size)
     row, r = key // size, key % size
     values = total[:, None] * fx.coef[r]
     first = runs(row)
@@ -112,35 +112,62 @@ def _reached(fx: MaskingEffect, nodes: np.ndarray, need: np.ndarray, width: int,
 
 def _entries(fx: MaskingEffect, nodes: np.ndarray, need: np.ndarray, width: int, at: np.ndarray) -> _Passed:
     """Layer 2's entries of the needed (node, target) pairs: each silenced node's edges to a neighbour that
-    has an edge into the target."""
-    edges, target = slices(fx.in_ptr, at)
-    senders = np.unique(fx.in_src[edges])  # the targets' neighbours, numbered 0..S-1 below
-    into = target * len(senders) + np.searchsorted(senders, fx.in_src[edges])  # (target, neighbour)
-    order = np.argsort(into, kind="stable")
-    count = np.bincount(into, minlength=width * len(senders))
-    begin = np.cumsum(count) - count  # the edges of each (target, neighbour) among ``edges[order]``
-    out, owner = slices(fx.out_ptr, nodes)
-    via, keep = lookup(senders, fx.out_dst[out])  # only neighbours with an edge into some target pass on
-    out, owner, via = out[keep], owner[keep], via[keep]
-    ptr = np.searchsorted(need // width, np.arange(len(nodes) + 1))  # the needed pairs of each node
-    lo, hi = ptr[owner], ptr[owner + 1]
-    pair = ranges(lo, hi)  # each entry once per target its node is needed for
-    entry = np.repeat(np.arange(len(out)), hi - lo)
-    cell = need[pair] % width * len(senders) + via[entry]
-    start, many = begin[cell], count[cell]
-    second = edges[order[ranges(start, start + many)]]
-    first, pair = np.repeat(out[entry], many), np.repeat(pair, many)
+    has an edge into the target. Per pair, the shorter list is searched in the longer one: the node's
+    out-edges among the target's senders, or the target's senders among the node's out-edges (a hub's
+    tens of thousands of edges are not read for a user with ten)."""
+    node, target = need // width, need % width
+    lo, hi = fx.out_ptr[nodes[node]], fx.out_ptr[nodes[node] + 1]
+    senders = [len(fx.by_sender.row(int(at[q]))[0]) for q in range(width)]
+    small = hi - lo <= np.asarray(senders)[target]
+    parts = [_from_out_edges(fx, np.flatnonzero(small), lo, hi, target, at)]
+    parts += [_from_senders(fx, int(p), int(lo[p]), int(hi[p]), int(at[target[p]])) for p in np.flatnonzero(~small)]
+    pair, first, second = (np.concatenate([part[j] for part in parts]) for j in range(3))
     return _Passed(
         width,
         pair,
-        need[pair] // width,
-        need[pair] % width,
+        node[pair],
+        target[pair],
         fx.out_dst[first],
         fx.out_rel[first],
-        fx.out_weight[first],
+        fx.out_weight[first].astype(np.float64),
         fx.in_rel[second],
-        fx.in_weight[second],
+        fx.in_weight[second].astype(np.float64),
     )
+
+
+Entries = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Layer 2's entries as (needed pair, the node's out-edge to the neighbour, the neighbour's edge into the target)."""
+
+
+def _from_out_edges(
+    fx: MaskingEffect, pairs: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.ndarray, at: np.ndarray
+) -> Entries:
+    """The entries of ``pairs``, each out-edge of the pair's node looked up among its target's senders."""
+    found: list[Entries] = [(np.zeros(0, dtype=np.int64),) * 3]
+    by_target = pairs[np.argsort(target[pairs], kind="stable")]
+    bounds = np.searchsorted(target[by_target], np.arange(len(at) + 1))
+    for q in np.flatnonzero(np.diff(bounds)).tolist():
+        mine = by_target[bounds[q] : bounds[q + 1]]
+        out, owner = ranges(lo[mine], hi[mine]), np.repeat(mine, hi[mine] - lo[mine])
+        second, many, _ = fx.by_sender.find(int(at[q]), fx.out_dst[out])  # neighbour -> target
+        found.append((np.repeat(owner, many), np.repeat(out, many), second))
+    return tuple(np.concatenate([f[j] for f in found]) for j in range(3))  # type: ignore[return-value]
+
+
+def _from_senders(fx: MaskingEffect, pair: int, lo: int, hi: int, target: int) -> Entries:
+    """The entries of one pair, each sender into its target looked up among the node's out-edges (sorted
+    by neighbour within a node)."""
+    senders, bounds, edges = fx.by_sender.row(target)
+    dst = fx.out_dst[lo:hi]
+    first, last = np.searchsorted(dst, senders, "left"), np.searchsorted(dst, senders, "right")
+    hit = np.flatnonzero(last > first)
+    outs, ins = last[hit] - first[hit], bounds[hit + 1] - bounds[hit]  # every out-edge with every in-edge
+    count = outs * ins
+    k = np.repeat(np.arange(len(hit)), count)
+    step = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    out = lo + first[hit][k] + step // ins[k]
+    second = edges[bounds[hit][k] + step % ins[k]]
+    return np.full(len(out), pair, dtype=np.int64), out, second
 
 
 def _passed(fx: MaskingEffect, lost: np.ndarray, passed: _Passed, nodes: np.ndarray, need: np.ndarray) -> None:
@@ -149,8 +176,8 @@ def _passed(fx: MaskingEffect, lost: np.ndarray, passed: _Passed, nodes: np.ndar
     if not len(passed.pair):
         return
     size = len(fx.coef)
-    key, inverse = np.unique((passed.pair * size + passed.rel1) * size + passed.rel2, return_inverse=True)
-    total = np.bincount(inverse, weights=passed.weight1 * passed.weight2)
+    keys = (passed.pair * size + passed.rel1) * size + passed.rel2
+    key, total = sum_by_key(keys, passed.weight1 * passed.weight2, (passed.pair.max() + 1) * size * size)
     row, r1, r2 = key // (size * size), key // size % size, key % size
     values = total[:, None] * fx.coef[r1] * fx.coef[r2]
     first = runs(row)

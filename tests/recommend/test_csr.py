@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from kgrec.recommend import csr
 from kgrec.recommend.csr import BySender
 
 
@@ -20,3 +22,14 @@ def test_by_sender_finds_each_senders_entries_in_row_order() -> None:
             expected = [e for e in row_entries if src[e] == sender]
             assert entries[begin[j] : begin[j] + many[j]].tolist() == expected
         assert len(entries) == many.sum()
+
+
+def test_sums_by_key_are_the_same_from_the_dense_table_and_from_sorting(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(9)
+    keys, weights = rng.integers(0, 50, size=400), rng.standard_normal(400)
+    expected = {k: sum(w for kk, w in zip(keys.tolist(), weights.tolist()) if kk == k) for k in set(keys.tolist())}
+    for dense in (1 << 22, 10):  # the table, then sorting (a key space above DENSE)
+        monkeypatch.setattr(csr, "DENSE", dense)
+        found, totals = csr.sum_by_key(keys, weights, 50)
+        assert found.tolist() == sorted(expected)
+        assert totals == pytest.approx([expected[k] for k in sorted(expected)])

@@ -56,7 +56,10 @@ class MaskingEffect:
     def __init__(self, scores: ModelScores, layers: list[np.ndarray]) -> None:
         msg = scores.messages
         assert msg is not None
-        self.scores, self.h, self.L = scores, layers, msg.layers
+        self.scores, self.L = scores, msg.layers
+        self.h = layers[: msg.layers]
+        """Layers ``0..L-1``: what silenced nodes would have sent (the last layer only adds up into the final
+        vectors, which are the model's own: :meth:`final`)."""
         self.offsets = dict(msg.offsets)
         self.n = layers[0].shape[0]
         dst, src, weight, rel = _edges(msg, self.n)
@@ -68,7 +71,7 @@ class MaskingEffect:
         by_src = np.argsort(src, kind="stable")
         self.out_ptr, self.out_dst = _ptr(src[by_src], self.n), dst[by_src].astype(src.dtype)
         self.out_weight, self.out_rel = weight[by_src], rel[by_src]
-        self.final = sum(layers[1:], layers[0]) / (self.L + 1)
+        self._final = {t: v.detach().numpy() for t, v in scores.state.nodes.items() if t in self.offsets}
         self.state = state = scores.state
         self.weights = None if state.weights is None else state.weights.detach().numpy().astype(np.float64)
         self.content = [z.detach().numpy() for z in state.content]
@@ -103,6 +106,15 @@ class MaskingEffect:
             log.warning("no masking effects for %s: re-built layers differ from the model's vectors", scores.name)
             return None
         return cls(scores, layers)
+
+    def final(self, rows: np.ndarray) -> np.ndarray:
+        """The model's final vectors of the stacked ``rows`` (users and items: the targets)."""
+        out = np.zeros((len(rows), self.h[0].shape[1]), dtype=np.float32)
+        for t, vectors in self._final.items():
+            at = self.offsets[t]
+            hit = (rows >= at) & (rows < at + len(vectors))
+            out[hit] = vectors[rows[hit] - at]
+        return out
 
     def rows(self, nodes: list[Node]) -> np.ndarray:
         """Stacked rows of ``nodes`` (those the model lacks left out)."""

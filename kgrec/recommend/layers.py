@@ -32,7 +32,7 @@ class Pair:
             self.reach[k] = nodes = np.union1d(nodes, _around(fx, nodes))
         weight, content = fx.decoder(np.array([item_row]))
         self.graph_weight, self.content = float(weight[0]), content[0]
-        self.u, self.i = (fx.final[t].astype(np.float64) for t in self.targets)
+        self.u, self.i = fx.final(np.asarray(self.targets, dtype=np.int64)).astype(np.float64)
         self.base = float(self.graph_weight * (self.u @ self.i) + self.u @ self.content)
 
     def drops(self, masks: list[np.ndarray]) -> np.ndarray:

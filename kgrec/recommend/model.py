@@ -70,7 +70,7 @@ class ModelScores:
             t: {_plain(k): i for i, k in enumerate(snapshot.node_keys[t][n.ids.numpy()])} for t, n in nodes.items()
         }
         """Node type -> key -> row of :attr:`vectors`."""
-        self.vectors = {t: n.vectors.detach().numpy().astype(np.float32) for t, n in nodes.items()}
+        self.vectors = {t: np.asarray(n.vectors.detach().numpy(), dtype=np.float32) for t, n in nodes.items()}
         """Node type -> ``(N, dim)`` final vectors."""
         item, weight = self.model.item_graph_vectors(self.state)
         self.state_item = item.detach().numpy()

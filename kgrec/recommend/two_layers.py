@@ -221,8 +221,8 @@ def _drops(
 ) -> list[np.ndarray]:
     """Per item, the score drops of its masks, from what each mask takes from the layer sums."""
     change = change / (fx.L + 1)
-    u = fx.final[user].astype(np.float64)
-    i = fx.final[items].astype(np.float64)
+    u = fx.final(np.array([user]))[0].astype(np.float64)
+    i = fx.final(items).astype(np.float64)
     weight, content = fx.decoder(item_rows)
     base = weight * (i @ u) + content @ u
     u2, i2 = u - change[:, 0], i[pair_of] - change[:, 1]

@@ -128,7 +128,7 @@ class Contest:
 
 
 class Effects:
-    """The model's exact local masking effects (:class:`MaskingEffect`), made on first use."""
+    """The model's exact local masking effects (:class:`MaskingEffect`), made on first use or by :meth:`prepare`."""
 
     def __init__(self, scores: ModelScores | None) -> None:
         self.scores = scores

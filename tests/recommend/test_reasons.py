@@ -105,11 +105,3 @@ def test_written_recommendations_carry_the_first_reason_that_browser_draws(servi
             hops.add((a.rel_type, *(ends if a.forward else ends[::-1])))
         assert drawn == hops, first.sentence
 
-
-def test_an_item_only_four_hops_away_is_explained_over_real_relationships(service: Recommendations) -> None:
-    paths = service.explain(1, 111).paths  # Orphan: Pixar produced it, John Lasseter worked at Pixar
-    assert paths
-    for p in paths:
-        assert len(p.steps) == 5 and p.kind == "content"  # nobody has rated it: its content explains it
-        assert_real(service.graph, p, ("User", 1), 111)
-    assert any((s.label, s.key) == ("Entity", LASSETER) for s in paths[0].steps)

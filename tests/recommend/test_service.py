@@ -77,6 +77,17 @@ def test_the_known_right_path_explains_a_bugs_life_for_user_1(service: Recommend
         assert_real(service.graph, p, ("User", 1), 102)
 
 
+def test_prepare_reads_the_neighbourhood_and_makes_the_masking_effects(
+    world_graph: AnswerGraph,
+    world_scores,  # noqa: ANN001
+) -> None:
+    fresh = Recommendations(world_graph, world_scores)
+    assert not fresh.ready and not fresh.paths.effects.ready
+    fresh.prepare()
+    assert fresh.ready and fresh.neighbourhood.loaded and fresh.paths.effects.ready
+    assert fresh.paths.effects.prepare()  # kgrec's GNN has exact effects; made once
+
+
 def test_four_hops_where_no_shorter_path_exists(service: Recommendations) -> None:
     explanation = service.explain(1, ORPHAN)
     assert explanation.cold and explanation.paths

@@ -114,6 +114,12 @@ def provenance(result: dict[str, Any], path: str) -> str:
     )
 
 
+def _effects(serve: dict[str, Any]) -> str:
+    """The masking effects' making time (results from before they were made at start have none)."""
+    seconds = serve.get("effects_seconds")
+    return "" if seconds is None else f", masking effects {seconds:.1f} s"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale_report", description=__doc__.splitlines()[0])
     parser.add_argument("result", type=Path, help="a result file of python -m bench.scale")
@@ -126,9 +132,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def _effects(serve: dict[str, Any]) -> str:
-    """The masking effects' making time (results from before they were made at start have none)."""
-    seconds = serve.get("effects_seconds")
-    return "" if seconds is None else f", masking effects {seconds:.1f} s"

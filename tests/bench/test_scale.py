@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from bench.scale import train_args
 from kgrec.learn.config import load_config
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_training_arguments_are_a_sampled_config_the_cli_accepts() -> None:
@@ -24,3 +28,11 @@ def test_the_training_stage_passes_the_user_sample_or_none() -> None:
 
     assert load_config(None, sets(10_000)).eval_users == 10_000
     assert load_config(None, sets(None)).eval_users is None
+
+
+def test_the_report_command_prints_a_committed_results_table() -> None:
+    result = REPO / "bench" / "results" / "scale-2026-12-02.json"  # from before the masking effects' time was kept
+    cmd = [sys.executable, "-m", "bench.scale_report", str(result), "--no-readme"]
+    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert "| serve | `kgrec serve`: 200 explained top-10s (0 errors); neighbourhood 108.8 s, serve RSS" in out
+    assert "p50 470.2 ms vs Bolt RETURN 1 4.31 ms = 109.1x (goal 10x: no)" in out

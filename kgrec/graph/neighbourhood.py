@@ -359,23 +359,6 @@ class Neighbourhood:
         """The edge numbers of ``node``'s hops."""
         return np.arange(self.edge_ptr[node], self.edge_ptr[node + 1])
 
-    def edges_into(self, sources: list[int], wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every hop from one of ``sources`` to a node in ``wanted``: (position in ``sources``, edge)."""
-        empty = np.zeros(0, dtype=np.int64)
-        if not sources or not len(wanted):
-            return empty, empty
-        src = np.asarray(sources, dtype=np.int64)
-        lo, hi = self.edge_ptr[src], self.edge_ptr[src + 1]
-        owner = np.repeat(np.arange(len(src)), hi - lo)
-        edges = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)])
-        keep = np.isin(self.edge_next[edges], wanted)
-        return owner[keep], edges[keep]
-
-    def around(self, nodes: Iterable[int]) -> np.ndarray:
-        """The sorted ids of the nodes one hop from any of ``nodes``."""
-        parts = [self.edge_next[self.edge_ptr[n] : self.edge_ptr[n + 1]] for n in nodes]
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-
     def id_of(self, label: str, key: Any) -> int | None:
         """The number of the node (``label``, ``key``), or ``None`` when it is not in the neighbourhood."""
         return None if self.keys is None else self.keys.get(label, key)

@@ -103,6 +103,18 @@ class PathFinder:
         self.effects = Effects(scores)
         self._table: NodeTable | None = None
 
+    def prepare(self) -> None:
+        """Read the neighbourhood, index its nodes in the model and make the masking effects now (what the
+        first answer would otherwise wait for)."""
+        self._nodes(self.hood())
+        self.effects.prepare()
+
+    @property
+    def ready(self) -> bool:
+        """Whether :meth:`prepare` has been done (a neighbourhood read again later is indexed by the next
+        answer)."""
+        return self._table is not None and self.effects.ready
+
     def broad(self, hood: Neighbourhood) -> int:
         """The largest degree of a specific middle node in ``hood``."""
         return max(BROAD_MIN, int(self.broad_share * hood.item_count))

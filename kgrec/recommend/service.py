@@ -76,15 +76,14 @@ class Recommendations:
         self._keys[:] = scores.item_keys  # item keys in the model's order, to index with arrays
 
     def prepare(self) -> None:
-        """Read the neighbourhood paths are found in and make the model's masking effects now, so that the
-        first answers do not wait for them (a server does it at start)."""
-        self.neighbourhood.get()
-        self.paths.effects.prepare()
+        """Read the neighbourhood paths are found in, index its nodes in the model and make the model's
+        masking effects now, so that the first answers do not wait for them (a server does it at start)."""
+        self.paths.prepare()
 
     @property
     def ready(self) -> bool:
         """Whether answers with explanations wait for nothing (see :meth:`prepare`)."""
-        return self.neighbourhood.loaded and self.paths.effects.ready
+        return self.neighbourhood.loaded and self.paths.ready
 
     def recommend(
         self, user: Any, k: int = 10, *, filters: Filters | None = None, explain: bool = True

@@ -82,9 +82,10 @@ def test_prepare_reads_the_neighbourhood_and_makes_the_masking_effects(
     world_scores,  # noqa: ANN001
 ) -> None:
     fresh = Recommendations(world_graph, world_scores)
-    assert not fresh.ready and not fresh.paths.effects.ready
+    assert not fresh.ready and not fresh.paths.effects.ready and fresh.paths._table is None
     fresh.prepare()
     assert fresh.ready and fresh.neighbourhood.loaded and fresh.paths.effects.ready
+    assert fresh.paths._table is not None and fresh.paths._table.hood is fresh.neighbourhood.get()
     assert fresh.paths.effects.prepare()  # kgrec's GNN has exact effects; made once
 
 

@@ -67,7 +67,7 @@ class KeyIndex:
         self._table: dict[str, tuple[int, np.ndarray]] = {}  # labels with dense integer keys
         for code, label in enumerate(labels):
             ids = np.flatnonzero(node_label == code)
-            values = _column(keys[ids])
+            values = typed_keys(keys[ids])
             if values.dtype == object:
                 self._mixed[label] = dict(zip(values.tolist(), ids.tolist()))
                 continue
@@ -397,7 +397,7 @@ def _at_least(weights: np.ndarray, level: float | None) -> np.ndarray:
     return ~np.isnan(weights) & (weights >= level)
 
 
-def _column(values: np.ndarray) -> np.ndarray:
+def typed_keys(values: np.ndarray) -> np.ndarray:
     """An object array of keys as a typed array (int64 or str) when every key has that type."""
     items = values.tolist()
     if all(type(v) is int for v in items):

@@ -28,7 +28,7 @@ import numpy as np
 
 from kgrec.graph.answers import AnswerGraph, node_key
 from kgrec.graph.names import check_label, check_property
-from kgrec.graph.neighbourhood import Interactions, KeyIndex, Neighbourhood, _column, _id_like
+from kgrec.graph.neighbourhood import Interactions, KeyIndex, Neighbourhood, _id_like, typed_keys
 from kgrec.schema import GraphSchema
 
 log = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def load_neighbourhood(cls: type[H], graph: AnswerGraph, types: Iterable[str]) -
     b = _Builder(s)
     element = _read_nodes(graph, b)
     items = np.flatnonzero(np.asarray(b.label, dtype=np.int16) == b.code[s.items])
-    item_keys = _column(_objects([b.key[i] for i in items.tolist()]))
+    item_keys = typed_keys(_objects([b.key[i] for i in items.tolist()]))
     item_order = np.argsort(item_keys, kind="stable") if item_keys.dtype != object else None
     kg_types = sorted(t for t in set(types) if s.role(t) == "knowledge")
     starts, ends, kinds = _read_hops(graph, b, element, kg_types)
@@ -195,7 +195,7 @@ def _read_interactions(
         users.append(numbers[u_index][known])
         rated.append(items[item[known]])
         weights.append(w[known])
-    user_keys = _column(_objects(keys))
+    user_keys = typed_keys(_objects(keys))
     by_key = np.argsort(user_keys, kind="stable") if user_keys.dtype != object else np.arange(len(keys))
     b.user_keys = user_keys[by_key]
     b.user_numbers = np.concatenate(numbered)[by_key] if numbered else np.zeros(0, np.int64)

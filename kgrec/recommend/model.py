@@ -24,6 +24,7 @@ from kgrec.learn.bundle import Bundle, load_bundle
 from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.messages import EdgeMessages
 from kgrec.recommend.csr import BySender
+from kgrec.recommend.key_rows import KeyRows
 from kgrec.schema import GraphSchema, recorded_schema
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,8 @@ class ModelScores:
         self.name = f"{bundle.config.model}:{bundle.path.name}"
         self.user_keys = [_plain(k) for k in bundle.split.user_keys]
         self.item_keys = [_plain(k) for k in bundle.split.item_keys]
-        self.user_index = {k: i for i, k in enumerate(self.user_keys)}
-        self.item_index = {k: i for i, k in enumerate(self.item_keys)}
+        self.user_index, self.item_index = KeyRows(self.user_keys), KeyRows(self.item_keys)
+        """Key -> row of the model's users and items (the split's order)."""
         self.trained_items = np.zeros(len(self.item_keys), dtype=bool)
         self.trained_items[bundle.split.train[1]] = True
         self._rated_rows = _rated_rows(bundle.split)
@@ -66,9 +67,7 @@ class ModelScores:
         nodes = self.model.node_vectors(self.state, users=self.users, items=self.items)
         if not nodes:
             raise NotTrainedError(f"{self.name}: this model has no user and item vectors (a popularity baseline?)")
-        self.rows = {
-            t: {_plain(k): i for i, k in enumerate(snapshot.node_keys[t][n.ids.numpy()])} for t, n in nodes.items()
-        }
+        self.rows = {t: KeyRows(snapshot.node_keys[t][n.ids.numpy()]) for t, n in nodes.items()}
         """Node type -> key -> row of :attr:`vectors`."""
         self.vectors = {t: np.asarray(n.vectors.detach().numpy(), dtype=np.float32) for t, n in nodes.items()}
         """Node type -> ``(N, dim)`` final vectors."""

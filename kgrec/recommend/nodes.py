@@ -44,8 +44,7 @@ class NodeTable:
             rows = scores.rows.get(label) if scores is not None and label in offsets else None
             if rows:
                 ids = np.flatnonzero(hood.node_label == code)
-                found = [rows.get(k, -1) for k in hood.node_key[ids].tolist()]
-                at = np.asarray(found, dtype=np.int64)
+                at = rows.rows_of(hood.node_key[ids].tolist())
                 self.stacked[ids] = np.where(at >= 0, at + offsets[label], -1)
         users = hood.node_label == (hood.labels.index(hood.schema.users) if hood.schema.users in hood.labels else -1)
         specific = hood.degree <= broad

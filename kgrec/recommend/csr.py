@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BySender", "join", "lookup", "ranges", "runs", "scatter_add", "slices", "sum_by_key"]
+__all__ = ["BySender", "group", "join", "lookup", "ranges", "runs", "scatter_add", "slices", "sum_by_key"]
+
+
+def group(rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR over ``n`` rows of entries given by their row: the order that groups the entries by row (each
+    group in entry order) and the row pointers (``n + 1``)."""
+    order = np.argsort(rows, kind="stable")
+    return order, np.searchsorted(rows[order], np.arange(n + 1))
 
 
 def slices(ptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

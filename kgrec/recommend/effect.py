@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from kgrec.recommend.csr import BySender
+from kgrec.recommend.csr import BySender, group
 from kgrec.recommend.layers import Pair
 from kgrec.recommend.model import ModelScores, Node
 from kgrec.recommend.two_layers import user_drops
@@ -41,8 +41,6 @@ log = logging.getLogger(__name__)
 
 CHUNK = 65536
 """Edges per step when the layers are re-built at load."""
-TABLES = 4096
-"""Nodes whose incoming edges :meth:`MaskingEffect.incoming` keeps."""
 TOLERANCE = 1e-3
 """Largest difference between the re-built layer means and the model's final vectors (else no effects)."""
 
@@ -62,30 +60,27 @@ class MaskingEffect:
         vectors, which are the model's own: :meth:`final`)."""
         self.offsets = dict(msg.offsets)
         self.n = layers[0].shape[0]
-        dst, src, weight, rel = _edges(msg, self.n)
+        dst, src, weight, rel = _edges(msg)
         self.coef = msg.coef.astype(np.float64)
-        self.in_ptr = _ptr(dst, self.n)  # edges are grouped by destination
+        by_dst, self.in_ptr = group(dst, self.n)
+        dst, src, weight, rel = dst[by_dst], src[by_dst], weight[by_dst], rel[by_dst]
         self.in_src, self.in_weight, self.in_rel = src, weight, rel
         self.by_sender = BySender(self.in_ptr, self.in_src)
         """The incoming edges of the nodes asked about last, grouped by sender."""
-        by_src = np.argsort(src, kind="stable")
-        self.out_ptr, self.out_dst = _ptr(src[by_src], self.n), dst[by_src].astype(src.dtype)
+        by_src, self.out_ptr = group(src, self.n)  # each sender's edges in destination order
+        self.out_dst = dst[by_src].astype(src.dtype)
         self.out_weight, self.out_rel = weight[by_src], rel[by_src]
         self._final = {t: v.detach().numpy() for t, v in scores.state.nodes.items() if t in self.offsets}
         self.state = state = scores.state
         self.weights = None if state.weights is None else state.weights.detach().numpy().astype(np.float64)
         self.content = [z.detach().numpy() for z in state.content]
-        self._tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def incoming(self, node: int) -> tuple[np.ndarray, np.ndarray]:
         """The senders into stacked row ``node`` (sorted, unique) and the summed coefficient of their edges
-        into it (kept for the most recent ``TABLES`` nodes: a user's table serves all their items)."""
-        table = self._tables.get(node)
-        if table is None:
-            if len(self._tables) >= TABLES:
-                self._tables.clear()
-            table = self._tables[node] = _incoming(self, node)
-        return table
+        into it (added in edge order)."""
+        senders, bounds, edges = self.by_sender.row(node)
+        coef = self.coef[self.in_rel[edges]] * self.in_weight[edges, None]
+        return senders, (np.add.reduceat(coef, bounds[:-1], axis=0) if len(senders) else coef)
 
     @classmethod
     def of(cls, scores: ModelScores) -> MaskingEffect | None:
@@ -118,9 +113,8 @@ class MaskingEffect:
 
     def rows(self, nodes: list[Node]) -> np.ndarray:
         """Stacked rows of ``nodes`` (those the model lacks left out)."""
-        rows = self.scores.rows
-        found = [self.offsets[t] + r for t, k in nodes if t in self.offsets and (r := rows[t].get(k)) is not None]
-        return np.asarray(found, dtype=np.int64)
+        rows = self.scores.stacked_rows(nodes)
+        return rows[rows >= 0]
 
     def decoder(self, item_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per item (model rows): the weight of its graph score and the weighted sum of its content
@@ -161,30 +155,15 @@ class MaskingEffect:
         return self.state.new is None or bool(self.scores.model.item_seen[item_row])
 
 
-def _incoming(fx: MaskingEffect, t: int) -> tuple[np.ndarray, np.ndarray]:
-    """The senders into ``t`` (sorted, unique) and the summed coefficient of their edges into it."""
-    lo, hi = fx.in_ptr[t], fx.in_ptr[t + 1]
-    src, coef = fx.in_src[lo:hi], fx.coef[fx.in_rel[lo:hi]] * fx.in_weight[lo:hi, None]
-    order = np.argsort(src, kind="stable")
-    src, coef = src[order], coef[order]
-    first = np.flatnonzero(np.r_[True, src[1:] != src[:-1]]) if len(src) else np.zeros(0, dtype=np.int64)
-    return src[first], (np.add.reduceat(coef, first, axis=0) if len(src) else coef)
-
-
-def _edges(msg: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every edge as stacked (destination, source, weight, relation), grouped by destination; in the
-    messages' types (``int32`` sources and relations, ``float32`` weights: exact in ``float64`` sums)."""
+def _edges(msg: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every edge as stacked (destination, source, weight, relation); in the messages' types (``int32``
+    sources and relations, ``float32`` weights: exact in ``float64`` sums)."""
     parts = []
     for t, (ptr, src, weight, rel) in msg.into.items():
         dst = msg.offsets[t] + np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
         parts.append((dst, src, weight, rel))
     dst, src, weight, rel = (np.concatenate([p[j] for p in parts]) for j in range(4))
-    order = np.argsort(dst, kind="stable")
-    return dst[order], src[order], weight[order], rel[order]
-
-
-def _ptr(sorted_rows: np.ndarray, n: int) -> np.ndarray:
-    return np.searchsorted(sorted_rows, np.arange(n + 1))
+    return dst, src, weight, rel
 
 
 def _inputs(scores: ModelScores, offsets: dict[str, int], shape: tuple[int, int]) -> np.ndarray:

@@ -23,7 +23,7 @@ from kgrec.errors import NotFoundError, NotTrainedError
 from kgrec.learn.bundle import Bundle, load_bundle
 from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.messages import EdgeMessages
-from kgrec.recommend.csr import BySender
+from kgrec.recommend.csr import BySender, group
 from kgrec.recommend.key_rows import KeyRows
 from kgrec.schema import GraphSchema, recorded_schema
 
@@ -264,8 +264,7 @@ def _rated_rows(split: Any) -> tuple[np.ndarray, np.ndarray]:
     every = (split.train, split.valid, split.test, split.cold_test)
     parts = [np.asarray(p, dtype=np.int64).reshape(2, -1) for p in every]
     users, items = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    order = np.argsort(users, kind="stable")
-    ptr = np.searchsorted(users[order], np.arange(len(split.user_keys) + 1))
+    order, ptr = group(users, len(split.user_keys))
     return ptr, items[order].astype(np.int32)
 
 

@@ -33,3 +33,10 @@ def test_sums_by_key_are_the_same_from_the_dense_table_and_from_sorting(monkeypa
         found, totals = csr.sum_by_key(keys, weights, 50)
         assert found.tolist() == sorted(expected)
         assert totals == pytest.approx([expected[k] for k in sorted(expected)])
+
+
+def test_group_orders_entries_by_row_keeping_their_order_within_a_row() -> None:
+    rows = np.array([2, 0, 2, 4, 0, 2])  # rows 1 and 3 empty
+    order, ptr = csr.group(rows, 5)
+    assert ptr.tolist() == [0, 2, 2, 5, 5, 6]
+    assert [order[ptr[r] : ptr[r + 1]].tolist() for r in range(5)] == [[1, 4], [], [0, 2, 5], [], [3]]

@@ -47,7 +47,7 @@ endif
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,bench,encoders]'
+	$(BIN)/pip install -q -e '.[dev,bench,encoders,scale]'
 	touch $(STAMP)
 
 demo: $(STAMP)

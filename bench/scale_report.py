@@ -115,9 +115,11 @@ def provenance(result: dict[str, Any], path: str) -> str:
 
 
 def _effects(serve: dict[str, Any]) -> str:
-    """The masking effects' making time (results from before they were made at start have none)."""
-    seconds = serve.get("effects_seconds")
-    return "" if seconds is None else f", masking effects {seconds:.1f} s"
+    """The masking effects' making time and the near users' index (results from before they were made at
+    start have none)."""
+    seconds, near = serve.get("effects_seconds"), serve.get("near_users")
+    effects = "" if seconds is None else f", masking effects {seconds:.1f} s"
+    return effects + ("" if near is None else f", near users: {near} ({serve['near_users_seconds']:.1f} s)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -90,12 +90,15 @@ def serve(model: Path, users: list[int], env: dict[str, str], settings: Settings
         text = log.read_text()
         found = re.search(r"neighbourhood: (.*) in ([\d.]+) s", text)
         effects = re.search(r"masking effects: \w+ in ([\d.]+) s", text)
+        near = re.search(r"near users: (.*) \(([\d.]+) s\)", text)
         return timed | {
             "seconds_to_listening": up,
             "seconds_to_ready": ready,
             "neighbourhood": found.group(1) if found else None,
             "neighbourhood_load_seconds": float(found.group(2)) if found else ready - up,
             "effects_seconds": float(effects.group(1)) if effects else None,
+            "near_users": near.group(1) if near else None,
+            "near_users_seconds": float(near.group(2)) if near else None,
             "serve_rss_listening_mib": up_rss / MIB,
             "serve_rss_ready_mib": ready_rss / MIB,
             "serve_rss_end_mib": rss_end / MIB,

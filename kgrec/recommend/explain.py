@@ -104,16 +104,17 @@ class PathFinder:
         self._table: NodeTable | None = None
 
     def prepare(self) -> None:
-        """Read the neighbourhood, index its nodes in the model and make the masking effects now (what the
-        first answer would otherwise wait for)."""
+        """Read the neighbourhood, index its nodes in the model, make the masking effects and the near users'
+        index now (what the first answer would otherwise wait for)."""
         self._nodes(self.hood())
         self.effects.prepare()
+        self.scores.near.prepare()
 
     @property
     def ready(self) -> bool:
         """Whether :meth:`prepare` has been done (a neighbourhood read again later is indexed by the next
         answer)."""
-        return self._table is not None and self.effects.ready
+        return self._table is not None and self.effects.ready and self.scores.near.ready
 
     def broad(self, hood: Neighbourhood) -> int:
         """The largest degree of a specific middle node in ``hood``."""

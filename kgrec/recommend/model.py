@@ -25,6 +25,7 @@ from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.messages import EdgeMessages
 from kgrec.recommend.csr import BySender, group
 from kgrec.recommend.key_rows import KeyRows
+from kgrec.recommend.near import NearUsers
 from kgrec.schema import GraphSchema, recorded_schema
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class ModelScores:
         self.relation_types = sorted({t[1] for t in snapshot.edges} - {"RECOMMENDED"})
         """Relationship types the model was trained over (explanation paths use only these)."""
         self._unit = {t: _normalise(v) for t, v in self.vectors.items()}
+        self.near = NearUsers(self._unit[self.users])
+        """The nearest users by cosine (an index above a size: :mod:`kgrec.recommend.near`)."""
         self._senders: dict[str, BySender] = {}
         self._row_keys: dict[str, list[Any]] = {}
 
@@ -210,11 +213,8 @@ class ModelScores:
 
     def nearest_users(self, vector: np.ndarray, n: int) -> list[Any]:
         """The ``n`` users whose vectors are closest in cosine to ``vector``."""
-        unit = torch.from_numpy(self._unit[self.users])  # torch: both cores, and a partial sort
-        sims = unit @ torch.from_numpy(_normalise(vector[None].astype(np.float32))[0])
-        top = torch.topk(sims, min(n, len(sims))).indices.numpy()
         keys = self.row_keys(self.users)
-        return [keys[i] for i in top]
+        return [keys[i] for i in self.near.nearest(vector, n).tolist()]
 
     def nearest_items(self, item: Any, k: int) -> list[tuple[Any, float]]:
         """The ``k`` items closest to ``item`` in cosine over the final (fused) vectors."""

@@ -36,3 +36,11 @@ def test_the_report_command_prints_a_committed_results_table() -> None:
     out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert "| serve | `kgrec serve`: 200 explained top-10s (0 errors); neighbourhood 108.8 s, serve RSS" in out
     assert "p50 470.2 ms vs Bolt RETURN 1 4.31 ms = 109.1x (goal 10x: no)" in out
+
+
+def test_the_serve_row_names_the_effects_time_and_the_near_users_index() -> None:
+    from bench.scale_report import _effects
+
+    assert _effects({}) == ""  # results from before either was made at start
+    serve = {"effects_seconds": 41.04, "near_users": "index of 1,000,000 users ...", "near_users_seconds": 15.84}
+    assert _effects(serve) == ", masking effects 41.0 s, near users: index of 1,000,000 users ... (15.8 s)"

@@ -17,7 +17,6 @@ CALL {
     AND ($year_min IS NULL OR i.year >= $year_min)
     AND ($year_max IS NULL OR i.year <= $year_max)
   WITH pos, i ORDER BY pos
-  RETURN collect([i.@ITEM_KEY, coalesce(i.@ITEM_NAME, i.name, i.title, toString(i.@ITEM_KEY)), i.year,
-                  COUNT { (i)<-[:@INTERACTION]-() }]) AS items
+  RETURN collect([i.@ITEM_KEY, coalesce(i.@ITEM_NAME, i.name, i.title, toString(i.@ITEM_KEY)), i.year]) AS items
 }
 RETURN u IS NOT NULL AS found, rated, items

@@ -34,7 +34,6 @@ class ItemRow:
     key: Any
     title: str
     year: int | None
-    ratings: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +146,7 @@ class AnswerGraph:
         if not row["found"]:
             return None, []
         rated = {key: w for key, w in row["rated"] if key is not None}
-        return rated, [ItemRow(key, title, year, int(n)) for key, title, year, n in row["items"]]
+        return rated, [ItemRow(key, title, year) for key, title, year in row["items"]]
 
     def where(self, filters: Filters | None) -> list[dict[str, Any]]:
         """The nodes ``filters``' conditions mean (see :func:`kgrec.graph.where.resolve_where`).
@@ -167,7 +166,7 @@ class AnswerGraph:
             where = self.where(filters)
         params = (filters or Filters()).params(where)
         rows = self._run("recommend/items", keys=list(keys), **params)
-        return [ItemRow(r["key"], r["title"], r["year"], int(r["ratings"])) for r in rows]
+        return [ItemRow(r["key"], r["title"], r["year"]) for r in rows]
 
     def users(self) -> list[Any]:
         """Every user key, sorted."""

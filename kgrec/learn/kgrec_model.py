@@ -316,8 +316,10 @@ class KGRecModel(Recommender):
 
     def score_users(self, state: KGRecState, users: Tensor) -> Tensor:
         u = state.user[users]
-        scores = torch.stack([u @ v.T for v in [state.item, *state.content]], dim=2)
-        combined = _combine(scores, None if state.weights is None else state.weights.unsqueeze(0))
+        if state.weights is None:  # the graph score alone: no content scores to make and drop
+            combined = u @ state.item.T
+        else:
+            combined = _combine(torch.stack([u @ v.T for v in [state.item, *state.content]], dim=2), state.weights)
         if state.new is None:
             return combined
         return torch.where(self.item_seen.unsqueeze(0), combined, u @ state.new.T)

@@ -363,18 +363,16 @@ class Neighbourhood:
         """The number of the node (``label``, ``key``), or ``None`` when it is not in the neighbourhood."""
         return None if self.keys is None else self.keys.get(label, key)
 
-    def co_raters(self, a: Any, b: Any, levels: tuple[float | None, float | None], but: Any = None) -> list[Any]:
-        """Users (other than ``but``) who interacted with both items ``a`` and ``b``, with a weight of at
-        least ``levels[0]`` on ``a`` and ``levels[1]`` on ``b`` (``None``: any), sorted by key."""
+    def co_raters(self, a: Any, b: Any, levels: tuple[float | None, float | None]) -> np.ndarray:
+        """The node numbers (ascending) of the users who interacted with both items ``a`` and ``b``, with a
+        weight of at least ``levels[0]`` on ``a`` and ``levels[1]`` on ``b`` (``None``: any)."""
         s = self.schema
         na, nb = self.id_of(s.items, a), self.id_of(s.items, b)
         if na is None or nb is None:
-            return []
+            return np.zeros(0, dtype=np.int64)
         (ua, wa), (ub, wb) = self.by_item.row(na), self.by_item.row(nb)
         users, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
-        keep = _at_least(wa[ia], levels[0]) & _at_least(wb[ib], levels[1])
-        found = [self.node_key[u] for u in users[keep].tolist()]
-        return sorted((u for u in found if u != but), key=str)
+        return users[_at_least(wa[ia], levels[0]) & _at_least(wb[ib], levels[1])]
 
     def item_title(self, key: Any) -> str:
         """An item's title (``film 267``, the items' noun and key, when it has none or is unknown)."""

@@ -262,8 +262,7 @@ class PathFinder:
         middle = list(c.middle)
         count, levels = None, (None, None)
         if not c.social and hood.nodes[middle[-1]].label == schema.users:  # about people, not ids
-            count, levels, other = self._crowd(hood, start, c.start, item, hood.nodes[middle[-1]].key)
-            middle[-1] = hood.id_of(schema.users, other) if other is not None else middle[-1]
+            count, levels, middle[-1] = self._crowd(hood, start, c.start, item, middle[-1])
         for node, hop in zip(middle, hops):
             label, key, name = _ref(hood, node)
             shown = name if c.social or label != schema.users else None  # other users by key, friends by name
@@ -281,19 +280,34 @@ class PathFinder:
         return Path(tuple(steps), text, c.support, kind, count, specific)
 
     def _crowd(
-        self, hood: Neighbourhood, start: Start, film: Any, item: Any, other: Any
-    ) -> tuple[int, tuple[float | None, float | None], Any]:
+        self, hood: Neighbourhood, start: Start, film: Any, item: Any, other: int
+    ) -> tuple[int, tuple[float | None, float | None], int]:
         """How many people liked ``film`` as the user did and ``item`` (a collaborative reason's count),
-        the levels counted and the person the path goes through (``other`` when one of them)."""
+        the levels counted and the person the path goes through (node ``other`` when one of them, else
+        the one whose key sorts first)."""
         liked = liked_level(hood.schema)
         own = start.rated.get(film)
         levels = (None if liked is None else own if own is not None else liked, liked)
-        user, table = start.step.key if start.step is not None else None, self._nodes(hood)
-        people = table.co_raters(film, item, levels, but=user)
-        if not people:  # the path's own person did not like both: count everyone who has both
+        user = hood.id_of(hood.schema.users, start.step.key) if start.step is not None else None
+        table = self._nodes(hood)
+        people = _without(table.co_raters(film, item, levels), user)
+        if not len(people):  # the path's own person did not like both: count everyone who has both
             levels = (None, None)
-            people = table.co_raters(film, item, levels, but=user)
-        return len(people), levels, other if other in people or not people else people[0]
+            people = _without(table.co_raters(film, item, levels), user)
+        if not len(people) or _has(people, other):
+            return len(people), levels, other
+        return len(people), levels, min(people.tolist(), key=lambda n: str(hood.node_key[n]))
+
+
+def _without(nodes: np.ndarray, node: int | None) -> np.ndarray:
+    """``nodes`` (ascending) without ``node``."""
+    return nodes if node is None or not _has(nodes, node) else nodes[nodes != node]
+
+
+def _has(nodes: np.ndarray, node: int) -> bool:
+    """Whether ``node`` is among ``nodes`` (ascending)."""
+    at = int(np.searchsorted(nodes, node))
+    return at < len(nodes) and int(nodes[at]) == node
 
 
 def _ref(hood: Neighbourhood, node: int) -> tuple[str, Any, str | None]:

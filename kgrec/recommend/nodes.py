@@ -52,10 +52,10 @@ class NodeTable:
         tier = np.where(hood.named, named, np.where(specific, SPECIFIC_UNNAMED, BROAD_UNNAMED))
         self.tier = np.where(users, PERSON, tier)
         self._hops: dict[int, Hop] = {}
-        self._co_raters: dict[tuple[Any, Any, tuple[float | None, float | None]], list[Any]] = {}
+        self._co_raters: dict[tuple[Any, Any, tuple[float | None, float | None]], np.ndarray] = {}
         self._people = 0
 
-    def co_raters(self, a: Any, b: Any, levels: tuple[float | None, float | None], but: Any = None) -> list[Any]:
+    def co_raters(self, a: Any, b: Any, levels: tuple[float | None, float | None]) -> np.ndarray:
         """:meth:`Neighbourhood.co_raters` (kept: a user's crowds share their films, and popular pairs recur)."""
         found = self._co_raters.get((a, b, levels))
         if found is None:
@@ -63,7 +63,7 @@ class NodeTable:
             if self._people + len(found) > CROWDS:
                 self._co_raters, self._people = {}, 0
             self._co_raters[a, b, levels], self._people = found, self._people + len(found) + 1
-        return [u for u in found if u != but] if but is not None else list(found)
+        return found
 
     def hop(self, e: int, origin: int | None = None) -> Hop:
         """Edge ``e`` as a hop from its node; with ``origin`` (the edge's own node), seen from its other end,

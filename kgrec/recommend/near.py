@@ -96,6 +96,7 @@ def exact(unit: np.ndarray, query: np.ndarray, n: int) -> np.ndarray:
 def _calibrated(unit: np.ndarray, target: float, n: int) -> tuple[Any, float | None, str]:
     """An IVF index over ``unit`` reading as few clusters as reach ``target`` recall of the ``n`` nearest
     on a fixed sample, its recall and a description; ``(None, None, why)`` for the exact scan."""
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # not its search for CPU-specific builds
     try:
         import faiss  # optional: kgrec[scale]
     except ImportError:

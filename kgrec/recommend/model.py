@@ -25,7 +25,7 @@ from kgrec.learn.kgrec_model import KGRecModel
 from kgrec.learn.messages import EdgeMessages
 from kgrec.recommend.csr import BySender, group
 from kgrec.recommend.key_rows import KeyRows
-from kgrec.recommend.near import NearUsers
+from kgrec.recommend.near import NearUsers, normalise
 from kgrec.schema import GraphSchema, recorded_schema
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class ModelScores:
         self.graph_weight = None if weight is None else weight.detach().numpy()
         self.relation_types = sorted({t[1] for t in snapshot.edges} - {"RECOMMENDED"})
         """Relationship types the model was trained over (explanation paths use only these)."""
-        self._unit = {t: _normalise(v) for t, v in self.vectors.items()}
+        self._unit = {t: normalise(v) for t, v in self.vectors.items()}
         self.near = NearUsers(self._unit[self.users])
         """The nearest users by cosine (an index above a size: :mod:`kgrec.recommend.near`)."""
         self._senders: dict[str, BySender] = {}
@@ -266,10 +266,6 @@ def _rated_rows(split: Any) -> tuple[np.ndarray, np.ndarray]:
     users, items = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     order, ptr = group(users, len(split.user_keys))
     return ptr, items[order].astype(np.int32)
-
-
-def _normalise(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
 def _plain(key: Any) -> Any:

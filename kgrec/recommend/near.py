@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["EXACT_LIMIT", "RECALL", "NearUsers"]
+__all__ = ["EXACT_LIMIT", "RECALL", "NearUsers", "exact", "normalise"]
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,9 @@ class NearUsers:
 
     def nearest(self, vector: np.ndarray, n: int) -> np.ndarray:
         """The rows of the ``n`` users closest in cosine to ``vector`` (best first)."""
-        query = _normalise(np.asarray(vector, dtype=np.float32).reshape(1, -1))
-        self.prepare()
+        query = normalise(np.asarray(vector, dtype=np.float32).reshape(1, -1))
+        if not self._tried:
+            self.prepare()
         if self._index is None:
             return exact(self.unit, query[0], n)
         _, found = self._index.search(query, n)
@@ -128,5 +129,6 @@ def _built(faiss: Any, unit: np.ndarray, lists: int, rng: np.random.Generator) -
     return index
 
 
-def _normalise(v: np.ndarray) -> np.ndarray:
+def normalise(v: np.ndarray) -> np.ndarray:
+    """The rows of ``v`` scaled to unit length (zero rows stay zero)."""
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)

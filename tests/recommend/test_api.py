@@ -100,3 +100,21 @@ def test_503_while_neo4j_is_away_then_recovers_without_restart(client: TestClien
         proxy.start()
     assert client.get("/health").status_code == 200
     assert client.get("/users/1/recommendations", params={"k": 2}, headers=AUTH).status_code == 200
+
+
+def test_http_answers_are_the_python_answers_as_json(client: TestClient) -> None:
+    import json
+
+    svc = client.app.state.connection.service()  # the server's own service: the same answers
+
+    def plain(value: object) -> object:
+        return json.loads(json.dumps(value))  # tuples -> lists, as any JSON reader sees them
+
+    r = client.get("/users/2/recommendations", params={"k": 5}, headers=AUTH)
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == plain([x.to_dict() for x in svc.recommend(2, 5)])
+    assert client.get("/users/1/explain/102", headers=AUTH).json() == plain(svc.explain(1, 102).to_dict())
+    sim = client.get("/items/101/similar", params={"modality": "text", "k": 3}, headers=AUTH).json()
+    assert sim == plain([s.to_dict() for s in svc.similar(101, 3, modality="text")])
+    schema = client.get("/openapi.json").json()["paths"]["/users/{user}/recommendations"]["get"]["responses"]
+    assert schema["200"]["content"]["application/json"]["schema"]["type"] == "array"

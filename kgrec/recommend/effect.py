@@ -158,10 +158,10 @@ class MaskingEffect:
 def _edges(msg: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every edge as stacked (destination, source, weight, relation); in the messages' types (``int32``
     sources and relations, ``float32`` weights: exact in ``float64`` sums)."""
-    parts = []
-    for t, (ptr, src, weight, rel) in msg.into.items():
-        dst = msg.offsets[t] + np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
-        parts.append((dst, src, weight, rel))
+    parts = [
+        (msg.offsets[t] + np.repeat(np.arange(len(ptr) - 1), np.diff(ptr)), src, weight, rel)
+        for t, (ptr, src, weight, rel) in msg.into.items()
+    ]
     dst, src, weight, rel = (np.concatenate([p[j] for p in parts]) for j in range(4))
     return dst, src, weight, rel
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
 __all__ = ["BySender", "group", "join", "lookup", "ranges", "runs", "scatter_add", "slices", "sum_by_key"]
@@ -74,33 +77,43 @@ def scatter_add(out: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
 
 class BySender:
     """The entries of CSR rows grouped by their sender, made on demand and kept for the rows asked for
-    last (``budget`` entries in all): a popular item's hundreds of thousands of incoming edges are sorted
-    once, and each later question about a few of its senders costs a binary search.
+    last (``budget`` entries in all, the least recently asked row dropped first): a popular item's
+    hundreds of thousands of incoming edges are sorted once, and each later question about a few of its
+    senders costs a binary search.
 
     Args:
         ptr: Row pointers.
         src: Each entry's sender.
-        budget: Entries kept, at most (default: ``4_000_000``).
+        budget: Entries kept, at most (default: ``4_000_000``; a row larger than that is made and not kept).
     """
 
     def __init__(self, ptr: np.ndarray, src: np.ndarray, budget: int = 4_000_000) -> None:
         self.ptr, self.src, self.budget = ptr, src, budget
-        self._rows: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._rows: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
         self._kept = 0
+        self._lock = threading.Lock()  # answers run in a server's threads
 
     def row(self, row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Row ``row``'s distinct senders (sorted), where each one's entries begin and end
         (``len(senders) + 1`` bounds) and its entries grouped by sender (each group in row order)."""
-        found = self._rows.get(row)
-        if found is None:
-            lo, hi = int(self.ptr[row]), int(self.ptr[row + 1])
-            order = np.argsort(self.src[lo:hi], kind="stable")
-            sorted_src = self.src[lo:hi][order]
-            first = runs(sorted_src)
-            if self._kept + hi - lo > self.budget:
-                self._rows, self._kept = {}, 0
-            found = self._rows[row] = (sorted_src[first], np.append(first, hi - lo), lo + order)
-            self._kept += hi - lo
+        with self._lock:
+            found = self._rows.get(row)
+            if found is not None:
+                self._rows.move_to_end(row)
+                return found
+        lo, hi = int(self.ptr[row]), int(self.ptr[row + 1])
+        order = np.argsort(self.src[lo:hi], kind="stable")
+        sorted_src = self.src[lo:hi][order]
+        first = runs(sorted_src)
+        found = (sorted_src[first], np.append(first, hi - lo), lo + order)
+        if hi - lo <= self.budget:
+            with self._lock:
+                if row not in self._rows:  # another thread may have made it meanwhile
+                    while self._kept + hi - lo > self.budget:
+                        _, dropped = self._rows.popitem(last=False)
+                        self._kept -= int(dropped[1][-1])
+                    self._rows[row] = found
+                    self._kept += hi - lo
         return found
 
     def find(self, row: int, senders: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -24,6 +24,17 @@ def test_by_sender_finds_each_senders_entries_in_row_order() -> None:
         assert len(entries) == many.sum()
 
 
+def test_by_sender_drops_the_least_recently_asked_row_first() -> None:
+    ptr, src = np.array([0, 5, 10, 15, 40]), np.arange(40) % 3
+    index = BySender(ptr, src, budget=10)  # room for two rows of five
+    first, second = index.row(0), index.row(1)
+    assert index.row(0) is first  # kept, and now the most recently asked
+    index.row(2)  # row 1 goes, not row 0
+    assert index.row(0) is first and index.row(1) is not second
+    huge = index.row(3)  # larger than the budget: made, answered, not kept, nothing dropped for it
+    assert index.row(3) is not huge and index.row(1) is index.row(1)
+
+
 def test_sums_by_key_are_the_same_from_the_dense_table_and_from_sorting(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(9)
     keys, weights = rng.integers(0, 50, size=400), rng.standard_normal(400)

@@ -34,8 +34,8 @@ def test_the_report_command_prints_a_committed_results_table() -> None:
     result = REPO / "bench" / "results" / "scale-2026-12-02.json"
     cmd = [sys.executable, "-m", "bench.scale_report", str(result), "--no-readme"]
     out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=True).stdout
-    assert "200 explained top-10s (0 errors); neighbourhood 116.9 s, masking effects 23.0 s" in out
-    assert "p50 62.6 ms vs Bolt RETURN 1 4.65 ms = 13.5x (goal 10x: no)" in out
+    assert "200 explained top-10s (0 errors); neighbourhood 157.2 s, masking effects 41.0 s, near users: index" in out
+    assert "p50 36.6 ms vs Bolt RETURN 1 3.66 ms = 10.0x (goal 10x: yes)" in out
 
 
 def test_the_serve_row_names_the_effects_time_and_the_near_users_index() -> None:

@@ -125,18 +125,18 @@ def create_app(scores: ModelScores, settings: Settings, *, token: str | None = N
 
     Service = Annotated[Recommendations, Depends(service)]
 
+    def answers(method: str, path: str, summary: str, *, one: bool = False) -> Callable[..., Any]:
+        """A route behind the token whose reply is an answer, or a list of them (its OpenAPI schema)."""
+        reply = dict[str, Any] if one else list[dict[str, Any]]
+        return app.api_route(path, methods=[method], dependencies=[auth], response_model=reply, summary=summary)
+
     @app.get("/health", summary="Is the API up, and can it reach Neo4j?")
     def health() -> dict[str, Any]:
         conn.service().graph.ping()
         paths = "ready" if conn.ready() else "loading"
         return {"status": "ok", "neo4j": "reachable", "model": scores.name, "explanations": paths}
 
-    @app.get(
-        "/users/{user}/recommendations",
-        dependencies=[auth],
-        response_model=list[dict[str, Any]],
-        summary="Top-k items for a user",
-    )
+    @answers("GET", "/users/{user}/recommendations", "Top-k items for a user")
     async def recommendations(
         user: str,
         svc: Service,
@@ -161,30 +161,15 @@ def create_app(scores: ModelScores, settings: Settings, *, token: str | None = N
         )
         return await _answer(lambda: svc.recommend(_key(user), k, filters=filters, explain=explain))
 
-    @app.post(
-        "/recommendations",
-        dependencies=[auth],
-        response_model=list[dict[str, Any]],
-        summary="Top-k items for a new user given liked items",
-    )
+    @answers("POST", "/recommendations", "Top-k items for a new user given liked items")
     async def new_user(body: NewUser, svc: Service) -> Response:
         return await _answer(lambda: svc.recommend_for_items(body.liked, body.k, explain=body.explain))
 
-    @app.get(
-        "/users/{user}/explain/{item}",
-        dependencies=[auth],
-        response_model=dict[str, Any],
-        summary="Why an item suits a user",
-    )
+    @answers("GET", "/users/{user}/explain/{item}", "Why an item suits a user", one=True)
     async def explanation(user: str, item: str, svc: Service) -> Response:
         return await _answer(lambda: svc.explain(_key(user), _key(item)))
 
-    @app.get(
-        "/items/{item}/similar",
-        dependencies=[auth],
-        response_model=list[dict[str, Any]],
-        summary="Items like this one",
-    )
+    @answers("GET", "/items/{item}/similar", "Items like this one")
     async def similar(
         item: str,
         svc: Service,
